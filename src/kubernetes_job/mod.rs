@@ -1,0 +1,1 @@
+//! The `planton_kubernetes_job` resource (placeholder).

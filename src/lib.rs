@@ -1,0 +1,19 @@
+//! terraform-provider-planton: a Terraform provider for Project Planton's
+//! KubernetesJob, speaking plugin protocol 6.
+//!
+//! # Layout
+//!
+//! Each layer knows only the one below it:
+//!
+//! - [`server`]: plugin transport: handshake, TLS, gRPC services, debug
+//!   (reattach) mode. Translates protobuf messages to framework calls.
+//! - [`tf`]: the provider framework: values and their codecs, schemas,
+//!   paths, diagnostics, the plan pipeline and the resource traits.
+//! - [`provider`]: the `planton` provider and its configuration.
+//! - [`kubernetes_job`]: the `planton_kubernetes_job` resource: schema,
+//!   spec model, validation.
+
+pub mod kubernetes_job;
+pub mod provider;
+pub mod server;
+pub mod tf;

@@ -1,0 +1,3 @@
+//! The provider binary: see the library crate for the layout.
+
+fn main() {}

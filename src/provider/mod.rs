@@ -1,0 +1,1 @@
+//! The `planton` provider (placeholder).

@@ -1,0 +1,1 @@
+//! Plugin transport (placeholder until the server lands).

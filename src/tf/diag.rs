@@ -1,0 +1,83 @@
+//! Diagnostics: how every failure reaches the user.
+
+use super::path::AttributePath;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Stops the operation.
+    Error,
+    /// Shown, but the operation goes on.
+    Warning,
+}
+
+/// One message for the user: a short title, a detail that says what happened
+/// and what to do, and optionally the attribute it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A short title in Title Case.
+    pub summary: String,
+    /// What happened and what to do about it.
+    pub detail: String,
+    /// The attribute the message is about, if any.
+    pub path: Option<AttributePath>,
+}
+
+/// An ordered collection of diagnostics; operations append to it and callers
+/// stop once [`Diagnostics::has_error`] is true.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// No diagnostics.
+    pub fn new() -> Self {
+        Diagnostics(Vec::new())
+    }
+    /// Adds an error that is not about one attribute.
+    pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(Severity::Error, summary.into(), detail.into(), None);
+    }
+    /// Adds an error about one attribute.
+    pub fn attribute_error(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.push(Severity::Error, summary.into(), detail.into(), Some(path));
+    }
+    /// Adds a warning that is not about one attribute.
+    pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(Severity::Warning, summary.into(), detail.into(), None);
+    }
+    /// Adds a warning about one attribute.
+    pub fn attribute_warning(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.push(Severity::Warning, summary.into(), detail.into(), Some(path));
+    }
+    fn push(&mut self, severity: Severity, summary: String, detail: String, path: Option<AttributePath>) {
+        self.0.push(Diagnostic { severity, summary, detail, path });
+    }
+    /// Appends all of `other`.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+    /// Whether any diagnostic is an error.
+    pub fn has_error(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+    /// Whether there are no diagnostics at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Iterates over the diagnostics.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+}

@@ -1,0 +1,28 @@
+//! The provider framework: everything a Terraform provider needs that is not
+//! tied to the wire protocol or to Kubernetes.
+//!
+//! - [`value`]: the dynamic [`Value`] (null / unknown / known) and its msgpack
+//!   and JSON codecs, driven by a [`Type`].
+//! - [`schema`]: attribute and block schemas, with their Markdown descriptions.
+//! - [`path`] and [`diag`]: attribute paths and diagnostics.
+//! - [`plan`]: the plan pipeline (defaults, unknown computed values,
+//!   requires-replace).
+//! - [`resource`]: the [`Provider`] and [`Resource`] traits with a request and
+//!   response type per operation.
+//!
+//! This layer knows nothing of protobuf (see `server`) nor of Kubernetes.
+
+pub mod diag;
+pub mod path;
+pub mod plan;
+pub mod resource;
+pub mod schema;
+pub mod types;
+pub mod value;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use path::{AttributePath, PathStep};
+pub use resource::{Provider, Resource};
+pub use schema::{Attribute, AttributeKind, Block, NestedAttributes, NestedBlock, Nesting, Schema};
+pub use types::Type;
+pub use value::{Number, Value};

@@ -1,0 +1,252 @@
+//! The provider and resource traits, with one request/response pair per
+//! operation. Methods fill the response; diagnostics accumulate on it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diag::Diagnostics;
+use super::schema::{IdentitySchema, Schema};
+use super::value::Value;
+
+/// What Terraform told us it can do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientCapabilities {
+    /// Terraform accepts a deferred response.
+    pub deferral_allowed: bool,
+    /// Terraform understands write-only attributes.
+    pub write_only_attributes_allowed: bool,
+}
+
+/// Why a response was deferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeferredReason {
+    /// The resource's configuration is not fully known.
+    ResourceConfigUnknown,
+    /// The provider's configuration is not fully known.
+    ProviderConfigUnknown,
+    /// A prerequisite is missing.
+    AbsentPrereq,
+}
+
+/// ValidateResourceConfig.
+#[derive(Debug, Clone)]
+pub struct ValidateRequest {
+    /// The configuration (may contain unknowns).
+    pub config: Value,
+}
+
+/// UpgradeResourceState.
+#[derive(Debug, Clone)]
+pub struct UpgradeRequest {
+    /// The version the state was written with.
+    pub version: i64,
+    /// The state as JSON of that version's schema.
+    pub raw_json: Vec<u8>,
+}
+
+/// Answer to UpgradeResourceState.
+#[derive(Debug, Clone, Default)]
+pub struct UpgradeResponse {
+    /// The state in the current schema.
+    pub state: Option<Value>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// PlanResourceChange, after the framework's plan pipeline has run.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// Prior state (`Null` on create).
+    pub prior_state: Value,
+    /// Configuration (`Null` on destroy).
+    pub config: Value,
+    /// Prior private bytes.
+    pub prior_private: Vec<u8>,
+    /// Terraform's capabilities.
+    pub capabilities: ClientCapabilities,
+}
+
+/// Answer to PlanResourceChange; pre-filled by the framework pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct PlanResponse {
+    /// The planned state; the resource may refine it.
+    pub planned_state: Value,
+    /// Paths whose change forces replacement.
+    pub requires_replace: Vec<super::path::AttributePath>,
+    /// Private bytes to carry to apply.
+    pub planned_private: Vec<u8>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+    /// Set to defer the change.
+    pub deferred: Option<DeferredReason>,
+}
+
+/// ApplyResourceChange.
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    /// Prior state (`Null` on create).
+    pub prior_state: Value,
+    /// Planned state (`Null` on delete).
+    pub planned_state: Value,
+    /// Configuration.
+    pub config: Value,
+    /// Private bytes from the plan.
+    pub planned_private: Vec<u8>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// Answer to ApplyResourceChange.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyResponse {
+    /// New state (`Null` after delete).
+    pub new_state: Value,
+    /// Private bytes to store.
+    pub private: Vec<u8>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// ReadResource.
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    /// Current state.
+    pub current_state: Value,
+    /// Private bytes.
+    pub private: Vec<u8>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// Answer to ReadResource.
+#[derive(Debug, Clone, Default)]
+pub struct ReadResponse {
+    /// New state; `Null` when the object is gone.
+    pub new_state: Value,
+    /// Private bytes.
+    pub private: Vec<u8>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// ImportResourceState.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// The import ID (empty for identity import).
+    pub id: String,
+    /// The identity, for identity import.
+    pub identity: Option<Value>,
+}
+
+/// Answer to ImportResourceState.
+#[derive(Debug, Clone, Default)]
+pub struct ImportResponse {
+    /// The imported state (Read fills the rest).
+    pub state: Value,
+    /// Private bytes.
+    pub private: Vec<u8>,
+    /// Identity of the imported object.
+    pub identity: Option<Value>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// A managed resource type.
+#[async_trait]
+pub trait Resource: Send + Sync {
+    /// The full type name, e.g. `planton_kubernetes_job`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+
+    /// The identity schema, once the resource supports identity.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// Checks a configuration without contacting any server. Unknown values
+    /// skip their checks.
+    async fn validate(&self, req: ValidateRequest) -> Diagnostics;
+
+    /// Brings a stored state up to the current schema. The default decodes
+    /// JSON of the current version.
+    async fn upgrade_state(&self, req: UpgradeRequest) -> UpgradeResponse {
+        let mut resp = UpgradeResponse::default();
+        let schema = self.schema();
+        if req.version != schema.version {
+            resp.diagnostics.error(
+                "Unsupported State Version",
+                format!(
+                    "The state was written with schema version {} and this provider knows only version {}. \
+                     Use a provider release that matches the state, or remove the resource from state and import it again.",
+                    req.version, schema.version
+                ),
+            );
+            return resp;
+        }
+        match super::value::json::decode(&req.raw_json, &schema.value_type()) {
+            Ok(v) => resp.state = Some(v),
+            Err(e) => resp.diagnostics.error(
+                "Unreadable Resource State",
+                format!("While decoding the stored state: {e}. This is a bug in the provider; please report it with TF_LOG=debug output."),
+            ),
+        }
+        resp
+    }
+
+    /// Refines the plan the framework computed.
+    async fn plan(&self, _req: &PlanRequest, _resp: &mut PlanResponse) {}
+
+    /// Creates, updates or deletes.
+    async fn apply(&self, req: ApplyRequest) -> ApplyResponse;
+
+    /// Refreshes the state from the real world.
+    async fn read(&self, req: ReadRequest) -> ReadResponse;
+
+    /// Imports an existing object.
+    async fn import(&self, req: ImportRequest) -> ImportResponse {
+        let _ = req;
+        let mut resp = ImportResponse::default();
+        resp.diagnostics.error(
+            "Import Not Supported",
+            format!("{} does not support import yet.", self.type_name()),
+        );
+        resp
+    }
+}
+
+/// ConfigureProvider.
+#[derive(Debug, Clone)]
+pub struct ConfigureRequest {
+    /// Terraform's version.
+    pub terraform_version: String,
+    /// The provider configuration (may hold unknowns).
+    pub config: Value,
+    /// Terraform's capabilities.
+    pub capabilities: ClientCapabilities,
+}
+
+/// A provider: its own schema and configuration, and its resource types.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The provider block's schema.
+    fn schema(&self) -> Schema;
+
+    /// Every resource type the provider offers.
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    /// Checks the provider block.
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        let _ = config;
+        Diagnostics::new()
+    }
+
+    /// Configures the provider for later operations.
+    async fn configure(&self, req: ConfigureRequest) -> Diagnostics {
+        let _ = req;
+        Diagnostics::new()
+    }
+}
