@@ -1,0 +1,82 @@
+//! Every configuration under `examples/` is valid and formatted.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::harness::{Tf, repo_root};
+
+/// Each directory under `examples/` that holds `.tf` files, sorted.
+fn example_dirs() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        let mut has_tf = false;
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "tf") {
+                has_tf = true;
+            }
+        }
+        if has_tf {
+            out.push(dir.to_path_buf());
+        }
+    }
+    let mut dirs = Vec::new();
+    walk(&repo_root().join("examples"), &mut dirs);
+    dirs.sort();
+    dirs
+}
+
+/// Each example directory, as its own root module, passes
+/// `terraform validate` with no errors and no warnings.
+#[test]
+fn examples_validate() {
+    let mut failures = Vec::new();
+    for dir in example_dirs() {
+        let rel = dir.strip_prefix(repo_root()).unwrap().display().to_string();
+        let tf = Tf::new(&format!("example-{}", rel.replace('/', "-")));
+        let mut hcl = String::new();
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|x| x == "tf") {
+                let text = fs::read_to_string(&path).unwrap();
+                hcl.push_str(&text);
+                tf.write(path.file_name().unwrap(), text);
+            }
+        }
+        // Snippets meant for docs may leave out required_providers.
+        if !hcl.contains("required_providers") {
+            tf.write("providers.tf", crate::harness::REQUIRED_PROVIDERS);
+        }
+        tf.init();
+        let v = tf.validate_json();
+        if !v.valid || !v.diagnostics.is_empty() {
+            failures.push(format!("{rel}:\n{}", v.raw));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "examples that do not validate cleanly:\n\n{}",
+        failures.join("\n\n")
+    );
+}
+
+/// `terraform fmt -check -recursive examples/` finds nothing to change.
+#[test]
+fn examples_are_formatted() {
+    let tf = Tf::new("examples-fmt");
+    let examples = repo_root().join("examples");
+    let examples = examples.to_str().unwrap();
+    tf.run(&[
+        "fmt",
+        "-check",
+        "-recursive",
+        "-diff",
+        "-no-color",
+        examples,
+    ])
+    .success();
+}

@@ -1,0 +1,24 @@
+//! End-to-end tests: the real Terraform CLI drives the provider binary,
+//! installed from a filesystem mirror so that `terraform init` is exercised.
+//!
+//! One test binary, a module per concern, each test with its own [`harness::Tf`]
+//! world (see `harness.rs`). Terraform comes from `$TERRAFORM` or from
+//! `scripts/install-tools.sh`; these tests never skip for want of it.
+//!
+//! - `init`: `terraform init` offline against the mirror.
+//! - `schema`: the whole attribute tree of `planton_kubernetes_job` against
+//!   `tests/fixtures/schema-tree.txt`, and descriptions.
+//! - `validate`: every configuration under `tests/fixtures/validate/`.
+//! - `plan`: Planton defaults are known values in a plan.
+//! - `examples`: every configuration under `examples/` validates and is
+//!   formatted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod examples;
+mod init;
+mod plan;
+mod schema;
+mod validate;
