@@ -5,8 +5,12 @@
 //! map look the same on the wire) and to encode (a dynamic value carries its
 //! type in an envelope).
 
+mod codec;
 pub mod json;
 pub mod msgpack;
+mod number;
+#[cfg(test)]
+pub(crate) mod strategy;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -121,7 +125,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             Value::Dynamic(_, v) => v.is_wholly_known(),
             _ => true,
@@ -219,7 +225,8 @@ impl Value {
             }
             (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| x.semantically_equal(y)))
+                    && a.iter()
+                        .all(|(k, x)| b.get(k).is_some_and(|y| x.semantically_equal(y)))
             }
             (Value::Unknown(_), Value::Unknown(_)) => true,
             (Value::Dynamic(ta, a), Value::Dynamic(tb, b)) => ta == tb && a.semantically_equal(b),
