@@ -126,11 +126,9 @@ fn apply_defaults(attributes: &[Attribute], planned: &mut Value, config: &Value)
         let Some(slot) = attribute_mut(planned, &attr.name) else {
             continue;
         };
-        if cfg.is_null() {
-            if let Some(default) = &attr.default {
-                *slot = default.clone();
-                continue;
-            }
+        if let (true, Some(default)) = (cfg.is_null(), &attr.default) {
+            *slot = default.clone();
+            continue;
         }
         if let AttributeKind::Nested(nested) = &attr.kind {
             for (obj, obj_cfg) in nested_objects_mut(nested.nesting, slot, cfg) {
