@@ -68,7 +68,9 @@ chmod +x "$shim.tmp"
 mv -f "$shim.tmp" "$shim"
 
 # Prove that the library loads and is the expected version.
-version="$(env -u TF_CLI_CONFIG_FILE CHECKPOINT_DISABLE=1 "$shim" version 2>&1 | head -n1)"
+# (No `| head`: the shim dies of SIGPIPE like a native CLI, failing the pipe.)
+version="$(env -u TF_CLI_CONFIG_FILE CHECKPOINT_DISABLE=1 "$shim" version 2>&1)"
+version="${version%%$'\n'*}"
 if [[ "$version" != "Terraform v$TERRAFORM_VERSION" ]]; then
     echo "install-tools.sh: $shim printed '$version', expected 'Terraform v$TERRAFORM_VERSION'" >&2
     exit 1

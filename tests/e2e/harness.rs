@@ -382,6 +382,8 @@ pub struct Diagnostic {
     pub address: Option<String>,
     /// `file:line:column` where Terraform placed it, if anywhere.
     pub range: Option<String>,
+    /// The file and byte range Terraform highlighted, if any.
+    pub span: Option<(String, std::ops::Range<usize>)>,
     /// The source line(s) Terraform showed.
     pub snippet: Option<String>,
 }
@@ -420,6 +422,11 @@ impl Validation {
                         r["start"]["line"],
                         r["start"]["column"]
                     )
+                }),
+                span: d.get("range").and_then(|r| {
+                    let start = usize::try_from(r["start"]["byte"].as_u64()?).ok()?;
+                    let end = usize::try_from(r["end"]["byte"].as_u64()?).ok()?;
+                    Some((text(&r["filename"]), start..end))
                 }),
                 snippet: d.get("snippet").map(|s| text(&s["code"])),
             })

@@ -5,6 +5,8 @@
 //! world (see `harness.rs`). Terraform comes from `$TERRAFORM` or from
 //! `scripts/install-tools.sh`; these tests never skip for want of it.
 //!
+//! - `harness`: the [`harness::Tf`] world and running Terraform.
+//! - `config_paths`: which attribute a diagnostic's source range points at.
 //! - `init`: `terraform init` offline against the mirror.
 //! - `schema`: the whole attribute tree of `planton_kubernetes_job` against
 //!   `tests/fixtures/schema-tree.txt`, and descriptions.
@@ -15,6 +17,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod config_paths;
 mod harness;
 
 mod examples;

@@ -10,10 +10,11 @@ const EXPECTED_TREE: &str = "tests/fixtures/schema-tree.txt";
 
 /// One attribute, flattened: its dotted path and what Terraform knows of it.
 #[derive(Debug)]
-struct Attribute {
-    path: String,
+pub struct Attribute {
+    /// Dotted, without map keys or list indexes: `spec.env.variables.value`.
+    pub path: String,
     /// The cty type, or `nested(<mode>)` / `block(<mode>)`.
-    kind: String,
+    pub kind: String,
     flags: String,
     description: Option<String>,
     description_kind: Option<String>,
@@ -144,15 +145,20 @@ fn resource_block(schema: &Json) -> &Json {
     &resource["block"]
 }
 
+/// The resource's attributes in `terraform providers schema -json` output,
+/// flattened and sorted by path.
+pub fn resource_attributes(schema: &Json) -> Vec<Attribute> {
+    let mut attrs = Vec::new();
+    flatten_block("", resource_block(schema), &mut attrs);
+    attrs.sort_by(|a, b| a.path.cmp(&b.path));
+    attrs
+}
+
 fn schema_attributes() -> Vec<Attribute> {
     let tf = Tf::new("schema");
     tf.config("");
     tf.init();
-    let schema = tf.providers_schema_json();
-    let mut attrs = Vec::new();
-    flatten_block("", resource_block(&schema), &mut attrs);
-    attrs.sort_by(|a, b| a.path.cmp(&b.path));
-    attrs
+    resource_attributes(&tf.providers_schema_json())
 }
 
 /// Every attribute of `planton_kubernetes_job` (path, type or nesting,

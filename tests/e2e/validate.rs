@@ -3,28 +3,29 @@
 //! `invalid/*.tf` open with header comments naming the one error expected:
 //!
 //! ```text
-//! # expect-summary: Invalid Job Name
+//! # expect-summary: Invalid Mount Path
 //! # expect-path: spec.volume_mounts[0].mount_path
 //! ```
 //!
 //! How the attribute path is read back: Terraform's `validate -json` output
-//! carries no attribute path. A diagnostic has `summary`, `detail`,
-//! `address` (the resource, `planton_kubernetes_job.NAME`), and a `range`
-//! computed from the provider's path by Terraform's
-//! `ElaborateFromConfigBody`, which can only follow nested *blocks*: for a
-//! path inside the nested attributes `metadata` / `spec` it finds no block
-//! and falls back to the start of the resource block's body, so the range
-//! says nothing about the path beyond "this resource". (A path that is a
-//! single top-level attribute, `spec`, does get that attribute's expression
-//! as its range.) The human-readable output is built from the same data. So
-//! the path a user can see is the one the provider writes into the detail,
-//! and that is what these tests read: the first attribute path in the
-//! detail, rendered as `tf::AttributePath` displays it
-//! (`spec.env.variables["A"].value_from`). See [`path_in_detail`].
+//! has no attribute path field. A diagnostic has `summary`, `detail`,
+//! `address` (`planton_kubernetes_job.NAME`), and a `range` that Terraform
+//! computes from the path the provider attached: the exact source of the
+//! value at that path, nested attributes, list elements and map elements
+//! included (for a map element, its value). The test parses the fixture
+//! (`config_paths.rs`) and takes the path of the value whose source is that
+//! range, rendered as `tf::AttributePath` displays it
+//! (`spec.env.variables["A"].value_from`). When the expected path is not set
+//! in the configuration (a missing attribute), Terraform points at the value
+//! of the deepest part of the path that is set (`spec` for an unset
+//! `spec.completions`), and that is what the test then expects.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeSet;
+
+use crate::config_paths::ConfigPaths;
 use crate::harness::{Diagnostic, RESOURCE_TYPE, Tf, Validation, repo_root};
 
 /// The acceptance bar: at least this many invalid configurations.
@@ -59,78 +60,15 @@ fn name(path: &Path) -> String {
         .to_string()
 }
 
-/// The first attribute path in `detail`: a top-level attribute of the
-/// resource (`metadata`, `spec`, `id`) at a word boundary, followed by any
-/// number of `.name`, `[index]` and `["key"]` steps.
-pub fn path_in_detail(detail: &str) -> Option<String> {
-    const ROOTS: &[&str] = &["metadata", "spec", "id"];
-    let bytes = detail.as_bytes();
-    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    for start in 0..bytes.len() {
-        if start > 0 && (is_ident(bytes[start - 1]) || bytes[start - 1] == b'.') {
-            continue;
-        }
-        let Some(root) = ROOTS.iter().find(|r| detail[start..].starts_with(**r)) else {
-            continue;
-        };
-        let mut end = start + root.len();
-        if end < bytes.len() && is_ident(bytes[end]) {
-            continue;
-        }
-        loop {
-            let rest = &detail[end..];
-            if let Some(after) = rest.strip_prefix('.') {
-                let len = after.bytes().take_while(|b| is_ident(*b)).count();
-                if len == 0 {
-                    break;
-                }
-                end += 1 + len;
-            } else if let Some(after) = rest.strip_prefix("[\"") {
-                // A Rust-debug-quoted key: scan to the closing quote,
-                // skipping escaped characters.
-                let mut chars = after.char_indices();
-                let mut close = None;
-                while let Some((i, c)) = chars.next() {
-                    match c {
-                        '\\' => {
-                            chars.next();
-                        }
-                        '"' => {
-                            close = Some(i);
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-                match close {
-                    Some(i) if after[i + 1..].starts_with(']') => end += 2 + i + 2,
-                    _ => break,
-                }
-            } else if let Some(after) = rest.strip_prefix('[') {
-                let len = after.bytes().take_while(u8::is_ascii_digit).count();
-                if len == 0 || !after[len..].starts_with(']') {
-                    break;
-                }
-                end += 1 + len + 1;
-            } else {
-                break;
-            }
-        }
-        return Some(detail[start..end].to_string());
-    }
-    None
-}
-
 fn describe(diags: &[&Diagnostic]) -> String {
     diags
         .iter()
         .map(|d| {
             format!(
-                "  [{}] {:?} at {} (path in detail: {:?})\n      detail: {:?}\n      snippet: {:?}",
+                "  [{}] {:?} at {}\n      detail: {:?}\n      snippet: {:?}",
                 d.severity,
                 d.summary,
                 d.range.as_deref().unwrap_or("-"),
-                path_in_detail(&d.detail),
                 d.detail,
                 d.snippet.as_deref().unwrap_or("-"),
             )
@@ -139,8 +77,47 @@ fn describe(diags: &[&Diagnostic]) -> String {
         .join("\n")
 }
 
+/// The attribute path a diagnostic points at, from its source range, and
+/// the path Terraform would point at for `expected` in this configuration.
+fn diagnostic_path(
+    source: &str,
+    error: &Diagnostic,
+    expected: &str,
+    map_paths: &BTreeSet<String>,
+) -> Result<(String, String), String> {
+    let address = error.address.as_deref().unwrap_or_default();
+    let name = address
+        .strip_prefix(&format!("{RESOURCE_TYPE}."))
+        .ok_or_else(|| format!("address: expected {RESOURCE_TYPE}.<name>, got {address:?}"))?;
+    // `x[0]` or `x["k"]` for count / for_each instances.
+    let name = name.split('[').next().unwrap_or(name);
+    let config = ConfigPaths::of_resource(source, RESOURCE_TYPE, name, map_paths)?;
+    let (file, span) = error.span.clone().ok_or("the error has no source range")?;
+    if file != "main.tf" {
+        return Err(format!("range is in {file:?}, not the fixture"));
+    }
+    let got = config
+        .at(span.clone())
+        .map(ToString::to_string)
+        .ok_or_else(|| {
+            format!(
+                "range {span:?} ({}) is not the source of any attribute value of {address}",
+                error.range.as_deref().unwrap_or("-")
+            )
+        })?;
+    let want = config
+        .deepest_set_prefix(expected)
+        .map(ToString::to_string)
+        .unwrap_or_else(|| expected.to_string());
+    Ok((got, want))
+}
+
 /// What is wrong with one invalid fixture's result, if anything.
-fn check_invalid(source: &str, validation: &Validation) -> Result<(), String> {
+fn check_invalid(
+    source: &str,
+    validation: &Validation,
+    map_paths: &BTreeSet<String>,
+) -> Result<(), String> {
     let summary = header(source, "expect-summary").ok_or("no `# expect-summary:` header")?;
     let path = header(source, "expect-path").ok_or("no `# expect-path:` header")?;
     let errors = validation.errors();
@@ -161,22 +138,16 @@ fn check_invalid(source: &str, validation: &Validation) -> Result<(), String> {
             error.summary
         ));
     }
-    let got_path = path_in_detail(&error.detail);
-    if got_path.as_deref() != Some(path.as_str()) {
-        problems.push(format!(
-            "path: expected {path}, got {} (first attribute path in the detail)",
-            got_path.as_deref().unwrap_or("none")
-        ));
-    }
-    if !error
-        .address
-        .as_deref()
-        .is_some_and(|a| a.starts_with(&format!("{RESOURCE_TYPE}.")))
-    {
-        problems.push(format!(
-            "address: expected {RESOURCE_TYPE}.<name>, got {:?}",
-            error.address
-        ));
+    match diagnostic_path(source, error, &path, map_paths) {
+        Ok((got, want)) if got == want => {}
+        Ok((got, want)) if want == path => {
+            problems.push(format!("path: expected {path}, got {got}"));
+        }
+        Ok((got, want)) => problems.push(format!(
+            "path: expected {path}, which is not set, so Terraform should point at {want}; \
+             got {got}"
+        )),
+        Err(why) => problems.push(format!("path: expected {path}; {why}")),
     }
     if problems.is_empty() {
         Ok(())
@@ -185,13 +156,24 @@ fn check_invalid(source: &str, validation: &Validation) -> Result<(), String> {
     }
 }
 
-/// Runs `terraform validate` on each fixture in one initialised directory
-/// (swapping `main.tf`), and returns each fixture's source and result.
-fn validate_each(kind: &str, files: &[PathBuf]) -> Vec<(PathBuf, String, Validation)> {
+/// Each fixture's source and `terraform validate` result, and the
+/// schema paths of map attributes: one initialised directory for all
+/// fixtures, swapping `main.tf`.
+struct Results {
+    runs: Vec<(PathBuf, String, Validation)>,
+    map_paths: BTreeSet<String>,
+}
+
+fn validate_each(kind: &str, files: &[PathBuf]) -> Results {
     let tf = Tf::new(&format!("validate-{kind}"));
     tf.config("");
     tf.init();
-    files
+    let map_paths = crate::schema::resource_attributes(&tf.providers_schema_json())
+        .into_iter()
+        .filter(|a| a.kind.starts_with("map(") || a.kind == "nested(map)")
+        .map(|a| a.path)
+        .collect();
+    let runs = files
         .iter()
         .map(|file| {
             let source = fs::read_to_string(file).unwrap();
@@ -199,7 +181,8 @@ fn validate_each(kind: &str, files: &[PathBuf]) -> Vec<(PathBuf, String, Validat
             let validation = tf.validate_json();
             (file.clone(), source, validation)
         })
-        .collect()
+        .collect();
+    Results { runs, map_paths }
 }
 
 /// Each invalid configuration fails validation with exactly the error its
@@ -207,23 +190,25 @@ fn validate_each(kind: &str, files: &[PathBuf]) -> Vec<(PathBuf, String, Validat
 #[test]
 fn validate_invalid_fixtures_report_expected_error() {
     let files = fixtures("invalid");
-    assert!(
-        files.len() >= MIN_INVALID_FIXTURES,
-        "expected at least {MIN_INVALID_FIXTURES} invalid fixtures, found {}",
-        files.len()
-    );
-    let failures: Vec<String> = validate_each("invalid", &files)
-        .into_iter()
+    let results = validate_each("invalid", &files);
+    let mut failures: Vec<String> = results
+        .runs
+        .iter()
         .filter_map(|(file, source, validation)| {
-            check_invalid(&source, &validation)
+            check_invalid(source, validation, &results.map_paths)
                 .err()
-                .map(|why| format!("{}:\n{why}", name(&file)))
+                .map(|why| format!("{}:\n{why}", name(file)))
         })
         .collect();
+    if files.len() < MIN_INVALID_FIXTURES {
+        failures.push(format!(
+            "expected at least {MIN_INVALID_FIXTURES} invalid fixtures, found {}",
+            files.len()
+        ));
+    }
     assert!(
         failures.is_empty(),
-        "{} of {} invalid fixtures did not fail as expected:\n\n{}",
-        failures.len(),
+        "invalid fixtures ({} checked):\n\n{}",
         files.len(),
         failures.join("\n\n")
     );
@@ -236,9 +221,10 @@ fn validate_valid_fixtures_have_no_errors() {
     let files = fixtures("valid");
     assert!(!files.is_empty(), "no valid fixtures found");
     let failures: Vec<String> = validate_each("valid", &files)
-        .into_iter()
+        .runs
+        .iter()
         .filter(|(_, _, v)| !v.valid || !v.errors().is_empty())
-        .map(|(file, _, v)| format!("{}:\n{}", name(&file), describe(&v.errors())))
+        .map(|(file, _, v)| format!("{}:\n{}", name(file), describe(&v.errors())))
         .collect();
     assert!(
         failures.is_empty(),
@@ -247,40 +233,4 @@ fn validate_valid_fixtures_have_no_errors() {
         files.len(),
         failures.join("\n\n")
     );
-}
-
-/// The path scanner reads the forms `tf::AttributePath` displays.
-#[test]
-fn path_in_detail_reads_rendered_paths() {
-    let cases = [
-        (
-            "Attribute spec.image.repo must be set.",
-            Some("spec.image.repo"),
-        ),
-        (
-            "spec.volume_mounts[0].mount_path must be absolute",
-            Some("spec.volume_mounts[0].mount_path"),
-        ),
-        (
-            r#"At spec.env.variables["A"].value_from: set either value or value_from."#,
-            Some(r#"spec.env.variables["A"].value_from"#),
-        ),
-        (
-            r#"`spec.env.secrets["a\"b"].value`"#,
-            Some(r#"spec.env.secrets["a\"b"].value"#),
-        ),
-        (
-            "The metadata.name \"x\" is too long.",
-            Some("metadata.name"),
-        ),
-        ("Set spec.", Some("spec")),
-        ("nothing here, not even inspect.it or spectrum", None),
-    ];
-    for (detail, want) in cases {
-        assert_eq!(
-            path_in_detail(detail).as_deref(),
-            want,
-            "detail: {detail:?}"
-        );
-    }
 }
