@@ -186,11 +186,15 @@ fn answer<R: Failed>(result: Result<R, pb::Diagnostic>) -> Result<Response<R>, S
 }
 
 fn log_rpc(rpc: &'static str, type_name: &str) {
-    tracing::debug!(
-        tf_rpc = rpc,
-        tf_resource_type = type_name,
-        "Received request"
-    );
+    if type_name.is_empty() {
+        tracing::debug!(tf_rpc = rpc, "Received request");
+    } else {
+        tracing::debug!(
+            tf_rpc = rpc,
+            tf_resource_type = type_name,
+            "Received request"
+        );
+    }
 }
 
 impl ProviderService {

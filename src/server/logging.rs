@@ -18,19 +18,48 @@ use super::clock::UtcDateTime;
 /// The `@module` of every line.
 const MODULE: &str = "planton";
 
+/// Environment variable with a `tracing` filter directive that replaces
+/// the default one (e.g. `h2=trace,planton_provider=debug`), for debugging
+/// the transport's dependencies.
+pub const FILTER_KEY: &str = "PLANTON_LOG";
+
 /// Installs the stderr logger at the level Terraform's environment asks
 /// for. Does nothing if a global subscriber is already set (tests).
 pub fn init() {
-    let provider = std::env::var("TF_LOG_PROVIDER").ok();
-    let core = std::env::var("TF_LOG").ok();
-    let Some(level) = level_from_env(provider.as_deref(), core.as_deref()) else {
-        return;
+    let filter = match std::env::var(FILTER_KEY)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(directives) => directives,
+        None => {
+            let provider = std::env::var("TF_LOG_PROVIDER").ok();
+            let core = std::env::var("TF_LOG").ok();
+            match level_from_env(provider.as_deref(), core.as_deref()) {
+                Some(level) => default_directives(level),
+                None => return,
+            }
+        }
     };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(level)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .event_format(HclogJson)
         .try_init();
+}
+
+/// Our own code at `level`; libraries (h2, hyper, tonic, rustls, kube) at
+/// most at info, since their debug output would drown ours at TF_LOG=trace.
+fn default_directives(level: Level) -> String {
+    let libraries = if level <= Level::INFO {
+        level
+    } else {
+        Level::INFO
+    };
+    format!(
+        "{libraries},planton_provider={level},terraform_provider_planton={level}",
+        libraries = libraries.as_str().to_ascii_lowercase(),
+        level = level.as_str().to_ascii_lowercase()
+    )
 }
 
 /// The level Terraform would give our log lines: TF_LOG_PROVIDER wins over
@@ -179,6 +208,19 @@ mod tests {
         assert_eq!(level_from_env(None, Some("JSON")), Some(Level::TRACE));
         assert_eq!(level_from_env(None, Some("bogus")), Some(Level::TRACE));
         assert_eq!(level_from_env(Some("off"), Some("trace")), None);
+    }
+
+    #[test]
+    fn libraries_stay_quiet() {
+        assert_eq!(
+            default_directives(Level::TRACE),
+            "info,planton_provider=trace,terraform_provider_planton=trace"
+        );
+        assert_eq!(
+            default_directives(Level::WARN),
+            "warn,planton_provider=warn,terraform_provider_planton=warn"
+        );
+        tracing_subscriber::EnvFilter::try_new(default_directives(Level::DEBUG)).unwrap();
     }
 
     #[derive(Clone, Default)]
