@@ -30,7 +30,7 @@ qs="$root/.tools/quickstart"
 platform_dir="$qs/mirror/registry.terraform.io/project-planton/planton/$version/linux_amd64"
 rm -rf "$qs"
 mkdir -p "$platform_dir" "$qs/work"
-cp target/debug/terraform-provider-planton "$platform_dir/terraform-provider-planton_v$version"
+cp "${CARGO_TARGET_DIR:-target}/debug/terraform-provider-planton" "$platform_dir/terraform-provider-planton_v$version"
 cat >"$qs/terraform.tfrc" <<TFRC
 provider_installation {
   filesystem_mirror {
