@@ -1105,3 +1105,54 @@ async fn upgrade_plan_destroy_and_apply_delete() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn json_fallback_and_undecodable_values() {
+    let server = InProcess::start().await;
+    let mut p = server.provider();
+    let validate = |value: pb::DynamicValue| pb::validate_resource_config::Request {
+        type_name: TEST_TYPE.into(),
+        config: Some(value),
+        client_capabilities: Some(pb::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        }),
+    };
+
+    // JSON is read when msgpack is empty.
+    let json = pb::DynamicValue {
+        msgpack: vec![],
+        json: br#"{"value":"abc","id":null}"#.to_vec(),
+    };
+    let resp = p
+        .validate_resource_config(validate(json))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        summaries(&resp.diagnostics),
+        vec![(WARNING, "Value Length".into(), "3".into())]
+    );
+
+    // Bytes that are not a value of the schema: a diagnostic, not a gRPC error.
+    for bad in [vec![0xc1], vec![0x81, 0xa5], b"\x92\x01\x02".to_vec()] {
+        let value = pb::DynamicValue {
+            msgpack: bad.clone(),
+            json: vec![],
+        };
+        let resp = p
+            .validate_resource_config(validate(value))
+            .await
+            .unwrap()
+            .into_inner();
+        let d = summaries(&resp.diagnostics);
+        assert_eq!(d.len(), 1, "{bad:?}: {d:?}");
+        assert_eq!(
+            (d[0].0, d[0].1.as_str()),
+            (ERROR, "Unreadable Value From Terraform"),
+            "{bad:?}"
+        );
+        assert!(d[0].2.contains(TEST_TYPE), "{}", d[0].2);
+    }
+    server.stop().await;
+}
