@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use planton_provider::provider::PlantonProvider;
 use planton_provider::server;
-use planton_provider::tf::{self, Provider};
+use planton_provider::tf::Provider;
 
 fn main() -> ExitCode {
     let debug = match parse_args(std::env::args().skip(1)) {
@@ -58,20 +59,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<bool, String> {
     Ok(debug)
 }
 
-/// The provider served. The planton provider type is not in the library
-/// yet; until it is, an empty provider keeps the transport testable.
+/// The provider served.
 fn provider() -> Arc<dyn Provider> {
-    Arc::new(EmptyProvider)
-}
-
-/// No configuration, no resources.
-struct EmptyProvider;
-
-impl Provider for EmptyProvider {
-    fn schema(&self) -> tf::Schema {
-        tf::Schema::default()
-    }
-    fn resources(&self) -> Vec<Arc<dyn tf::Resource>> {
-        Vec::new()
-    }
+    Arc::new(PlantonProvider::new())
 }
