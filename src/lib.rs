@@ -11,8 +11,11 @@
 //!   paths, diagnostics, the plan pipeline and the resource traits.
 //! - [`provider`]: the `planton` provider and its configuration.
 //! - [`kubernetes_job`]: the `planton_kubernetes_job` resource: schema,
-//!   spec model, validation.
+//!   spec model, validation, rendering, plan, apply, read, wait, delete.
+//! - [`kube`]: small helpers over kube-rs: server-side apply, retries,
+//!   errors as diagnostics, watches.
 
+pub mod kube;
 pub mod kubernetes_job;
 pub mod provider;
 pub mod server;

@@ -1,30 +1,49 @@
 //! The `planton_kubernetes_job` resource: Project Planton's KubernetesJob as
 //! a Terraform resource.
 //!
-//! - [`schema`]: the attribute tree and its user-facing descriptions.
+//! - [`schema`]: the attribute tree and its user-facing descriptions
+//!   ([`options`] and [`state`] add the resource's own settings and
+//!   computed attributes).
 //! - [`spec`]: the typed model read from a configuration, plan or state.
 //! - [`validate`]: plan-time checks (Planton's rules, what Kubernetes would
 //!   reject, and what Terraform cannot do), each on its attribute path.
 //! - [`quantity`]: Kubernetes resource quantities.
+//! - [`render`]: the Kubernetes objects a known configuration stands for.
+//! - [`buckets`]: the plan: in place or replace, field by field, and the
+//!   computed values.
+//! - [`apply`], [`read`], [`wait`], [`delete`]: the lifecycle against a
+//!   cluster, through [`cluster`] (typed access by object reference).
 //!
-//! This module knows Terraform values and Kubernetes rules, but not the wire
-//! protocol (`server`) and not, so far, any cluster: this build validates
-//! and plans; applying comes with the lifecycle work.
+//! This module knows Terraform values and Kubernetes, but not the wire
+//! protocol (`server`). Validation and planning never contact a cluster.
 
+pub mod apply;
+pub mod buckets;
+pub mod cluster;
+pub mod delete;
+pub mod options;
 pub mod quantity;
+pub mod read;
+pub mod render;
 pub mod schema;
 pub mod spec;
+pub mod state;
 pub mod validate;
+pub mod wait;
 
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 pub(crate) mod testing;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
+use crate::provider::client::Clients;
 use crate::tf::resource::{
-    ApplyRequest, ApplyResponse, ReadRequest, ReadResponse, ValidateRequest,
+    ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
+    ValidateRequest,
 };
 use crate::tf::{Diagnostics, Resource, Schema};
 
@@ -33,12 +52,20 @@ pub const TYPE_NAME: &str = "planton_kubernetes_job";
 
 /// The `planton_kubernetes_job` resource type.
 #[derive(Debug, Clone, Default)]
-pub struct KubernetesJobResource;
+pub struct KubernetesJobResource {
+    clients: Arc<Clients>,
+}
 
 impl KubernetesJobResource {
-    /// The resource.
+    /// The resource, with clients of its own (unconfigured until a provider
+    /// configures them; for tests).
     pub fn new() -> Self {
-        KubernetesJobResource
+        KubernetesJobResource::default()
+    }
+
+    /// The resource, using the provider's clients.
+    pub fn with_clients(clients: Arc<Clients>) -> Self {
+        KubernetesJobResource { clients }
     }
 }
 
@@ -53,34 +80,58 @@ impl Resource for KubernetesJobResource {
     }
 
     async fn validate(&self, req: ValidateRequest) -> Diagnostics {
-        validate::validate(&req.config)
+        let mut d = validate::validate(&req.config);
+        d.extend(options::validate(&req.config));
+        d
     }
 
-    // plan(): the framework pipeline (defaults, unknown computed values,
-    // requires-replace) is all this build needs.
+    async fn plan(&self, req: &PlanRequest, resp: &mut PlanResponse) {
+        buckets::refine_plan(req, resp);
+    }
 
     async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
-        let mut resp = ApplyResponse {
-            // Nothing changed, so the state stays what it was.
-            new_state: req.prior_state,
-            ..ApplyResponse::default()
+        let client = match self.clients.client().await {
+            Ok(c) => c,
+            Err(diagnostics) => {
+                return ApplyResponse {
+                    new_state: req.prior_state,
+                    private: Vec::new(),
+                    diagnostics,
+                };
+            }
         };
-        resp.diagnostics.error(
-            "Apply Not Yet Supported",
-            "This build of the planton provider can validate and plan planton_kubernetes_job, but cannot apply \
-             it yet: nothing was created, changed or deleted in any cluster. Use `terraform validate` and \
-             `terraform plan` to check configurations; applying arrives with a later provider release.",
-        );
-        resp
+        if req.planned_state.is_null() {
+            delete::delete(&client, &req.prior_state, &req.cancel).await
+        } else if req.prior_state.is_null() {
+            apply::create(&client, req.planned_state, &req.cancel).await
+        } else {
+            let private = state::Private::from_bytes(&req.planned_private);
+            apply::update(
+                &client,
+                &req.prior_state,
+                req.planned_state,
+                &private,
+                &req.cancel,
+            )
+            .await
+        }
     }
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
-        // Nothing is ever created, so there is nothing to refresh.
-        ReadResponse {
-            new_state: req.current_state,
-            private: req.private,
-            diagnostics: Diagnostics::new(),
+        if req.current_state.is_null() {
+            return ReadResponse::default();
         }
+        let client = match self.clients.client().await {
+            Ok(c) => c,
+            Err(diagnostics) => {
+                return ReadResponse {
+                    new_state: req.current_state,
+                    private: req.private,
+                    diagnostics,
+                };
+            }
+        };
+        read::read(&client, req.current_state, &req.cancel).await
     }
 }
 
@@ -91,9 +142,10 @@ mod tests {
     use crate::tf::Value;
     use tokio_util::sync::CancellationToken;
 
-    /// Apply refuses clearly and keeps the prior state; read changes nothing.
+    /// Without a configured provider, apply and read fail clearly and keep
+    /// the state.
     #[tokio::test]
-    async fn apply_refuses_and_read_is_identity() {
+    async fn unconfigured_provider_keeps_state() {
         let r = KubernetesJobResource::new();
         let state = Value::object([("id", Value::string("batch/nightly"))]);
         let resp = r
@@ -106,7 +158,7 @@ mod tests {
             })
             .await;
         assert!(resp.diagnostics.has_error());
-        assert_eq!(resp.diagnostics.0[0].summary, "Apply Not Yet Supported");
+        assert_eq!(resp.diagnostics.0[0].summary, "Provider Not Configured");
         assert_eq!(resp.new_state, state);
 
         let read = r
@@ -118,7 +170,7 @@ mod tests {
             .await;
         assert_eq!(read.new_state, state);
         assert_eq!(read.private, vec![1, 2]);
-        assert!(read.diagnostics.is_empty());
+        assert!(read.diagnostics.has_error());
         assert_eq!(r.type_name(), "planton_kubernetes_job");
     }
 }

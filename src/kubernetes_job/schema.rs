@@ -31,11 +31,16 @@ pub const DEFAULT_RESTART_POLICY: &str = "Never";
 /// The resource schema.
 pub fn schema() -> Schema {
     Schema::new(Block::new(
-        vec![
-            Attribute::computed("id", Type::String, ID).use_state_for_unknown(),
-            metadata(),
-            spec(),
-        ],
+        [
+            vec![
+                Attribute::computed("id", Type::String, ID).use_state_for_unknown(),
+                metadata(),
+                spec(),
+            ],
+            super::options::attributes(),
+            super::state::attributes(),
+        ]
+        .concat(),
         RESOURCE,
     ))
 }
@@ -45,10 +50,15 @@ const RESOURCE: &str = "Runs a batch workload as a Kubernetes Job, described the
 
 One resource manages the Job and what it needs: the namespace (when `spec.create_namespace` is true), a Secret \
 `<name>-env-secrets` holding the literal values of `spec.env.secrets`, one ConfigMap per `spec.config_maps` entry, \
-and a ServiceAccount named after the Job. The pod runs a single container named `job-container`.
+a ServiceAccount named after the Job, and an image pull Secret when `docker_config_json` is set. The pod runs a \
+single container named `job-container`. Objects are applied with server-side apply (field manager `planton`) in \
+dependency order and listed in `objects`; an existing object is adopted only when it carries this Job's \
+`planton.ai/*` labels.
 
 Every configuration problem that Planton, Kubernetes or this provider would reject is reported by \
-`terraform validate` and `terraform plan`, on the attribute it concerns.";
+`terraform validate` and `terraform plan`, on the attribute it concerns. Each attribute's description says \
+whether changing it updates the objects in place or replaces the Job (which runs it again); `terraform apply` \
+waits for the Job to finish unless `wait_for_completion = false`.";
 
 const ID: &str = "The Job's identifier, `<namespace>/<name>`, known once the Job has been created.";
 
@@ -625,13 +635,18 @@ mod tests {
             .filter(|(_, a)| a.requires_replace)
             .map(|(p, _)| p.as_str())
             .collect();
-        assert_eq!(replace, ["metadata.name", "spec.namespace"]);
+        // The rest of the replace decisions are made by the plan hook
+        // (kubernetes_job::buckets), field by field.
+        assert_eq!(
+            replace,
+            ["metadata.name", "rerun_triggers", "spec.namespace"]
+        );
         let sensitive: Vec<_> = by_path
             .iter()
             .filter(|(_, a)| a.sensitive)
             .map(|(p, _)| p.as_str())
             .collect();
-        assert_eq!(sensitive, ["spec.env.secrets.value"]);
+        assert_eq!(sensitive, ["docker_config_json", "spec.env.secrets.value"]);
         assert!(by_path["id"].computed && by_path["id"].use_state_for_unknown);
     }
 

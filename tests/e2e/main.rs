@@ -14,14 +14,19 @@
 //! - `plan`: Planton defaults are known values in a plan.
 //! - `examples`: every configuration under `examples/` validates and is
 //!   formatted.
+//! - `cluster`: an in-process API-server emulator for the tests below.
+//! - `lifecycle`: apply, plan, destroy of `planton_kubernetes_job` against
+//!   the emulator.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cluster;
 mod config_paths;
 mod harness;
 
 mod examples;
 mod init;
+mod lifecycle;
 mod plan;
 mod schema;
 mod validate;

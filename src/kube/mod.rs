@@ -1,0 +1,99 @@
+//! Small helpers over kube-rs that any resource of this provider needs:
+//!
+//! - [`retry`]: a retry layer for kube's HTTP stack (429 honouring
+//!   `Retry-After`, 5xx and broken connections on idempotent requests), and
+//!   [`client`], which builds a [`kube::Client`] with it.
+//! - [`apply`]: server-side apply with the field manager [`FIELD_MANAGER`].
+//! - [`errors`]: [`kube::Error`] to [`crate::tf::Diagnostics`], naming the
+//!   object and mapping 422 causes back to attribute paths.
+//! - [`watch`]: watching one object by name until a predicate decides.
+//!
+//! This module knows Kubernetes and the framework's diagnostics, but no
+//! resource's schema: attribute paths come from callers.
+
+pub mod apply;
+pub mod errors;
+pub mod retry;
+pub mod watch;
+
+use std::fmt;
+
+pub use apply::FIELD_MANAGER;
+
+/// One Kubernetes object, named the way users and error messages name it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectRef {
+    /// `v1`, `batch/v1`.
+    pub api_version: String,
+    /// `Namespace`, `Job`.
+    pub kind: String,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    /// The object's name.
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// A reference to an object of the kind `K`.
+    pub fn of<K>(namespace: &str, name: &str) -> Self
+    where
+        K: k8s_openapi::Resource,
+    {
+        ObjectRef {
+            api_version: K::API_VERSION.to_string(),
+            kind: K::KIND.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    /// `Job batch/nightly`, `Namespace batch`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// Builds a client from `config` with our retry layer in place of kube's
+/// own (which would retry non-idempotent requests and wait up to 1000 s).
+/// Must run inside a Tokio runtime: the client spawns its buffer workers.
+pub fn client(mut config: kube::Config) -> Result<kube::Client, kube::Error> {
+    config.default_retry = false;
+    let builder = kube::client::ClientBuilder::try_from(config)?;
+    Ok(builder.with_layer(&retry::RetryLayer).build())
+}
+
+/// Whether an error is the API's 404.
+pub fn is_not_found(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::Api(s) if s.code == 404)
+}
+
+/// Whether an error is the API's 409.
+pub fn is_conflict(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::Api(s) if s.code == 409)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::Namespace;
+
+    /// References print the way kubectl users name objects.
+    #[test]
+    fn object_ref_display() {
+        assert_eq!(
+            ObjectRef::of::<Job>("batch", "nightly").to_string(),
+            "Job batch/nightly"
+        );
+        let ns = ObjectRef::of::<Namespace>("", "batch");
+        assert_eq!(ns.to_string(), "Namespace batch");
+        assert_eq!(ns.api_version, "v1");
+    }
+}

@@ -1,0 +1,366 @@
+//! The plan: which changes update the objects in place and which replace the
+//! Job, and what the computed attributes will be.
+//!
+//! Every configurable attribute is in exactly one bucket ([`BUCKETS`], tested
+//! to cover the whole schema):
+//!
+//! - **state only**: nothing in the cluster depends on it (Planton metadata
+//!   that is not rendered, and this resource's own settings);
+//! - **in place**: the objects are updated by server-side apply (Job
+//!   `parallelism`, `backoffLimit`, `activeDeadlineSeconds`,
+//!   `ttlSecondsAfterFinished`, `suspend`; ConfigMap and Secret contents);
+//! - **replace**: Kubernetes refuses to change it (the pod template, the
+//!   Job's identity) or the user asked for a new run (`rerun_triggers`);
+//! - **in place while suspended**: the pod template's labels, which
+//!   Kubernetes lets change only while the Job is suspended and has never
+//!   started (KEP-2926); otherwise replace;
+//! - **elastic Indexed**: `completions` of an Indexed Job changes in place
+//!   when it changes together with `parallelism` and equals it (KEP-3715);
+//!   otherwise replace;
+//! - **keys replace, values in place**: `config_maps` and `env.secrets`
+//!   (their key sets shape the pod; their contents are object data);
+//!   `docker_config_json` likewise (set or unset shapes the pod).
+//!
+//! A value that is not known yet is treated as a change; where it could
+//! decide between in place and replace, the plan replaces, so that the plan
+//! Terraform shows is never one the apply cannot carry out. The plan never
+//! contacts the cluster.
+
+use crate::kubernetes_job::render::planned_refs;
+use crate::kubernetes_job::spec::KubernetesJob;
+use crate::kubernetes_job::state::{self, Private};
+use crate::tf::resource::{PlanRequest, PlanResponse};
+use crate::tf::{AttributePath, Value};
+
+/// How a change of an attribute is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// Recorded in state only.
+    StateOnly,
+    /// Applied to the objects in place.
+    InPlace,
+    /// Replaces the Job (and its objects).
+    Replace,
+    /// In place while the Job is suspended and never started, else replace.
+    InPlaceWhileSuspended,
+    /// In place for Indexed Jobs when equal to the new `parallelism`, else
+    /// replace.
+    ElasticIndexed,
+    /// A map whose key set replaces; each value follows the listed entries
+    /// below it.
+    KeysReplace,
+    /// A value whose presence (set or not) replaces and whose content
+    /// changes in place.
+    PresenceReplace,
+}
+
+/// Every configurable attribute, by path (map keys and list indices
+/// omitted), and its bucket. An attribute not listed takes the bucket of
+/// its nearest listed ancestor.
+pub const BUCKETS: &[(&str, Bucket)] = &[
+    ("metadata.name", Bucket::Replace),
+    ("metadata.slug", Bucket::StateOnly),
+    ("metadata.id", Bucket::InPlaceWhileSuspended),
+    ("metadata.org", Bucket::InPlaceWhileSuspended),
+    ("metadata.env", Bucket::InPlaceWhileSuspended),
+    ("metadata.labels", Bucket::StateOnly),
+    ("metadata.annotations", Bucket::StateOnly),
+    ("metadata.tags", Bucket::StateOnly),
+    ("metadata.group", Bucket::StateOnly),
+    ("metadata.relationships", Bucket::StateOnly),
+    ("spec.target_cluster", Bucket::Replace),
+    ("spec.namespace", Bucket::Replace),
+    ("spec.create_namespace", Bucket::InPlace),
+    ("spec.image", Bucket::Replace),
+    ("spec.resources", Bucket::Replace),
+    ("spec.env.variables", Bucket::Replace),
+    ("spec.env.secrets", Bucket::KeysReplace),
+    ("spec.env.secrets.value", Bucket::PresenceReplace),
+    ("spec.env.secrets.secret_ref", Bucket::Replace),
+    ("spec.env.secrets.secret_ref.namespace", Bucket::StateOnly),
+    ("spec.parallelism", Bucket::InPlace),
+    ("spec.completions", Bucket::ElasticIndexed),
+    ("spec.backoff_limit", Bucket::InPlace),
+    ("spec.active_deadline_seconds", Bucket::InPlace),
+    ("spec.ttl_seconds_after_finished", Bucket::InPlace),
+    ("spec.completion_mode", Bucket::Replace),
+    ("spec.restart_policy", Bucket::Replace),
+    ("spec.command", Bucket::Replace),
+    ("spec.args", Bucket::Replace),
+    ("spec.config_maps", Bucket::KeysReplace),
+    ("spec.volume_mounts", Bucket::Replace),
+    ("spec.suspend", Bucket::InPlace),
+    ("docker_config_json", Bucket::PresenceReplace),
+    ("rerun_triggers", Bucket::Replace),
+    ("wait_for_completion", Bucket::StateOnly),
+    ("timeouts", Bucket::StateOnly),
+    ("after_ttl_deletion", Bucket::StateOnly),
+    ("delete_propagation", Bucket::StateOnly),
+];
+
+/// The bucket of an attribute path written with dots (`spec.image.tag`),
+/// from its nearest listed ancestor.
+pub fn bucket_of(path: &str) -> Option<Bucket> {
+    BUCKETS
+        .iter()
+        .filter(|(p, _)| path == *p || path.starts_with(&format!("{p}.")))
+        .max_by_key(|(p, _)| p.len())
+        .map(|(_, b)| *b)
+}
+
+/// What a change from the prior state to the plan needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Attributes whose change replaces the Job.
+    pub replace: Vec<AttributePath>,
+    /// Whether objects in the cluster change in place.
+    pub in_place: bool,
+}
+
+/// Whether `after` differs from `before`, counting anything unknown in
+/// `after` as a difference.
+fn differs(before: &Value, after: &Value) -> bool {
+    !after.is_wholly_known() || !before.semantically_equal(after)
+}
+
+fn at<'a>(root: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(root, |v, step| v.get(step))
+}
+
+fn path_of(dotted: &str) -> AttributePath {
+    AttributePath(
+        dotted
+            .split('.')
+            .map(|s| crate::tf::PathStep::Attribute(s.to_string()))
+            .collect(),
+    )
+}
+
+/// Classifies the change from `prior` to `planned` (both non-null).
+pub fn classify(prior: &Value, planned: &Value) -> Changes {
+    let mut c = Changes::default();
+    for (path, bucket) in BUCKETS {
+        // Entries below a map are handled by the map's own logic.
+        if path.starts_with("spec.env.secrets.") {
+            continue;
+        }
+        let before = at(prior, path);
+        let after = at(planned, path);
+        if !differs(before, after) {
+            continue;
+        }
+        match bucket {
+            Bucket::StateOnly => {}
+            Bucket::InPlace => c.in_place = true,
+            Bucket::Replace => c.replace.push(path_of(path)),
+            Bucket::InPlaceWhileSuspended => {
+                if suspended_never_started(prior) {
+                    c.in_place = true;
+                } else {
+                    c.replace.push(path_of(path));
+                }
+            }
+            Bucket::ElasticIndexed => {
+                if elastic_indexed(prior, planned) {
+                    c.in_place = true;
+                } else {
+                    c.replace.push(path_of(path));
+                }
+            }
+            Bucket::KeysReplace if *path == "spec.config_maps" => {
+                keyed_map(before, after, &path_of(path), &mut c, |_, _, _, c| {
+                    c.in_place = true;
+                });
+            }
+            Bucket::KeysReplace => {
+                keyed_map(before, after, &path_of(path), &mut c, secret_entry);
+            }
+            Bucket::PresenceReplace => presence(before, after, &path_of(path), &mut c),
+        }
+    }
+    c.replace.sort();
+    c.replace.dedup();
+    c
+}
+
+/// Whether the prior Job was suspended and never started, the only time
+/// Kubernetes lets its pod template's labels change (KEP-2926).
+fn suspended_never_started(prior: &Value) -> bool {
+    prior.get("spec").get("suspend").as_bool() == Some(true)
+        && prior.get("status").as_entries().is_some()
+        && prior.get("status").get("start_time").is_null()
+}
+
+/// Whether a `completions` change is an elastic Indexed Job's: Indexed
+/// before and after, and the new completions equal the new parallelism.
+fn elastic_indexed(prior: &Value, planned: &Value) -> bool {
+    let mode = |v: &Value| {
+        v.get("spec")
+            .get("completion_mode")
+            .as_str()
+            .map(str::to_string)
+    };
+    let completions = planned.get("spec").get("completions").as_number();
+    let parallelism = planned.get("spec").get("parallelism").as_number();
+    mode(prior).as_deref() == Some("Indexed")
+        && mode(planned).as_deref() == Some("Indexed")
+        && completions.is_some()
+        && completions == parallelism
+}
+
+/// A map whose key set replaces; `entry` decides for each key in both.
+fn keyed_map(
+    before: &Value,
+    after: &Value,
+    path: &AttributePath,
+    c: &mut Changes,
+    entry: fn(&Value, &Value, &AttributePath, &mut Changes),
+) {
+    let empty = std::collections::BTreeMap::new();
+    let (b, a) = match (before, after) {
+        (_, Value::Unknown(_)) => {
+            c.replace.push(path.clone());
+            return;
+        }
+        (b, a) => (
+            b.as_entries().unwrap_or(&empty),
+            a.as_entries().unwrap_or(&empty),
+        ),
+    };
+    if b.keys().ne(a.keys()) {
+        c.replace.push(path.clone());
+        return;
+    }
+    for (k, av) in a {
+        let bv = b.get(k).unwrap_or(&Value::Null);
+        if differs(bv, av) {
+            entry(bv, av, &path.key(k.clone()), c);
+        }
+    }
+}
+
+/// One `env.secrets` entry: `value` changes in place while it stays set;
+/// the `secret_ref` (and switching between the two) replaces, except its
+/// `namespace`, which is not rendered.
+fn secret_entry(before: &Value, after: &Value, path: &AttributePath, c: &mut Changes) {
+    if after.is_unknown() {
+        c.replace.push(path.clone());
+        return;
+    }
+    presence(
+        before.get("value"),
+        after.get("value"),
+        &path.attr("value"),
+        c,
+    );
+    let (rb, ra) = (before.get("secret_ref"), after.get("secret_ref"));
+    if !differs(rb, ra) {
+        return;
+    }
+    if rb.is_null() != ra.is_null() || ra.is_unknown() {
+        c.replace.push(path.attr("secret_ref"));
+        return;
+    }
+    for field in ["name", "key"] {
+        if differs(rb.get(field), ra.get(field)) {
+            c.replace.push(path.attr("secret_ref").attr(field));
+        }
+    }
+}
+
+/// A value whose presence shapes the pod and whose content is object data.
+/// Unknown keeps its presence when it was set (validation will reject a
+/// null then); unknown where there was nothing is a new presence.
+fn presence(before: &Value, after: &Value, path: &AttributePath, c: &mut Changes) {
+    if !differs(before, after) {
+        return;
+    }
+    let set = |v: &Value| match v {
+        Value::Null => false,
+        Value::String(s) if path.0.len() == 1 => !s.is_empty(),
+        _ => true,
+    };
+    if after.is_unknown() {
+        if set(before) {
+            c.in_place = true;
+        } else {
+            c.replace.push(path.clone());
+        }
+    } else if set(before) != set(after) {
+        c.replace.push(path.clone());
+    } else {
+        c.in_place = true;
+    }
+}
+
+/// The resource's plan hook: decides replacement and the computed values.
+pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
+    if resp.planned_state.is_null() {
+        return;
+    }
+    let prior = &req.prior_state;
+    let planned = &mut resp.planned_state;
+    // `id` is the framework's: unknown until created, then kept. The
+    // outputs are known as soon as the configuration is.
+    let namespace = planned.get("spec").get("namespace").get("value").clone();
+    let name = planned.get("metadata").get("name").clone();
+    state::set(planned, "outputs", state::outputs_value(&namespace, &name));
+    state::set(planned, "drift", Value::List(Vec::new()));
+
+    if prior.is_null() {
+        state::set(planned, "objects", Value::UNKNOWN);
+        state::set(planned, "status", Value::UNKNOWN);
+        return;
+    }
+
+    let changes = classify(prior, planned);
+    resp.requires_replace.extend(changes.replace);
+    resp.requires_replace.sort();
+    resp.requires_replace.dedup();
+    if !resp.requires_replace.is_empty() {
+        state::set(planned, "objects", Value::UNKNOWN);
+        state::set(planned, "status", Value::UNKNOWN);
+        return;
+    }
+
+    let private = Private::from_bytes(&req.prior_private);
+    let drifted = !prior
+        .get("drift")
+        .as_elements()
+        .unwrap_or_default()
+        .is_empty();
+    let touches_cluster = changes.in_place || drifted || !private.missing.is_empty();
+
+    // Objects keep their UIDs unless the set of objects changes or missing
+    // ones are created again.
+    let prior_objects = state::objects_from_value(prior.get("objects"));
+    let same_objects = KubernetesJob::from_value(planned)
+        .ok()
+        .and_then(|job| planned_refs(&job, planned.get("docker_config_json")))
+        .is_some_and(|refs| {
+            let mut want: Vec<_> = refs.into_iter().collect();
+            let mut have: Vec<_> = prior_objects.iter().map(|t| t.object.clone()).collect();
+            want.sort();
+            have.sort();
+            want == have
+        });
+    let objects = if same_objects && private.missing.is_empty() {
+        prior.get("objects").clone()
+    } else {
+        Value::UNKNOWN
+    };
+    state::set(planned, "objects", objects);
+
+    // Apply reads the Job's status again whenever it touches the cluster,
+    // unless the Job is gone for good (reaped by its TTL).
+    let status = if touches_cluster && !private.job_reaped {
+        Value::UNKNOWN
+    } else {
+        prior.get("status").clone()
+    };
+    state::set(planned, "status", status);
+}
+
+#[cfg(test)]
+#[path = "buckets_tests.rs"]
+mod tests;

@@ -1,0 +1,164 @@
+//! Destroy: the Job first, with the chosen propagation (pods are never
+//! orphaned), waiting until it is gone; then the ServiceAccount, Secrets and
+//! ConfigMaps; then the Namespace, only when this resource created it,
+//! waiting until it is gone so that a replacement can create it again.
+//!
+//! Objects already gone are fine. An object whose UID is no longer the one
+//! we recorded was replaced by someone else and is left alone, with a
+//! warning. When something cannot be deleted, the state keeps exactly the
+//! objects that remain.
+
+use futures::future::join_all;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::PropagationPolicy;
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::cluster::{self, Deleted, GetError};
+use super::options::{DeletePropagation, Options};
+use super::state::{self, Tracked};
+use crate::kube::watch::{Seen, WatchError, watch_object};
+use crate::kube::{ObjectRef, errors};
+use crate::tf::resource::ApplyResponse;
+use crate::tf::{Diagnostics, Value};
+
+/// Deletes everything `prior` tracks.
+pub async fn delete(client: &Client, prior: &Value, cancel: &CancellationToken) -> ApplyResponse {
+    let options = Options::from_value(prior);
+    let deadline = Instant::now() + options.delete_timeout();
+    let tracked = state::objects_from_value(prior.get("objects"));
+    let propagation = match options.delete_propagation {
+        DeletePropagation::Background => PropagationPolicy::Background,
+        DeletePropagation::Foreground => PropagationPolicy::Foreground,
+    };
+    let mut d = Diagnostics::new();
+    let mut remaining: Vec<Tracked> = Vec::new();
+
+    let (jobs, rest): (Vec<&Tracked>, Vec<&Tracked>) =
+        tracked.iter().partition(|t| t.object.kind == "Job");
+    let (namespaces, middle): (Vec<&Tracked>, Vec<&Tracked>) =
+        rest.into_iter().partition(|t| t.object.kind == "Namespace");
+
+    for (group, wait) in [(jobs, true), (middle, false), (namespaces, true)] {
+        if d.has_error() {
+            remaining.extend(group.into_iter().cloned());
+            continue;
+        }
+        let results = join_all(
+            group
+                .iter()
+                .map(|t| cluster::delete(client, &t.object, &t.uid, propagation.clone())),
+        )
+        .await;
+        for (t, result) in group.iter().zip(results) {
+            match result {
+                Ok(Deleted::Deleted) if wait => {
+                    if let Err(e) = wait_gone(client, t, deadline, cancel).await {
+                        remaining.push((*t).clone());
+                        gone_error(&t.object, e, &mut d);
+                    }
+                }
+                Ok(Deleted::Deleted | Deleted::AlreadyGone) => {}
+                Ok(Deleted::NotOurs) => d.warning(
+                    "Kubernetes Object Left Alone",
+                    format!(
+                        "{} now has a different UID than the object this resource created, so someone replaced \
+                         it; destroy left it alone.",
+                        t.object
+                    ),
+                ),
+                Err(GetError::Api(e)) => {
+                    remaining.push((*t).clone());
+                    d.extend(errors::diagnostics("deleting", &t.object, &e, &errors::no_fields));
+                }
+                Err(GetError::Kind(e)) => {
+                    remaining.push((*t).clone());
+                    d.error("Unexpected Object Kind In State", e.to_string());
+                }
+            }
+        }
+    }
+
+    let new_state = if d.has_error() {
+        let mut keep = prior.clone();
+        state::set(&mut keep, "objects", state::objects_value(&remaining));
+        keep
+    } else {
+        Value::Null
+    };
+    ApplyResponse {
+        new_state,
+        private: Vec::new(),
+        diagnostics: d,
+    }
+}
+
+/// Waits until the object `t` no longer exists (another object of the same
+/// name with another UID counts as gone).
+async fn wait_gone(
+    client: &Client,
+    t: &Tracked,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<(), WatchError> {
+    match t.object.kind.as_str() {
+        "Job" => {
+            let api: Api<Job> = Api::namespaced(client.clone(), &t.object.namespace);
+            wait_gone_in(&api, t, deadline, cancel).await
+        }
+        "Namespace" => {
+            let api: Api<Namespace> = Api::all(client.clone());
+            wait_gone_in(&api, t, deadline, cancel).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn wait_gone_in<K>(
+    api: &Api<K>,
+    t: &Tracked,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<(), WatchError>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    watch_object(
+        api,
+        &t.object.name,
+        None,
+        deadline,
+        cancel,
+        |seen| match seen {
+            Seen::Exists(o) if !t.uid.is_empty() && o.uid().as_deref() != Some(t.uid.as_str()) => {
+                Some(())
+            }
+            Seen::Exists(_) => None,
+            Seen::Deleted(_) => Some(()),
+        },
+    )
+    .await
+}
+
+fn gone_error(r: &ObjectRef, e: WatchError, d: &mut Diagnostics) {
+    match e {
+        WatchError::TimedOut => d.error(
+            "Timed Out Deleting Kubernetes Object",
+            format!(
+                "{r} was deleted but is still terminating after the delete timeout (finalizers or, for a \
+                 namespace, the objects in it may be holding it). Check it with kubectl, raise \
+                 `timeouts.delete`, and run `terraform destroy` again."
+            ),
+        ),
+        WatchError::Cancelled => d.error(
+            "Destroy Interrupted",
+            format!("Terraform asked the provider to stop while {r} was being deleted. Run `terraform destroy` again."),
+        ),
+        WatchError::InitialListFailed(k) | WatchError::WatchStartFailed(k) | WatchError::WatchFailed(k) => {
+            d.extend(errors::diagnostics("waiting for the deletion of", r, &k, &errors::no_fields))
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! The resource's own settings, outside Planton's `metadata` and `spec`:
+//! how Terraform waits, re-runs and deletes, and the image pull credentials
+//! (Planton passes those in its stack input, not in the spec).
+//!
+//! [`Options::from_value`] reads them from a configuration or plan, with the
+//! schema defaults already applied by the plan; [`validate`] checks them at
+//! plan time.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::tf::{Attribute, AttributePath, Diagnostics, Nesting, Number, Type, Value};
+
+/// Default create (and update) timeout when the Job has no deadline.
+pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Added to `active_deadline_seconds` for the default timeout, so that the
+/// Job's own DeadlineExceeded failure is what the user sees, with its pods'
+/// details, rather than our timeout.
+pub const DEADLINE_GRACE: Duration = Duration::from_secs(30);
+/// Default delete timeout.
+pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// What read does when a finished Job was deleted by its TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AfterTtlDeletion {
+    /// Keep the Job in state as finished; plan no changes.
+    #[default]
+    Keep,
+    /// Forget it, so that the next plan creates (re-runs) it.
+    Recreate,
+}
+
+impl AfterTtlDeletion {
+    /// Accepted values.
+    pub const NAMES: [&'static str; 2] = ["keep", "recreate"];
+
+    /// Parses an exact name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "keep" => Some(AfterTtlDeletion::Keep),
+            "recreate" => Some(AfterTtlDeletion::Recreate),
+            _ => None,
+        }
+    }
+}
+
+/// How the Job's pods are deleted with it. Orphan is deliberately absent:
+/// pods left without their Job keep running and are never cleaned up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeletePropagation {
+    /// The Job goes at once; the garbage collector removes its pods.
+    #[default]
+    Background,
+    /// The Job stays (terminating) until its pods are gone.
+    Foreground,
+}
+
+impl DeletePropagation {
+    /// Accepted values.
+    pub const NAMES: [&'static str; 2] = ["Background", "Foreground"];
+
+    /// Parses an exact name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "Background" => Some(DeletePropagation::Background),
+            "Foreground" => Some(DeletePropagation::Foreground),
+            _ => None,
+        }
+    }
+}
+
+/// The `timeouts` attribute, parsed; `None` means "use the default".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timeouts {
+    /// `timeouts.create`.
+    pub create: Option<Duration>,
+    /// `timeouts.update`.
+    pub update: Option<Duration>,
+    /// `timeouts.delete`.
+    pub delete: Option<Duration>,
+}
+
+/// The resource's settings outside `metadata` and `spec`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Options {
+    /// `wait_for_completion`.
+    pub wait_for_completion: bool,
+    /// `timeouts`.
+    pub timeouts: Timeouts,
+    /// `docker_config_json`, when set and not empty.
+    pub docker_config_json: Option<String>,
+    /// `rerun_triggers`.
+    pub rerun_triggers: BTreeMap<String, String>,
+    /// `after_ttl_deletion`.
+    pub after_ttl_deletion: AfterTtlDeletion,
+    /// `delete_propagation`.
+    pub delete_propagation: DeletePropagation,
+}
+
+impl Options {
+    /// Reads the settings from a plan or state. Values that are null,
+    /// unknown or invalid read as their defaults (validation reports the
+    /// invalid ones before anything is applied).
+    pub fn from_value(v: &Value) -> Options {
+        let duration = |name: &str| {
+            v.get("timeouts")
+                .get(name)
+                .as_str()
+                .and_then(|s| parse_duration(s).ok())
+        };
+        Options {
+            wait_for_completion: v.get("wait_for_completion").as_bool().unwrap_or(true),
+            timeouts: Timeouts {
+                create: duration("create"),
+                update: duration("update"),
+                delete: duration("delete"),
+            },
+            docker_config_json: v
+                .get("docker_config_json")
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            rerun_triggers: v
+                .get("rerun_triggers")
+                .as_entries()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            after_ttl_deletion: v
+                .get("after_ttl_deletion")
+                .as_str()
+                .and_then(AfterTtlDeletion::from_name)
+                .unwrap_or_default(),
+            delete_propagation: v
+                .get("delete_propagation")
+                .as_str()
+                .and_then(DeletePropagation::from_name)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// How long create may take: `timeouts.create`, else the Job's deadline
+    /// plus [`DEADLINE_GRACE`], else [`DEFAULT_CREATE_TIMEOUT`].
+    pub fn create_timeout(&self, active_deadline_seconds: Option<&Number>) -> Duration {
+        self.timeouts
+            .create
+            .unwrap_or_else(|| default_run_timeout(active_deadline_seconds))
+    }
+
+    /// How long an update may take: `timeouts.update`, else as create.
+    pub fn update_timeout(&self, active_deadline_seconds: Option<&Number>) -> Duration {
+        self.timeouts
+            .update
+            .unwrap_or_else(|| default_run_timeout(active_deadline_seconds))
+    }
+
+    /// How long delete may take.
+    pub fn delete_timeout(&self) -> Duration {
+        self.timeouts.delete.unwrap_or(DEFAULT_DELETE_TIMEOUT)
+    }
+}
+
+fn default_run_timeout(active_deadline_seconds: Option<&Number>) -> Duration {
+    match active_deadline_seconds.and_then(Number::as_u64) {
+        Some(s) if s > 0 => Duration::from_secs(s).saturating_add(DEADLINE_GRACE),
+        _ => DEFAULT_CREATE_TIMEOUT,
+    }
+}
+
+/// Parses a Go duration string (`"90s"`, `"10m"`, `"1h30m"`, `"1.5h"`,
+/// `"500ms"`), as Terraform users write timeouts. Negative durations and a
+/// bare number other than `0` are refused.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.starts_with('-') {
+        return Err("it is negative".into());
+    }
+    let s = s.strip_prefix('+').unwrap_or(s);
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if number_len == 0 {
+            return Err(format!("expected a number at {rest:?}"));
+        }
+        let value: f64 = rest[..number_len]
+            .parse()
+            .map_err(|_| format!("{:?} is not a number", &rest[..number_len]))?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds_per_unit = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "" => return Err(format!("{value} has no unit (use s, m or h)")),
+            unit => return Err(format!("unknown unit {unit:?} (use ns, us, ms, s, m or h)")),
+        };
+        total += value * seconds_per_unit;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| "it is too long".to_string())
+}
+
+/// The schema of these settings (top-level attributes of the resource).
+pub fn attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::optional("docker_config_json", Type::String, DOCKER_CONFIG_JSON).sensitive(),
+        Attribute::optional("rerun_triggers", Type::map(Type::String), RERUN_TRIGGERS)
+            .requires_replace(),
+        Attribute::optional("wait_for_completion", Type::Bool, WAIT_FOR_COMPLETION)
+            .with_default(Value::Bool(true)),
+        Attribute::nested(
+            "timeouts",
+            Nesting::Single,
+            vec![
+                Attribute::optional("create", Type::String, TIMEOUT_CREATE),
+                Attribute::optional("update", Type::String, TIMEOUT_UPDATE),
+                Attribute::optional("delete", Type::String, TIMEOUT_DELETE),
+            ],
+            TIMEOUTS,
+        )
+        .set_optional(),
+        Attribute::optional("after_ttl_deletion", Type::String, AFTER_TTL_DELETION)
+            .with_default(Value::string("keep")),
+        Attribute::optional("delete_propagation", Type::String, DELETE_PROPAGATION)
+            .with_default(Value::string("Background")),
+    ]
+}
+
+const DOCKER_CONFIG_JSON: &str = "Registry credentials for pulling the image: the content of a Docker config \
+file (`{\"auths\": {...}}`), as Planton's stack input passes it. When set, the resource manages an image pull \
+Secret `<metadata.name>-image-pull-secret` of type `kubernetes.io/dockerconfigjson` and the pod uses it. Changing \
+the content updates the Secret in place; setting or removing it replaces the Job. Sensitive: hidden in plan \
+output, but stored in Terraform state.";
+
+const RERUN_TRIGGERS: &str = "Arbitrary values that, when any of them changes, replace the Job so that it runs \
+again (for example `{ schema = sha1(file(\"schema.sql\")) }` or a release version). Nothing else about them is \
+used.";
+
+const WAIT_FOR_COMPLETION: &str = "Whether `terraform apply` waits for the Job to finish. Defaults to `true`: \
+apply returns as soon as the Job completes, and fails as soon as it fails, with the reason, each failed pod's exit \
+code or waiting reason (for example `ImagePullBackOff` or `OOMKilled`) and the last lines of its log. A failed or \
+timed-out create leaves the resource tainted, so the next apply runs the Job again. A suspended Job is never \
+waited for.";
+
+const TIMEOUTS: &str = "How long operations may take, as durations such as `\"90s\"`, `\"10m\"` or \
+`\"1h30m\"`.";
+
+const TIMEOUT_CREATE: &str = "How long creating the Job (including waiting for it to finish) may take. Defaults \
+to `spec.active_deadline_seconds` plus 30 seconds when that is set, else 10 minutes.";
+
+const TIMEOUT_UPDATE: &str = "How long an in-place update (including waiting for the Job) may take. Defaults like \
+`create`.";
+
+const TIMEOUT_DELETE: &str = "How long destroying may take, including waiting for the Job (and with \
+`Foreground` propagation its pods) and a created namespace to be gone. Defaults to 5 minutes.";
+
+const AFTER_TTL_DELETION: &str = "What happens when a finished Job has been deleted by Kubernetes because of \
+`spec.ttl_seconds_after_finished`: `\"keep\"` (default) keeps it in state as finished, so plans show no changes \
+and the Job does not run again; `\"recreate\"` lets the next plan create it, so every apply after the TTL runs it \
+again. A Job deleted while no TTL is set is always planned for creation.";
+
+const DELETE_PROPAGATION: &str = "How `terraform destroy` (and replacement) deletes the Job's pods: \
+`\"Background\"` (default: the Job is deleted at once, its pods right after) or `\"Foreground\"` (the Job \
+stays until its pods are gone). Pods are never orphaned.";
+
+/// Plan-time checks of the settings, each on its attribute.
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for name in ["create", "update", "delete"] {
+        if let Some(text) = config.get("timeouts").get(name).as_str()
+            && let Err(why) = parse_duration(text)
+        {
+            d.attribute_error(
+                AttributePath::root("timeouts").attr(name),
+                "Invalid Timeout",
+                format!(
+                    "`timeouts.{name}` is {text:?}, which is not a duration: {why}. Write it as Terraform's \
+                     timeouts are written, for example \"90s\", \"10m\" or \"1h30m\"."
+                ),
+            );
+        }
+    }
+    if let Some(text) = config.get("after_ttl_deletion").as_str()
+        && AfterTtlDeletion::from_name(text).is_none()
+    {
+        d.attribute_error(
+            AttributePath::root("after_ttl_deletion"),
+            "Invalid TTL Deletion Policy",
+            format!(
+                "`after_ttl_deletion` is {text:?}. It is \"keep\" (the default: a finished Job deleted by its \
+                 TTL stays in state and is not run again) or \"recreate\" (the next plan creates the Job, so it \
+                 runs again)."
+            ),
+        );
+    }
+    if let Some(text) = config.get("delete_propagation").as_str()
+        && DeletePropagation::from_name(text).is_none()
+    {
+        let why = if text.eq_ignore_ascii_case("orphan") {
+            " Orphan is not offered: the Job's pods would keep running with nothing to clean them up."
+        } else {
+            ""
+        };
+        d.attribute_error(
+            AttributePath::root("delete_propagation"),
+            "Invalid Delete Propagation",
+            format!(
+                "`delete_propagation` is {text:?}. It is \"Background\" (the default: the Job is deleted at once \
+                 and its pods right after) or \"Foreground\" (destroy waits until the pods are gone), exact \
+                 spelling.{why}"
+            ),
+        );
+    }
+    if let Some(text) = config.get("docker_config_json").as_str()
+        && !text.is_empty()
+    {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(_)) => {}
+            // Never quote the value: it holds registry credentials.
+            _ => d.attribute_error(
+                AttributePath::root("docker_config_json"),
+                "Invalid Docker Config JSON",
+                "`docker_config_json` is not a JSON object. It is the content of a Docker config file, for \
+                 example `jsonencode({ auths = { \"registry.example.com\" = { auth = base64encode(\"user:password\") } } })`, \
+                 and Kubernetes refuses an image pull Secret whose content is not valid JSON.",
+            ),
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Go duration syntax, as Terraform timeouts use it.
+    #[test]
+    fn durations() {
+        for (text, secs) in [
+            ("0", 0.0),
+            ("90s", 90.0),
+            ("10m", 600.0),
+            ("1h30m", 5400.0),
+            ("1.5h", 5400.0),
+            ("500ms", 0.5),
+            ("2m3s", 123.0),
+        ] {
+            assert_eq!(parse_duration(text).unwrap().as_secs_f64(), secs, "{text}");
+        }
+        for bad in ["", "10", "-1m", "10x", "m", "1h-3m"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The create timeout follows the Job's deadline unless set.
+    #[test]
+    fn timeouts_follow_deadline() {
+        let o = Options::default();
+        assert_eq!(o.create_timeout(None), DEFAULT_CREATE_TIMEOUT);
+        assert_eq!(
+            o.create_timeout(Some(&Number::from(120i64))),
+            Duration::from_secs(150)
+        );
+        let o = Options {
+            timeouts: Timeouts {
+                create: Some(Duration::from_secs(5)),
+                ..Timeouts::default()
+            },
+            ..Options::default()
+        };
+        assert_eq!(
+            o.create_timeout(Some(&Number::from(120i64))),
+            Duration::from_secs(5)
+        );
+        assert_eq!(o.delete_timeout(), DEFAULT_DELETE_TIMEOUT);
+    }
+
+    /// Each invalid setting is reported on its attribute; secrets are not
+    /// quoted.
+    #[test]
+    fn validation() {
+        let config = Value::object([
+            (
+                "timeouts",
+                Value::object([
+                    ("create", Value::string("ten minutes")),
+                    ("update", Value::Null),
+                    ("delete", Value::string("5m")),
+                ]),
+            ),
+            ("after_ttl_deletion", Value::string("forget")),
+            ("delete_propagation", Value::string("Orphan")),
+            ("docker_config_json", Value::string("hunter2")),
+        ]);
+        let d = validate(&config);
+        let paths: Vec<String> = d
+            .iter()
+            .map(|x| x.path.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "timeouts.create",
+                "after_ttl_deletion",
+                "delete_propagation",
+                "docker_config_json"
+            ]
+        );
+        assert!(d.0[2].detail.contains("Orphan is not offered"));
+        assert!(!d.0[3].detail.contains("hunter2"));
+    }
+}

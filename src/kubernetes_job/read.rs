@@ -1,0 +1,308 @@
+//! Refresh: one GET per tracked object (all at once), and the state updated
+//! so that the next plan shows what changed outside Terraform.
+//!
+//! - Contents that map onto an attribute are reflected into it, so the plan
+//!   diffs them and apply puts them back: ConfigMap data, env Secret values,
+//!   `docker_config_json`, and the Job's mutable fields we set
+//!   (`parallelism`, `completions`, `backoff_limit`,
+//!   `active_deadline_seconds`, `ttl_seconds_after_finished`, `suspend`).
+//!   Fields we never set are someone else's and are not compared.
+//! - Deleted objects and changed labels are listed in `drift` (and missing
+//!   objects in the private state), which the plan clears by an update.
+//! - A deleted Job: when its TTL explains it and `after_ttl_deletion` is
+//!   "keep", the state stays as it was (finished); otherwise the resource is
+//!   gone and Terraform plans to create it.
+//!
+//! Only tracked objects are read, so a namespace this resource did not
+//! create is never touched.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+use kube::Client;
+use tokio_util::sync::CancellationToken;
+
+use super::cluster::{self, GetError, Live};
+use super::options::{AfterTtlDeletion, Options};
+use super::render::{self, DOCKER_CONFIG_KEY, Rendered};
+use super::spec::KubernetesJob;
+use super::state::{self, MissingObject, Private, Tracked};
+use crate::kube::{ObjectRef, errors};
+use crate::tf::resource::ReadResponse;
+use crate::tf::{Diagnostics, Value};
+
+/// Refreshes `current` (a known state).
+pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -> ReadResponse {
+    let tracked = state::objects_from_value(current.get("objects"));
+    if tracked.is_empty() {
+        return ReadResponse {
+            new_state: current,
+            ..ReadResponse::default()
+        };
+    }
+    let fetch = join_all(tracked.iter().map(|t| cluster::get(client, &t.object)));
+    let results = tokio::select! {
+        biased;
+        () = cancel.cancelled() => {
+            let mut d = Diagnostics::new();
+            d.error("Refresh Interrupted", "Terraform asked the provider to stop while it read the Job's objects; the state was not refreshed.");
+            return ReadResponse { new_state: current, diagnostics: d, ..ReadResponse::default() };
+        }
+        results = fetch => results,
+    };
+    let mut d = Diagnostics::new();
+    let mut live = Vec::new();
+    for (t, result) in tracked.iter().zip(results) {
+        match result {
+            Ok(found) => live.push(found),
+            Err(GetError::Api(e)) => d.extend(errors::diagnostics(
+                "reading",
+                &t.object,
+                &e,
+                &errors::no_fields,
+            )),
+            Err(GetError::Kind(e)) => d.error("Unexpected Object Kind In State", e.to_string()),
+        }
+    }
+    if d.has_error() {
+        return ReadResponse {
+            new_state: current,
+            diagnostics: d,
+            ..ReadResponse::default()
+        };
+    }
+    match refresh(current, &tracked, &live) {
+        Refreshed::Gone => ReadResponse::default(),
+        Refreshed::State(new_state, private) => ReadResponse {
+            new_state,
+            private: private.to_bytes(),
+            diagnostics: d,
+        },
+    }
+}
+
+/// The outcome of comparing the state with the live objects.
+#[derive(Debug, PartialEq)]
+pub enum Refreshed {
+    /// The Job is gone and should be created again.
+    Gone,
+    /// The refreshed state and private state.
+    State(Value, Private),
+}
+
+/// Compares the state with the live objects (`live[i]` is `tracked[i]`,
+/// `None` when it does not exist). Pure, so drift rules are unit-tested.
+pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> Refreshed {
+    let mut state = current;
+    let model = KubernetesJob::from_value(&state).unwrap_or_default();
+    let options = Options::from_value(&state);
+    let rendered = render::render(&model, &options).ok();
+    let job_name = state
+        .get("metadata")
+        .get("name")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut private = Private::default();
+    let mut drift: Vec<String> = Vec::new();
+    let mut new_tracked = Vec::new();
+
+    for (t, found) in tracked.iter().zip(live) {
+        let r = &t.object;
+        // An object of the same name that is not ours counts as deleted.
+        let found = found.as_ref().filter(|l| {
+            l.uid() == t.uid || render::is_owned_by(l.metadata().labels.as_ref(), &job_name)
+        });
+        let Some(found) = found else {
+            if r.kind == "Job" {
+                let ttl_set = !state
+                    .get("spec")
+                    .get("ttl_seconds_after_finished")
+                    .is_null();
+                if ttl_set && options.after_ttl_deletion == AfterTtlDeletion::Keep {
+                    private.job_reaped = true;
+                    new_tracked.push(t.clone());
+                    continue;
+                }
+                return Refreshed::Gone;
+            }
+            drift.push(format!("{r} was deleted"));
+            private.missing.push(MissingObject {
+                kind: r.kind.clone(),
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+            });
+            new_tracked.push(t.clone());
+            continue;
+        };
+        new_tracked.push(Tracked {
+            object: r.clone(),
+            uid: found.uid(),
+        });
+        if let Some(rendered) = &rendered {
+            label_drift(r, found, rendered, &mut drift);
+        }
+        match found {
+            Live::Job(job) => {
+                state::set(&mut state, "status", state::status_value(job));
+                reflect_job(&mut state, job);
+            }
+            Live::ConfigMap(cm) => {
+                let data = cm.data.clone().unwrap_or_default();
+                reflect_config_map(&mut state, r, &data, &mut drift);
+            }
+            Live::Secret(secret) => {
+                let data: BTreeMap<String, String> = secret
+                    .data
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+                    .collect();
+                reflect_secret(&mut state, r, &job_name, &data, &mut drift);
+            }
+            Live::Namespace(_) | Live::ServiceAccount(_) => {}
+        }
+    }
+    state::set(&mut state, "objects", state::objects_value(&new_tracked));
+    state::set(
+        &mut state,
+        "drift",
+        Value::List(drift.into_iter().map(Value::String).collect()),
+    );
+    Refreshed::State(state, private)
+}
+
+/// Our labels that are missing or changed on a live object.
+fn label_drift(r: &ObjectRef, found: &Live, rendered: &Rendered, drift: &mut Vec<String>) {
+    let want = match rendered
+        .objects()
+        .into_iter()
+        .find(|o| &o.object_ref() == r)
+    {
+        Some(o) => o.to_json()["metadata"]["labels"].clone(),
+        None => return,
+    };
+    let have = found.metadata().labels.clone().unwrap_or_default();
+    let Some(want) = want.as_object() else {
+        return;
+    };
+    for (key, value) in want {
+        let value = value.as_str().unwrap_or_default();
+        match have.get(key) {
+            None => drift.push(format!("{r}: label {key} was removed")),
+            Some(v) if v != value => {
+                drift.push(format!("{r}: label {key} is {v:?} instead of {value:?}"))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// The Job's mutable fields we set, as they are live.
+fn reflect_job(state: &mut Value, job: &k8s_openapi::api::batch::v1::Job) {
+    let Some(spec) = job.spec.as_ref() else {
+        return;
+    };
+    let int = |v: Option<i32>| v.map(|n| Value::int(i64::from(n)));
+    let fields: [(&str, Option<Value>); 6] = [
+        ("parallelism", int(spec.parallelism)),
+        ("completions", int(spec.completions)),
+        ("backoff_limit", int(spec.backoff_limit)),
+        (
+            "active_deadline_seconds",
+            spec.active_deadline_seconds.map(Value::int),
+        ),
+        (
+            "ttl_seconds_after_finished",
+            int(spec.ttl_seconds_after_finished),
+        ),
+        ("suspend", spec.suspend.map(Value::Bool)),
+    ];
+    let Some(state_spec) = state::get_mut(state, &["spec"]) else {
+        return;
+    };
+    for (name, live) in fields {
+        let Some(slot) = state::get_mut(state_spec, &[name]) else {
+            continue;
+        };
+        // A field we do not set belongs to whoever set it.
+        if slot.is_null() {
+            continue;
+        }
+        let Some(live) = live else { continue };
+        let same = match (slot.as_number(), live.as_number()) {
+            (Some(a), Some(b)) => a == b,
+            _ => *slot == live,
+        };
+        if !same {
+            *slot = live;
+        }
+    }
+}
+
+fn reflect_config_map(
+    state: &mut Value,
+    r: &ObjectRef,
+    data: &BTreeMap<String, String>,
+    drift: &mut Vec<String>,
+) {
+    let Some(slot) = state::get_mut(state, &["spec", "config_maps", r.name.as_str()]) else {
+        return;
+    };
+    match data.get(&r.name) {
+        Some(live) => {
+            if slot.as_str() != Some(live.as_str()) {
+                *slot = Value::string(live.clone());
+            }
+        }
+        None => drift.push(format!("{r}: data key {} was removed", r.name)),
+    }
+}
+
+fn reflect_secret(
+    state: &mut Value,
+    r: &ObjectRef,
+    job_name: &str,
+    data: &BTreeMap<String, String>,
+    drift: &mut Vec<String>,
+) {
+    if r.name == render::pull_secret_name(job_name) {
+        if let Some(slot) = state::get_mut(state, &["docker_config_json"]) {
+            match data.get(DOCKER_CONFIG_KEY) {
+                Some(live) if slot.as_str() != Some(live.as_str()) => {
+                    *slot = Value::string(live.clone())
+                }
+                Some(_) => {}
+                None => drift.push(format!("{r}: data key {DOCKER_CONFIG_KEY} was removed")),
+            }
+        }
+        return;
+    }
+    if r.name != render::env_secret_name(job_name) {
+        return;
+    }
+    let Some(Value::Map(secrets)) = state::get_mut(state, &["spec", "env", "secrets"]) else {
+        return;
+    };
+    for (key, entry) in secrets.iter_mut() {
+        let Some(slot) = state::get_mut(entry, &["value"]) else {
+            continue;
+        };
+        if slot.is_null() {
+            continue;
+        }
+        // Never put a value in a message: only its key.
+        match data.get(key) {
+            Some(live) if slot.as_str() != Some(live.as_str()) => {
+                *slot = Value::string(live.clone())
+            }
+            Some(_) => {}
+            None => drift.push(format!("{r}: data key {key} was removed")),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod tests;

@@ -1,0 +1,496 @@
+//! Waiting for a Job to finish: a watch on the Job (see
+//! [`crate::kube::watch`]) judged by [`verdict`], a pure predicate over the
+//! Job as the server returns it. Success is `Complete` (or its forerunner
+//! `SuccessCriteriaMet`); failure is `Failed` (or its forerunner
+//! `FailureTarget`) whatever the reason, reported at once with what the
+//! failed pods say: exit codes, waiting reasons and the tail of their logs.
+
+use std::fmt::Write as _;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
+use kube::api::{ListParams, LogParams};
+use kube::{Api, Client, ResourceExt};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::render::CONTAINER_NAME;
+use crate::kube::watch::{Seen, WatchError, watch_object};
+
+/// Lines of each failed pod's log shown in a failure.
+pub const LOG_TAIL_LINES: i64 = 20;
+/// Pods described in one failure, at most.
+const MAX_PODS_REPORTED: usize = 5;
+
+/// What a Job's state says about waiting for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It succeeded.
+    Complete,
+    /// It failed, for this reason.
+    Failed {
+        /// The condition's reason (`BackoffLimitExceeded`, ...).
+        reason: String,
+        /// The condition's message.
+        message: String,
+    },
+    /// It is suspended: there is nothing to wait for.
+    Suspended,
+}
+
+/// The verdict for a Job as the server returns it; `None` while running.
+pub fn verdict(job: &Job) -> Option<Verdict> {
+    let conditions = job
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    let holds = |t: &str| {
+        conditions
+            .iter()
+            .find(|c| c.type_ == t && c.status == "True")
+    };
+    if let Some(c) = holds("Failed").or_else(|| holds("FailureTarget")) {
+        return Some(Verdict::Failed {
+            reason: c.reason.clone().unwrap_or_default(),
+            message: c.message.clone().unwrap_or_default(),
+        });
+    }
+    if holds("Complete")
+        .or_else(|| holds("SuccessCriteriaMet"))
+        .is_some()
+    {
+        return Some(Verdict::Complete);
+    }
+    if job.spec.as_ref().and_then(|s| s.suspend) == Some(true) {
+        return Some(Verdict::Suspended);
+    }
+    None
+}
+
+/// What one pod says about why the Job is not succeeding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodReport {
+    /// The pod's name.
+    pub name: String,
+    /// Its phase.
+    pub phase: String,
+    /// The container's problem: exit code and reason, or waiting reason.
+    pub problem: String,
+    /// The last lines of its log, or why they could not be read.
+    pub log: Result<String, String>,
+}
+
+/// Why a wait ended without success.
+#[derive(Debug)]
+pub enum WaitError {
+    /// The Job failed.
+    Failed {
+        /// Its last state.
+        job: Box<Job>,
+        /// The condition's reason.
+        reason: String,
+        /// The condition's message.
+        message: String,
+        /// The failed pods.
+        pods: Vec<PodReport>,
+    },
+    /// The Job was deleted by someone else before it finished.
+    Deleted {
+        /// Its last state, when the watch carried it.
+        last: Option<Box<Job>>,
+    },
+    /// The timeout passed.
+    TimedOut {
+        /// The Job's last state.
+        job: Option<Box<Job>>,
+        /// The pods that have problems.
+        pods: Vec<PodReport>,
+    },
+    /// Terraform asked the provider to stop.
+    Cancelled {
+        /// The Job's last state.
+        job: Option<Box<Job>>,
+    },
+    /// Watching failed.
+    Watch(WatchError),
+}
+
+/// How a wait succeeded.
+#[derive(Debug)]
+pub enum Finished {
+    /// The Job completed (its last state).
+    Complete(Box<Job>),
+    /// The Job is suspended; nothing was waited for.
+    Suspended(Box<Job>),
+    /// The Job was deleted right after finishing, as its TTL says; its
+    /// outcome could not be read.
+    ReapedByTtl,
+}
+
+/// Waits for `job` (as the apply returned it) to finish, until `deadline`
+/// or `cancel`. A deletion is an error unless the Job had finished, or may
+/// have (a TTL is set and the Job vanished before we could see it).
+pub async fn wait_for_job(
+    client: &Client,
+    job: &Job,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<Finished, WaitError> {
+    let namespace = job.namespace().unwrap_or_default();
+    let name = job.name_any();
+    let uid = job.uid();
+    let has_ttl = job
+        .spec
+        .as_ref()
+        .and_then(|s| s.ttl_seconds_after_finished)
+        .is_some();
+    let api: Api<Job> = Api::namespaced(client.clone(), &namespace);
+    let mut last: Option<Job> = None;
+
+    enum Ended {
+        Done(Verdict, Box<Job>),
+        Deleted(Option<Box<Job>>),
+    }
+    let outcome = watch_object(&api, &name, Some(job), deadline, cancel, |seen| {
+        match seen {
+            Seen::Exists(j) if uid.is_some() && j.uid() != uid => {
+                // Same name, another object: ours was deleted.
+                Some(Ended::Deleted(last.clone().map(Box::new)))
+            }
+            Seen::Exists(j) => {
+                last = Some(j.clone());
+                verdict(j).map(|v| Ended::Done(v, Box::new(j.clone())))
+            }
+            Seen::Deleted(Some(j)) => match verdict(j) {
+                Some(v @ (Verdict::Complete | Verdict::Failed { .. })) => {
+                    Some(Ended::Done(v, Box::new(j.clone())))
+                }
+                _ => Some(Ended::Deleted(Some(Box::new(j.clone())))),
+            },
+            Seen::Deleted(None) => Some(Ended::Deleted(last.clone().map(Box::new))),
+        }
+    })
+    .await;
+
+    match outcome {
+        Ok(Ended::Done(Verdict::Complete, j)) => Ok(Finished::Complete(j)),
+        Ok(Ended::Done(Verdict::Suspended, j)) => Ok(Finished::Suspended(j)),
+        Ok(Ended::Done(Verdict::Failed { reason, message }, j)) => {
+            let pods = pod_reports(client, &j, true).await;
+            Err(WaitError::Failed {
+                job: j,
+                reason,
+                message,
+                pods,
+            })
+        }
+        Ok(Ended::Deleted(last)) if has_ttl => {
+            // The TTL controller deletes only finished Jobs.
+            match last.as_deref().and_then(verdict) {
+                Some(Verdict::Failed { reason, message }) => Err(WaitError::Failed {
+                    job: last.unwrap_or_default(),
+                    reason,
+                    message,
+                    pods: Vec::new(),
+                }),
+                _ => Ok(Finished::ReapedByTtl),
+            }
+        }
+        Ok(Ended::Deleted(last)) => Err(WaitError::Deleted { last }),
+        Err(WatchError::TimedOut) => {
+            let current = last.clone().unwrap_or_else(|| job.clone());
+            let pods = pod_reports(client, &current, false).await;
+            Err(WaitError::TimedOut {
+                job: Some(Box::new(current)),
+                pods,
+            })
+        }
+        Err(WatchError::Cancelled) => Err(WaitError::Cancelled {
+            job: last.map(Box::new),
+        }),
+        Err(e) => Err(WaitError::Watch(e)),
+    }
+}
+
+/// Reports on the Job's pods that failed or are stuck (and, when
+/// `with_logs`, or when a pod failed, the tail of their logs).
+pub async fn pod_reports(client: &Client, job: &Job, with_logs: bool) -> Vec<PodReport> {
+    let namespace = job.namespace().unwrap_or_default();
+    let pods_api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let selector = match job.uid() {
+        Some(uid) => format!("batch.kubernetes.io/controller-uid={uid}"),
+        None => format!("batch.kubernetes.io/job-name={}", job.name_any()),
+    };
+    let mut pods = match pods_api
+        .list(&ListParams::default().labels(&selector))
+        .await
+    {
+        Ok(list) => list.items,
+        Err(e) => {
+            tracing::debug!(error = %e, "Listing the Job's pods failed");
+            return Vec::new();
+        }
+    };
+    // Newest first: the last attempt says most.
+    pods.sort_by(|a, b| {
+        b.metadata
+            .creation_timestamp
+            .cmp(&a.metadata.creation_timestamp)
+    });
+    let mut reports = Vec::new();
+    for pod in pods {
+        if reports.len() >= MAX_PODS_REPORTED {
+            break;
+        }
+        let Some((problem, failed, previous)) = pod_problem(&pod) else {
+            continue;
+        };
+        let log = if with_logs || failed {
+            pod_log(&pods_api, &pod.name_any(), previous).await
+        } else {
+            Err("not collected".to_string())
+        };
+        reports.push(PodReport {
+            name: pod.name_any(),
+            phase: pod
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_else(|| "Unknown".into()),
+            problem,
+            log,
+        });
+    }
+    reports
+}
+
+/// What is wrong with a pod's container, whether it failed for good, and
+/// whether the log to show is the previous container's; `None` when the
+/// pod is fine (running, pending without a reason, or succeeded).
+pub fn pod_problem(pod: &Pod) -> Option<(String, bool, bool)> {
+    let status = pod.status.as_ref()?;
+    let phase_failed = status.phase.as_deref() == Some("Failed");
+    let container: Option<&ContainerStatus> = status
+        .container_statuses
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|c| c.name == CONTAINER_NAME)
+        .or_else(|| {
+            status
+                .container_statuses
+                .as_deref()
+                .unwrap_or_default()
+                .first()
+        });
+    if let Some(c) = container {
+        let state = c.state.clone().unwrap_or_default();
+        if let Some(t) = &state.terminated
+            && t.exit_code != 0
+        {
+            let mut s = format!("container {} exited with code {}", c.name, t.exit_code);
+            if let Some(r) = &t.reason {
+                let _ = write!(s, " ({r})");
+            }
+            if let Some(m) = t.message.as_deref().filter(|m| !m.is_empty()) {
+                let _ = write!(s, ": {m}");
+            }
+            return Some((s, true, false));
+        }
+        if let Some(w) = &state.waiting
+            && let Some(reason) = w.reason.as_deref().filter(|r| *r != "ContainerCreating")
+        {
+            let mut s = format!("container {} is waiting: {reason}", c.name);
+            if let Some(m) = w.message.as_deref().filter(|m| !m.is_empty()) {
+                let _ = write!(s, " ({m})");
+            }
+            // Restarting after a failure (OnFailure): the last run's log.
+            let previous = c
+                .last_state
+                .as_ref()
+                .and_then(|l| l.terminated.as_ref())
+                .is_some();
+            if let Some(t) = c.last_state.as_ref().and_then(|l| l.terminated.as_ref()) {
+                let _ = write!(s, "; its last run exited with code {}", t.exit_code);
+                if let Some(r) = &t.reason {
+                    let _ = write!(s, " ({r})");
+                }
+            }
+            return Some((s, phase_failed, previous));
+        }
+    }
+    if phase_failed {
+        let reason = status.reason.clone().unwrap_or_else(|| "Failed".into());
+        let mut s = format!("pod failed: {reason}");
+        if let Some(m) = status.message.as_deref().filter(|m| !m.is_empty()) {
+            let _ = write!(s, ": {m}");
+        }
+        return Some((s, true, false));
+    }
+    None
+}
+
+async fn pod_log(api: &Api<Pod>, name: &str, previous: bool) -> Result<String, String> {
+    let params = LogParams {
+        container: Some(CONTAINER_NAME.to_string()),
+        tail_lines: Some(LOG_TAIL_LINES),
+        previous,
+        ..LogParams::default()
+    };
+    match api.logs(name, &params).await {
+        Ok(text) => Ok(last_lines(&text, LOG_TAIL_LINES)),
+        Err(e) => Err(crate::kube::errors::error_chain(&e)),
+    }
+}
+
+/// The last `n` lines of `text` (a server may ignore `tailLines`).
+pub fn last_lines(text: &str, n: i64) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let keep = usize::try_from(n).unwrap_or(0);
+    lines[lines.len().saturating_sub(keep)..].join("\n")
+}
+
+/// The pods' reports as text for a diagnostic.
+pub fn describe_pods(pods: &[PodReport]) -> String {
+    let mut s = String::new();
+    for p in pods {
+        let _ = write!(s, "\n\nPod {} ({}): {}.", p.name, p.phase, p.problem);
+        match &p.log {
+            Ok(log) if log.trim().is_empty() => s.push_str("\nIts log is empty."),
+            Ok(log) => {
+                let _ = write!(s, "\nLast lines of its log:");
+                for line in log.lines() {
+                    let _ = write!(s, "\n  | {line}");
+                }
+            }
+            Err(why) if why == "not collected" => {}
+            Err(why) => {
+                let _ = write!(s, "\nIts log could not be read: {why}");
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn job(status: serde_json::Value, suspend: bool) -> Job {
+        serde_json::from_value(json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "x", "namespace": "batch", "uid": "u"},
+            "spec": {"suspend": suspend, "template": {"spec": {"containers": []}}},
+            "status": status
+        }))
+        .unwrap()
+    }
+
+    /// The predicate on Jobs shaped as the server returns them.
+    #[test]
+    fn verdicts() {
+        assert_eq!(verdict(&job(json!({"active": 1}), false)), None);
+        assert_eq!(
+            verdict(&job(
+                json!({"conditions": [{"type": "Complete", "status": "True"}]}),
+                false
+            )),
+            Some(Verdict::Complete)
+        );
+        assert_eq!(
+            verdict(&job(
+                json!({"conditions": [{"type": "SuccessCriteriaMet", "status": "True"}]}),
+                false
+            )),
+            Some(Verdict::Complete)
+        );
+        assert_eq!(
+            verdict(&job(
+                json!({"conditions": [{"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]}),
+                false
+            )),
+            Some(Verdict::Failed {
+                reason: "BackoffLimitExceeded".into(),
+                message: "Job has reached the specified backoff limit".into()
+            })
+        );
+        assert_eq!(
+            verdict(&job(
+                json!({"conditions": [{"type": "Failed", "status": "True", "reason": "DeadlineExceeded"}]}),
+                false
+            )),
+            Some(Verdict::Failed {
+                reason: "DeadlineExceeded".into(),
+                message: String::new()
+            })
+        );
+        assert_eq!(
+            verdict(&job(
+                json!({"conditions": [{"type": "Complete", "status": "False"}]}),
+                false
+            )),
+            None
+        );
+        assert_eq!(
+            verdict(&job(
+                json!({"conditions": [{"type": "Suspended", "status": "True"}]}),
+                true
+            )),
+            Some(Verdict::Suspended)
+        );
+    }
+
+    fn pod(status: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x-abc"},
+            "status": status
+        }))
+        .unwrap()
+    }
+
+    /// Exit codes, OOMKilled and waiting reasons are read from pod status.
+    #[test]
+    fn pod_problems() {
+        let failed = pod(json!({"phase": "Failed", "containerStatuses": [{
+            "name": "job-container", "image": "busybox", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 3, "reason": "Error"}}
+        }]}));
+        assert_eq!(
+            pod_problem(&failed),
+            Some((
+                "container job-container exited with code 3 (Error)".into(),
+                true,
+                false
+            ))
+        );
+        let oom = pod(json!({"phase": "Failed", "containerStatuses": [{
+            "name": "job-container", "image": "busybox", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}
+        }]}));
+        assert!(pod_problem(&oom).unwrap().0.contains("137 (OOMKilled)"));
+        let pull = pod(json!({"phase": "Pending", "containerStatuses": [{
+            "name": "job-container", "image": "nope", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"nope\""}}
+        }]}));
+        let (text, failed_for_good, _) = pod_problem(&pull).unwrap();
+        assert!(text.contains("waiting: ImagePullBackOff"), "{text}");
+        assert!(!failed_for_good);
+        let running = pod(json!({"phase": "Running", "containerStatuses": [{
+            "name": "job-container", "image": "busybox", "imageID": "", "ready": true, "restartCount": 0,
+            "state": {"running": {}}
+        }]}));
+        assert_eq!(pod_problem(&running), None);
+    }
+
+    /// Log tails keep the last lines.
+    #[test]
+    fn log_tail() {
+        let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+        let tail = last_lines(&text, 20);
+        assert!(tail.starts_with("line 11"));
+        assert!(tail.ends_with("line 30"));
+    }
+}

@@ -1,0 +1,122 @@
+//! An API-server emulator for e2e tests, in-process on `127.0.0.1:0`, with
+//! a kubeconfig for the provider block and a kube client (plus the
+//! emulator's admin API) for the test to look at the cluster.
+//!
+//! The emulator runs on its own Tokio runtime, so the test thread can block
+//! on Terraform while it serves.
+
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::NamespaceResourceScope;
+use kube::Api;
+use kube_emulator::{EmulatorConfig, RunningEmulator};
+use serde_json::Value as Json;
+
+/// A running emulator and a way to look at it.
+pub struct Cluster {
+    runtime: tokio::runtime::Runtime,
+    emulator: Option<RunningEmulator>,
+    /// A client for checks.
+    pub client: kube::Client,
+    kubeconfig: PathBuf,
+}
+
+impl Cluster {
+    /// Starts an emulator (fast timings) and writes its kubeconfig to
+    /// `dir/kubeconfig`.
+    pub fn start(dir: &Path) -> Cluster {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime
+            .block_on(kube_emulator::start(EmulatorConfig::fast()))
+            .unwrap();
+        let kubeconfig = dir.join("kubeconfig");
+        std::fs::write(&kubeconfig, &emulator.kubeconfig).unwrap();
+        let client = runtime.block_on(async {
+            let kc = kube::config::Kubeconfig::from_yaml(&emulator.kubeconfig).unwrap();
+            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .unwrap();
+            kube::Client::try_from(config).unwrap()
+        });
+        Cluster {
+            runtime,
+            emulator: Some(emulator),
+            client,
+            kubeconfig,
+        }
+    }
+
+    /// `provider "planton" { config_path = ... }` for this cluster.
+    pub fn provider_block(&self) -> String {
+        format!(
+            "provider \"planton\" {{\n  config_path = {:?}\n}}\n",
+            self.kubeconfig.display().to_string()
+        )
+    }
+
+    /// Runs a future on the emulator's runtime.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// A namespaced API.
+    pub fn api<K>(&self, ns: &str) -> Api<K>
+    where
+        K: kube::Resource<Scope = NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        Api::namespaced(self.client.clone(), ns)
+    }
+
+    /// Gets a namespaced object as JSON, `None` if absent.
+    pub fn get<K>(&self, ns: &str, name: &str) -> Option<K>
+    where
+        K: kube::Resource<Scope = NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        self.block_on(self.api::<K>(ns).get_opt(name)).unwrap()
+    }
+
+    /// Names of the objects of one kind in a namespace (`kind` as the URL
+    /// plural: `configmaps`, `jobs`, ...), sorted.
+    pub fn names(&self, api_prefix: &str, ns: &str, plural: &str) -> Vec<String> {
+        let req = http::Request::builder()
+            .uri(format!("{api_prefix}/namespaces/{ns}/{plural}"))
+            .body(Vec::new())
+            .unwrap();
+        let list: Json = self.block_on(self.client.request::<Json>(req)).unwrap();
+        let mut names: Vec<String> = list["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|o| o["metadata"]["deletionTimestamp"].is_null())
+            .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Whether the namespace exists (and is not terminating).
+    pub fn namespace_exists(&self, name: &str) -> bool {
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        self.block_on(api.get_opt(name))
+            .unwrap()
+            .is_some_and(|n| n.metadata.deletion_timestamp.is_none())
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(mut e) = self.emulator.take() {
+            e.stop();
+        }
+    }
+}

@@ -1,0 +1,714 @@
+//! The `planton_kubernetes_job` lifecycle (plan, apply, read, wait, delete)
+//! against the API-server emulator, in-process on `127.0.0.1:0`, driven the
+//! way Terraform drives the resource: configuration, plan pipeline, apply.
+//! Assertions are about the objects in the cluster and the state, not about
+//! which calls were made (except in the fault test, which counts).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccount};
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube_emulator::{EmulatorConfig, RunningEmulator};
+use planton_provider::kubernetes_job::KubernetesJobResource;
+use planton_provider::provider::client::{Clients, ConnectionSettings, Settings};
+use planton_provider::tf::plan::{PlanInput, plan_resource_change};
+use planton_provider::tf::resource::{
+    ApplyRequest, ApplyResponse, ClientCapabilities, PlanResponse, ReadRequest, ReadResponse,
+};
+use planton_provider::tf::value::json;
+use planton_provider::tf::{Diagnostics, Resource, Value};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+/// An emulator, a resource configured for it, and a client to inspect it.
+struct World {
+    emulator: RunningEmulator,
+    resource: KubernetesJobResource,
+    client: kube::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> World {
+        let emulator = kube_emulator::start(EmulatorConfig::fast()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, &emulator.kubeconfig).unwrap();
+        let clients = Arc::new(Clients::new());
+        clients.configure(Settings::Known(ConnectionSettings {
+            config_path: Some(path),
+            ..ConnectionSettings::default()
+        }));
+        let client = clients.client().await.unwrap();
+        World {
+            emulator,
+            resource: KubernetesJobResource::with_clients(clients),
+            client,
+            _dir: dir,
+        }
+    }
+
+    /// The configuration value for `config` (JSON of the resource's
+    /// attributes; absent ones are null).
+    fn config(&self, config: serde_json::Value) -> Value {
+        let ty = self.resource.schema().value_type();
+        json::decode(config.to_string().as_bytes(), &ty).unwrap()
+    }
+
+    /// Plans `config` against `prior`, as Terraform would (computed values
+    /// proposed from the prior state).
+    async fn plan(&self, prior: &Value, config: &Value, private: &[u8]) -> PlanResponse {
+        let mut proposed = config.clone();
+        if let (Value::Object(p), Some(prior)) = (&mut proposed, prior.as_entries()) {
+            for name in ["id", "outputs", "status", "objects", "drift"] {
+                p.insert(
+                    name.to_string(),
+                    prior.get(name).cloned().unwrap_or_default(),
+                );
+            }
+        }
+        let resp = plan_resource_change(
+            &self.resource,
+            PlanInput {
+                prior_state: prior.clone(),
+                proposed_new_state: proposed,
+                config: config.clone(),
+                prior_private: private.to_vec(),
+                capabilities: ClientCapabilities::default(),
+            },
+        )
+        .await;
+        assert!(!resp.diagnostics.has_error(), "{:?}", resp.diagnostics);
+        resp
+    }
+
+    async fn apply(&self, prior: &Value, plan: &PlanResponse, config: &Value) -> ApplyResponse {
+        self.apply_with(prior, plan, config, CancellationToken::new())
+            .await
+    }
+
+    async fn apply_with(
+        &self,
+        prior: &Value,
+        plan: &PlanResponse,
+        config: &Value,
+        cancel: CancellationToken,
+    ) -> ApplyResponse {
+        self.resource
+            .apply(ApplyRequest {
+                prior_state: prior.clone(),
+                planned_state: plan.planned_state.clone(),
+                config: config.clone(),
+                planned_private: plan.planned_private.clone(),
+                cancel,
+            })
+            .await
+    }
+
+    /// Plans and applies `config` on top of `prior`; must succeed.
+    async fn converge(&self, prior: &Value, config: &Value) -> Value {
+        let plan = self.plan(prior, config, &[]).await;
+        let resp = self.apply(prior, &plan, config).await;
+        assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+        resp.new_state
+    }
+
+    async fn read(&self, state: &Value) -> ReadResponse {
+        self.resource
+            .read(ReadRequest {
+                current_state: state.clone(),
+                private: Vec::new(),
+                cancel: CancellationToken::new(),
+            })
+            .await
+    }
+
+    async fn destroy(&self, state: &Value) -> ApplyResponse {
+        self.resource
+            .apply(ApplyRequest {
+                prior_state: state.clone(),
+                planned_state: Value::Null,
+                config: Value::Null,
+                planned_private: Vec::new(),
+                cancel: CancellationToken::new(),
+            })
+            .await
+    }
+
+    fn api<K>(&self, ns: &str) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        Api::namespaced(self.client.clone(), ns)
+    }
+
+    async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let uri = format!("/__emulator/{path}");
+        let req = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+            .unwrap();
+        self.client.request::<serde_json::Value>(req).await.unwrap()
+    }
+}
+
+fn show(d: &Diagnostics) -> String {
+    d.iter()
+        .map(|x| format!("[{:?}] {}: {}", x.severity, x.summary, x.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A job: a ConfigMap mounted as a file, an env secret, a scratch volume.
+fn job_config(ns: &str, name: &str, extra_env: serde_json::Value) -> serde_json::Value {
+    let mut vars =
+        json!({"REPORT_DAY": {"value": "yesterday"}, "EMULATOR_RUN_SECONDS": {"value": "0.2"}});
+    for (k, v) in extra_env.as_object().unwrap() {
+        vars[k] = json!({"value": v});
+    }
+    json!({
+        "metadata": {"name": name, "org": "acme", "env": "dev"},
+        "spec": {
+            "namespace": {"value": ns},
+            "create_namespace": true,
+            "image": {"repo": "busybox", "tag": "1.36"},
+            "command": ["/bin/sh", "-c", "cat /etc/report/report.yaml"],
+            "env": {
+                "variables": vars,
+                "secrets": {"DB_PASSWORD": {"value": "hunter2"}}
+            },
+            "config_maps": {"report-config": "format: csv\n"},
+            "volume_mounts": [
+                {"name": "config", "mount_path": "/etc/report", "read_only": true,
+                 "config_map": {"name": "report-config", "key": "report-config", "path": "report.yaml"}},
+                {"name": "scratch", "mount_path": "/scratch", "empty_dir": {"size_limit": "64Mi"}}
+            ],
+            "backoff_limit": 2
+        }
+    })
+}
+
+fn labels_of(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> BTreeMap<String, String> {
+    meta.labels.clone().unwrap_or_default()
+}
+
+/// Create makes exactly the expected objects with Planton's labels, waits
+/// for completion, and records every object; a refresh then plans nothing;
+/// destroy removes everything including the namespace it created.
+#[tokio::test]
+async fn create_read_plan_destroy() {
+    let w = World::new().await;
+    let config = w.config(job_config("reports", "nightly", json!({})));
+    let state = w.converge(&Value::Null, &config).await;
+
+    assert_eq!(state.get("id"), &Value::string("reports/nightly"));
+    assert_eq!(state.get("status").get("succeeded"), &Value::int(1));
+    let kinds: Vec<String> = state
+        .get("objects")
+        .as_elements()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o.get("kind").as_str().unwrap(),
+                o.get("name").as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "Namespace/reports",
+            "ServiceAccount/nightly",
+            "Secret/nightly-env-secrets",
+            "ConfigMap/report-config",
+            "Job/nightly"
+        ]
+    );
+    let job = w.api::<Job>("reports").get("nightly").await.unwrap();
+    let labels = labels_of(&job.metadata);
+    assert_eq!(labels["planton.ai/resource"], "true");
+    assert_eq!(labels["planton.ai/name"], "nightly");
+    assert_eq!(labels["planton.ai/kind"], "KubernetesJob");
+    assert_eq!(labels["planton.ai/organization"], "acme");
+    assert_eq!(labels["planton.ai/environment"], "dev");
+    let pod_spec = job.spec.unwrap().template.spec.unwrap();
+    assert_eq!(pod_spec.service_account_name.as_deref(), Some("nightly"));
+    let env: Vec<String> = pod_spec.containers[0]
+        .env
+        .clone()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(
+        env,
+        [
+            "HOSTNAME",
+            "K8S_POD_ID",
+            "EMULATOR_RUN_SECONDS",
+            "REPORT_DAY",
+            "DB_PASSWORD"
+        ]
+    );
+    let secret = w
+        .api::<Secret>("reports")
+        .get("nightly-env-secrets")
+        .await
+        .unwrap();
+    assert_eq!(secret.data.unwrap()["DB_PASSWORD"].0, b"hunter2");
+    let managers: Vec<String> = job
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(managers.contains(&"planton".to_string()), "{managers:?}");
+
+    // Refresh after completion (server defaults and status filled in):
+    // nothing to plan.
+    let read = w.read(&state).await;
+    assert!(read.diagnostics.is_empty(), "{}", show(&read.diagnostics));
+    assert_eq!(read.new_state.get("drift"), &Value::List(vec![]));
+    let plan = w.plan(&read.new_state, &config, &read.private).await;
+    assert!(plan.requires_replace.is_empty());
+    assert!(
+        plan.planned_state.semantically_equal(&read.new_state),
+        "a plan after apply shows changes"
+    );
+
+    let resp = w.destroy(&read.new_state).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    assert_eq!(resp.new_state, Value::Null);
+    let namespaces = Api::<Namespace>::all(w.client.clone());
+    assert!(namespaces.get_opt("reports").await.unwrap().is_none());
+}
+
+/// A failing job (exit 3, backoff limit 1) fails apply soon after its Failed
+/// condition, with the reason, the exit code and the log tail; the state
+/// returned still tracks every object (so Terraform taints it).
+#[tokio::test]
+async fn failing_job_reports_why() {
+    let w = World::new().await;
+    let mut cfg = job_config(
+        "fail",
+        "broken",
+        json!({"EMULATOR_EXIT_CODE": "3", "EMULATOR_LOG_LINES": "starting\nconnecting to db\nerror: connection refused"}),
+    );
+    cfg["spec"]["backoff_limit"] = json!(1);
+    let config = w.config(cfg);
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let started = Instant::now();
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    let took = started.elapsed();
+    assert!(resp.diagnostics.has_error());
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("Kubernetes Job Failed"), "{text}");
+    assert!(text.contains("BackoffLimitExceeded"), "{text}");
+    assert!(text.contains("exited with code 3"), "{text}");
+    assert!(text.contains("error: connection refused"), "{text}");
+    assert!(!text.contains("hunter2"), "a secret value leaked: {text}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let objects = resp.new_state.get("objects").as_elements().unwrap().len();
+    assert_eq!(objects, 5);
+    assert!(
+        resp.new_state
+            .get("status")
+            .get("failed")
+            .as_number()
+            .is_some()
+    );
+}
+
+/// An object without this job's labels is never overwritten; one with them
+/// (left by an interrupted apply) is adopted.
+#[tokio::test]
+async fn ownership_and_adoption() {
+    let w = World::new().await;
+    let ns = Api::<Namespace>::all(w.client.clone());
+    ns.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "shared"}})).unwrap(),
+    )
+    .await
+    .unwrap();
+    // Someone else's ConfigMap with the name the job wants.
+    w.api::<ConfigMap>("shared")
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(
+                json!({"metadata": {"name": "report-config"}, "data": {"x": "theirs"}}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut cfg = job_config("shared", "nightly", json!({}));
+    cfg["spec"]["create_namespace"] = json!(false);
+    let config = w.config(cfg);
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    let text = show(&resp.diagnostics);
+    assert!(
+        text.contains("Kubernetes Object Not Managed By This Resource"),
+        "{text}"
+    );
+    assert!(text.contains("ConfigMap shared/report-config"), "{text}");
+    assert_eq!(resp.new_state, Value::Null);
+    assert!(
+        w.api::<Job>("shared")
+            .get_opt("nightly")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let theirs = w
+        .api::<ConfigMap>("shared")
+        .get("report-config")
+        .await
+        .unwrap();
+    assert_eq!(theirs.data.unwrap()["x"], "theirs");
+
+    // Labelled as ours: adopted.
+    w.api::<ConfigMap>("shared")
+        .delete("report-config", &DeleteParams::default())
+        .await
+        .unwrap();
+    w.api::<ServiceAccount>("shared")
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "nightly", "labels": {
+                "planton.ai/resource": "true", "planton.ai/kind": "KubernetesJob", "planton.ai/name": "nightly"
+            }}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let state = w.converge(&Value::Null, &config).await;
+    assert_eq!(state.get("objects").as_elements().unwrap().len(), 4);
+    // Destroy leaves the namespace it did not create.
+    let resp = w.destroy(&state).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    assert!(ns.get_opt("shared").await.unwrap().is_some());
+    let left = w
+        .api::<ConfigMap>("shared")
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert!(
+        left.items
+            .iter()
+            .all(|c| c.metadata.name.as_deref() != Some("report-config"))
+    );
+}
+
+/// Out-of-band edits show in the next plan and apply restores them: changed
+/// ConfigMap data (as a diff of `config_maps`), a deleted env Secret and a
+/// removed Job label (in `drift`).
+#[tokio::test]
+async fn drift_is_planned_and_restored() {
+    let w = World::new().await;
+    let config = w.config(job_config("drift", "nightly", json!({})));
+    let state = w.converge(&Value::Null, &config).await;
+    let job_uid = w
+        .api::<Job>("drift")
+        .get("nightly")
+        .await
+        .unwrap()
+        .metadata
+        .uid;
+
+    let merge = PatchParams::default();
+    w.api::<ConfigMap>("drift")
+        .patch(
+            "report-config",
+            &merge,
+            &Patch::Merge(json!({"data": {"report-config": "format: json\n"}})),
+        )
+        .await
+        .unwrap();
+    w.api::<Secret>("drift")
+        .delete("nightly-env-secrets", &DeleteParams::default())
+        .await
+        .unwrap();
+    w.api::<Job>("drift")
+        .patch(
+            "nightly",
+            &merge,
+            &Patch::Merge(json!({"metadata": {"labels": {"planton.ai/environment": null}}})),
+        )
+        .await
+        .unwrap();
+
+    let read = w.read(&state).await;
+    assert!(!read.diagnostics.has_error(), "{}", show(&read.diagnostics));
+    let refreshed = read.new_state.clone();
+    assert_eq!(
+        refreshed
+            .get("spec")
+            .get("config_maps")
+            .get("report-config"),
+        &Value::string("format: json\n")
+    );
+    let drift: Vec<&str> = refreshed
+        .get("drift")
+        .as_elements()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        drift.contains(&"Secret drift/nightly-env-secrets was deleted"),
+        "{drift:?}"
+    );
+    assert!(
+        drift.contains(&"Job drift/nightly: label planton.ai/environment was removed"),
+        "{drift:?}"
+    );
+
+    let plan = w.plan(&refreshed, &config, &read.private).await;
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    assert!(!plan.planned_state.semantically_equal(&refreshed));
+    let resp = w.apply(&refreshed, &plan, &config).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+
+    let cm = w
+        .api::<ConfigMap>("drift")
+        .get("report-config")
+        .await
+        .unwrap();
+    assert_eq!(cm.data.unwrap()["report-config"], "format: csv\n");
+    assert!(
+        w.api::<Secret>("drift")
+            .get_opt("nightly-env-secrets")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let job = w.api::<Job>("drift").get("nightly").await.unwrap();
+    assert_eq!(labels_of(&job.metadata)["planton.ai/environment"], "dev");
+    assert_eq!(job.metadata.uid, job_uid, "the Job was replaced");
+
+    let again = w.read(&resp.new_state).await;
+    assert_eq!(again.new_state.get("drift"), &Value::List(vec![]));
+    let plan = w.plan(&again.new_state, &config, &again.private).await;
+    assert!(plan.planned_state.semantically_equal(&again.new_state));
+}
+
+/// In-place fields update the live Job without replacing it.
+#[tokio::test]
+async fn in_place_update_keeps_the_job() {
+    let w = World::new().await;
+    let mut cfg = job_config("inplace", "nightly", json!({}));
+    cfg["spec"]["suspend"] = json!(true);
+    let state = w.converge(&Value::Null, &w.config(cfg.clone())).await;
+    let uid = w
+        .api::<Job>("inplace")
+        .get("nightly")
+        .await
+        .unwrap()
+        .metadata
+        .uid;
+    for (field, value) in [
+        ("parallelism", json!(2)),
+        ("backoff_limit", json!(4)),
+        ("active_deadline_seconds", json!(600)),
+        ("ttl_seconds_after_finished", json!(3600)),
+        ("suspend", json!(false)),
+    ] {
+        cfg["spec"][field] = value;
+    }
+    cfg["spec"]["config_maps"]["report-config"] = json!("format: json\n");
+    let config = w.config(cfg);
+    let plan = w.plan(&state, &config, &[]).await;
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    let resp = w.apply(&state, &plan, &config).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    let job = w.api::<Job>("inplace").get("nightly").await.unwrap();
+    assert_eq!(job.metadata.uid, uid);
+    let spec = job.spec.unwrap();
+    assert_eq!(spec.parallelism, Some(2));
+    assert_eq!(spec.backoff_limit, Some(4));
+    assert_eq!(spec.active_deadline_seconds, Some(600));
+    assert_eq!(spec.ttl_seconds_after_finished, Some(3600));
+    assert_eq!(spec.suspend, Some(false));
+    // It was resumed and waited for.
+    assert_eq!(
+        resp.new_state.get("status").get("succeeded"),
+        &Value::int(1)
+    );
+}
+
+/// A Job deleted by its TTL after finishing: "keep" leaves the state as
+/// finished with nothing to plan; "recreate" forgets it so Terraform plans a
+/// create.
+#[tokio::test]
+async fn ttl_policies() {
+    let w = World::new().await;
+    for (policy, name) in [("keep", "kept"), ("recreate", "again")] {
+        let ns = format!("ttl-{policy}");
+        let mut cfg = job_config(&ns, name, json!({}));
+        cfg["spec"]["ttl_seconds_after_finished"] = json!(0);
+        cfg["after_ttl_deletion"] = json!(policy);
+        let config = w.config(cfg);
+        let state = w.converge(&Value::Null, &config).await;
+        // Wait for the TTL controller.
+        let jobs = w.api::<Job>(&ns);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while jobs.get_opt(name).await.unwrap().is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "the TTL controller did not delete {name}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let read = w.read(&state).await;
+        assert!(!read.diagnostics.has_error(), "{}", show(&read.diagnostics));
+        match policy {
+            "keep" => {
+                assert_eq!(read.new_state.get("status"), state.get("status"));
+                let plan = w.plan(&read.new_state, &config, &read.private).await;
+                assert!(plan.planned_state.semantically_equal(&read.new_state));
+                // An in-place change does not bring the Job back.
+                let mut changed = job_config(&ns, name, json!({}));
+                changed["spec"]["ttl_seconds_after_finished"] = json!(0);
+                changed["spec"]["backoff_limit"] = json!(5);
+                let changed = w.config(changed);
+                let plan = w.plan(&read.new_state, &changed, &read.private).await;
+                let resp = w.apply(&read.new_state, &plan, &changed).await;
+                assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+                assert!(jobs.get_opt(name).await.unwrap().is_none());
+            }
+            _ => assert_eq!(read.new_state, Value::Null),
+        }
+    }
+}
+
+/// Cancelling (Terraform's StopProvider) ends a wait within a second.
+#[tokio::test]
+async fn cancel_ends_the_wait() {
+    let w = World::new().await;
+    let config = w.config(job_config(
+        "cancel",
+        "forever",
+        json!({"EMULATOR_NEVER_EXIT": "1"}),
+    ));
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        trigger.cancel();
+    });
+    let started = Instant::now();
+    let resp = w.apply_with(&Value::Null, &plan, &config, cancel).await;
+    let after_cancel = started.elapsed().saturating_sub(Duration::from_millis(500));
+    assert!(after_cancel < Duration::from_secs(1), "{after_cancel:?}");
+    assert!(show(&resp.diagnostics).contains("Wait Interrupted"));
+    assert_eq!(
+        resp.new_state.get("objects").as_elements().unwrap().len(),
+        5
+    );
+}
+
+/// 429 and 503 answers during apply are retried; the apply succeeds and
+/// creates each object once.
+#[tokio::test]
+async fn retries_through_faults() {
+    let w = World::new().await;
+    w.admin(
+        "POST",
+        "faults",
+        Some(json!({"method": "PATCH", "pathPrefix": "/api/v1", "action": "status", "code": 429, "retryAfterSeconds": 1, "times": 2})),
+    )
+    .await;
+    w.admin(
+        "POST",
+        "faults",
+        Some(json!({"method": "PATCH", "pathPrefix": "/apis/batch", "action": "status", "code": 503, "times": 3})),
+    )
+    .await;
+    let config = w.config(job_config("faults", "nightly", json!({})));
+    let state = w.converge(&Value::Null, &config).await;
+    assert_eq!(state.get("objects").as_elements().unwrap().len(), 5);
+    let pods = w
+        .api::<Pod>("faults")
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(pods.items.len(), 1, "one Job, one pod");
+    let jobs = w
+        .api::<Job>("faults")
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(jobs.items.len(), 1);
+}
+
+/// Foreground propagation deletes the pods before the Job is gone.
+#[tokio::test]
+async fn foreground_delete_removes_pods() {
+    let w = World::new().await;
+    let mut cfg = job_config("fg", "nightly", json!({"EMULATOR_NEVER_EXIT": "1"}));
+    cfg["wait_for_completion"] = json!(false);
+    cfg["delete_propagation"] = json!("Foreground");
+    cfg["spec"]["create_namespace"] = json!(false);
+    Api::<Namespace>::all(w.client.clone())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "fg"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let state = w.converge(&Value::Null, &w.config(cfg)).await;
+    let pods = w.api::<Pod>("fg");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "no pod started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let resp = w.destroy(&state).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    let left: Vec<_> = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .collect();
+    assert!(left.is_empty(), "pods left: {left:?}");
+    drop(w.emulator);
+}
