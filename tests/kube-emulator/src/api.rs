@@ -212,7 +212,8 @@ fn parse_bool(v: Option<&str>) -> bool {
     matches!(v, Some("true" | "1" | "True"))
 }
 
-fn body_content_type(req: &ApiRequest) -> Result<bool, ApiError> {
+/// Decode a create/update body by its Content-Type.
+fn read_body(rt: &ResourceType, req: &ApiRequest) -> Result<Value, ApiError> {
     let ct = req
         .header("content-type")
         .split(';')
@@ -221,8 +222,9 @@ fn body_content_type(req: &ApiRequest) -> Result<bool, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match ct.as_str() {
-        "" | "application/json" | "*/*" => Ok(false),
-        "application/yaml" | "application/x-yaml" | "text/yaml" => Ok(true),
+        "" | "application/json" | "*/*" => ops::parse_body(&req.body, false),
+        "application/yaml" | "application/x-yaml" | "text/yaml" => ops::parse_body(&req.body, true),
+        crate::proto::MEDIA_TYPE => crate::proto::decode(rt.kind, &rt.api_version(), &req.body),
         _ => Err(ApiError::unsupported_media_type(&[
             "application/json",
             "application/yaml",
@@ -307,8 +309,7 @@ async fn resource_request(
             if rt.namespaced && t.namespace.is_none() {
                 return Err(ApiError::method_not_allowed());
             }
-            let yaml = body_content_type(req)?;
-            let body = ops::parse_body(&req.body, yaml)?;
+            let body = read_body(rt, req)?;
             let ctx = ctx_for(state, req, rt.kind, false)?;
             let written = {
                 let mut store = state.store();
@@ -322,8 +323,7 @@ async fn resource_request(
         }
         (&Method::PUT, Some(name), None | Some("status") | Some("finalize")) => {
             require_verb(rt, "update")?;
-            let yaml = body_content_type(req)?;
-            let body = ops::parse_body(&req.body, yaml)?;
+            let body = read_body(rt, req)?;
             let mut ctx = ctx_for(state, req, rt.kind, false)?;
             ctx.subresource = sub.unwrap_or("").to_string();
             let written = {

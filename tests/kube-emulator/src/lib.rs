@@ -85,6 +85,7 @@ pub mod discovery;
 pub mod meta;
 pub mod ops;
 pub mod patch;
+pub mod proto;
 pub mod quantity;
 pub mod resources;
 pub mod schema;

@@ -233,6 +233,9 @@ fn prepare_create(rt: &ResourceType, obj: &mut Value, now: &str) {
             meta::set(obj, &["metadata", "generation"], json!(1));
             meta::set(obj, &["status"], json!({}));
             defaults::prepare_job_create(obj);
+            // Objects read back from storage are defaulted again: a Job without
+            // labels takes its template's, the generated ones included.
+            defaults::apply_defaults(rt.kind, obj);
         }
         "Pod" => {
             meta::set(obj, &["metadata", "generation"], json!(1));

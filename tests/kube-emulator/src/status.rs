@@ -488,6 +488,12 @@ impl ApiError {
         e
     }
 
+    /// The same error with another message.
+    pub fn with_message(mut self, message: String) -> Self {
+        self.message = message;
+        self
+    }
+
     /// The `Status` body.
     pub fn to_body(&self) -> Value {
         let mut m = Map::new();

@@ -1,0 +1,259 @@
+//! The admin path (faults, counters, reset) and refusals of malformed, unknown
+//! and oversized requests.
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, PostParams};
+use serde_json::json;
+
+use crate::util::{env, typed};
+
+/// Injected 429/503 faults answer Status bodies with Retry-After, count down, and requests are counted.
+#[tokio::test]
+async fn faults_and_counters() {
+    let e = env().await;
+    let fault = json!({"method": "GET", "pathPrefix": "/api/v1/namespaces/default/configmaps", "action": "status", "code": 429, "retryAfterSeconds": 2, "times": 1});
+    let (code, _, body) = e
+        .raw(
+            "POST",
+            "/__emulator/faults",
+            Some("application/json"),
+            serde_json::to_vec(&fault).unwrap(),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let (code, headers, body) = e
+        .raw("GET", "/api/v1/namespaces/default/configmaps", None, vec![])
+        .await;
+    assert_eq!(
+        (code, body["reason"].as_str()),
+        (429, Some("TooManyRequests"))
+    );
+    assert_eq!(headers["retry-after"], "2");
+    let (code, _, _) = e
+        .raw("GET", "/api/v1/namespaces/default/configmaps", None, vec![])
+        .await;
+    assert_eq!(code, 200, "the fault applied once");
+    let fault = json!({"method": "POST", "pathPrefix": "/api/v1", "action": "status", "code": 503});
+    e.raw(
+        "POST",
+        "/__emulator/faults",
+        Some("application/json"),
+        serde_json::to_vec(&fault).unwrap(),
+    )
+    .await;
+    let cm = serde_json::to_vec(&json!({"metadata": {"name": "c"}})).unwrap();
+    let (code, _, s) = e
+        .raw(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            Some("application/json"),
+            cm,
+        )
+        .await;
+    assert_eq!((code, s["code"].as_u64()), (503, Some(503)));
+    e.raw("DELETE", "/__emulator/faults", None, vec![]).await;
+    let cms: Api<ConfigMap> = e.api("default");
+    cms.create(
+        &PostParams::default(),
+        &typed(json!({"metadata": {"name": "c"}})),
+    )
+    .await
+    .unwrap();
+    let (_, _, counts) = e.raw("GET", "/__emulator/requests", None, vec![]).await;
+    let post = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["method"] == "POST" && c["path"] == "/api/v1/namespaces/default/configmaps")
+        .unwrap();
+    assert_eq!(post["count"], 2);
+}
+
+/// Latency faults delay answers; reset faults drop the connection; reset clears objects.
+#[tokio::test]
+async fn latency_reset_and_store_reset() {
+    let e = env().await;
+    let fault = json!({"pathPrefix": "/api/v1/namespaces/default/secrets", "action": "latency", "latencyMs": 300, "times": 1});
+    e.raw(
+        "POST",
+        "/__emulator/faults",
+        Some("application/json"),
+        serde_json::to_vec(&fault).unwrap(),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let (code, _, _) = e
+        .raw("GET", "/api/v1/namespaces/default/secrets", None, vec![])
+        .await;
+    assert_eq!(code, 200);
+    assert!(started.elapsed().as_millis() >= 300);
+    let fault =
+        json!({"pathPrefix": "/api/v1/namespaces/default/secrets", "action": "reset", "times": 1});
+    e.raw(
+        "POST",
+        "/__emulator/faults",
+        Some("application/json"),
+        serde_json::to_vec(&fault).unwrap(),
+    )
+    .await;
+    let cms: Api<k8s_openapi::api::core::v1::Secret> = e.api("default");
+    assert!(matches!(
+        cms.list(&Default::default()).await,
+        Err(kube::Error::HyperError(_) | kube::Error::Service(_))
+    ));
+    let cms: Api<ConfigMap> = e.api("default");
+    cms.create(
+        &PostParams::default(),
+        &typed(json!({"metadata": {"name": "c"}})),
+    )
+    .await
+    .unwrap();
+    let (code, _, _) = e.raw("POST", "/__emulator/reset", None, vec![]).await;
+    assert_eq!(code, 200);
+    assert!(cms.get_opt("c").await.unwrap().is_none());
+    let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(e.client.clone());
+    assert!(
+        ns.get_opt("default").await.unwrap().is_some(),
+        "default namespaces come back"
+    );
+}
+
+/// Malformed bodies are 400, unknown kinds and paths 404, oversized bodies 413, all as Status.
+#[tokio::test]
+async fn bad_requests_get_status_answers() {
+    let e = env().await;
+    let path = "/api/v1/namespaces/default/configmaps";
+    let (code, _, body) = e
+        .raw(
+            "POST",
+            path,
+            Some("application/json"),
+            b"{not json".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (code, body["kind"].as_str(), body["reason"].as_str()),
+        (400, Some("Status"), Some("BadRequest"))
+    );
+    let (code, _, body) = e
+        .raw("POST", path, Some("application/json"), b"[1,2]".to_vec())
+        .await;
+    assert_eq!((code, body["reason"].as_str()), (400, Some("BadRequest")));
+    let (code, _, body) = e
+        .raw(
+            "POST",
+            path,
+            Some("application/json"),
+            br#"{"kind":"Secret","apiVersion":"v1","metadata":{"name":"x"}}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(code, 400, "{body}");
+    let (code, _, body) = e.raw("POST", path, Some("text/plain"), b"x".to_vec()).await;
+    assert_eq!(
+        (code, body["reason"].as_str()),
+        (415, Some("UnsupportedMediaType"))
+    );
+    for p in [
+        "/api/v1/namespaces/default/deployments",
+        "/apis/apps/v1/deployments",
+        "/nonsense",
+        "/apis/batch/v2/jobs",
+        "/api/v1/namespaces/default/pods/x/exec",
+    ] {
+        let (code, _, body) = e.raw("GET", p, None, vec![]).await;
+        assert_eq!(
+            (code, body["kind"].as_str(), body["reason"].as_str()),
+            (404, Some("Status"), Some("NotFound")),
+            "{p}"
+        );
+    }
+    let (code, _, body) = e
+        .raw(
+            "PUT",
+            "/api/v1/namespaces/default/configmaps",
+            Some("application/json"),
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (code, body["reason"].as_str()),
+        (405, Some("MethodNotAllowed"))
+    );
+    let big = json!({"metadata": {"name": "big"}, "data": {"x": "a".repeat(3 * 1024 * 1024)}});
+    let (code, _, body) = e
+        .raw(
+            "POST",
+            path,
+            Some("application/json"),
+            serde_json::to_vec(&big).unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (code, body["reason"].as_str()),
+        (413, Some("RequestEntityTooLarge"))
+    );
+    assert_eq!(
+        body["message"],
+        "Request entity too large: limit is 3145728"
+    );
+    let (code, _, body) = e
+        .raw(
+            "PATCH",
+            &format!("{path}/none"),
+            Some("application/merge-patch+json"),
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!((code, body["reason"].as_str()), (404, Some("NotFound")));
+}
+
+/// Discovery documents describe the served resources for kubectl and kube-rs.
+#[tokio::test]
+async fn discovery_documents() {
+    let e = env().await;
+    let (_, _, v) = e.raw("GET", "/version", None, vec![]).await;
+    assert_eq!(v["major"], "1");
+    let (_, _, v) = e.raw("GET", "/apis/batch/v1", None, vec![]).await;
+    let jobs = v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "jobs")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            jobs["kind"].as_str(),
+            jobs["namespaced"].as_bool(),
+            jobs["singularName"].as_str()
+        ),
+        (Some("Job"), Some(true), Some("job"))
+    );
+    let (_, _, v) = e.raw("GET", "/api/v1", None, vec![]).await;
+    let ns = v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "namespaces")
+        .unwrap()
+        .clone();
+    assert_eq!(ns["shortNames"], json!(["ns"]));
+    let (_, _, v) = e.raw("GET", "/apis", None, vec![]).await;
+    assert_eq!(v["groups"][0]["name"], "batch");
+    let (code, _, v) = e.raw("GET", "/openapi/v3", None, vec![]).await;
+    assert_eq!(code, 200);
+    let url = v["paths"]["apis/batch/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _, doc) = e.raw("GET", &url, None, vec![]).await;
+    assert_eq!(code, 200);
+    let patch = &doc["paths"]["/apis/batch/v1/namespaces/{namespace}/jobs/{name}"]["patch"];
+    assert!(
+        patch["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fieldValidation")
+    );
+}
