@@ -61,8 +61,19 @@ impl Diagnostics {
     ) {
         self.push(Severity::Warning, summary.into(), detail.into(), Some(path));
     }
-    fn push(&mut self, severity: Severity, summary: String, detail: String, path: Option<AttributePath>) {
-        self.0.push(Diagnostic { severity, summary, detail, path });
+    fn push(
+        &mut self,
+        severity: Severity,
+        summary: String,
+        detail: String,
+        path: Option<AttributePath>,
+    ) {
+        self.0.push(Diagnostic {
+            severity,
+            summary,
+            detail,
+            path,
+        });
     }
     /// Appends all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {

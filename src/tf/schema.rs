@@ -145,8 +145,20 @@ impl Attribute {
     }
 
     /// A nested attribute; use `.required()`-style setters to choose presence.
-    pub fn nested(name: &str, nesting: Nesting, attributes: Vec<Attribute>, description: &str) -> Self {
-        Self::new(name, AttributeKind::Nested(NestedAttributes { nesting, attributes }), description)
+    pub fn nested(
+        name: &str,
+        nesting: Nesting,
+        attributes: Vec<Attribute>,
+        description: &str,
+    ) -> Self {
+        Self::new(
+            name,
+            AttributeKind::Nested(NestedAttributes {
+                nesting,
+                attributes,
+            }),
+            description,
+        )
     }
 
     /// Marks the attribute required.
@@ -221,7 +233,10 @@ impl NestedAttributes {
     /// The cty type of the nested attribute's value.
     pub fn value_type(&self) -> Type {
         let object = Type::Object(
-            self.attributes.iter().map(|a| (a.name.clone(), a.value_type())).collect(),
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.value_type()))
+                .collect(),
         );
         match self.nesting {
             Nesting::Single | Nesting::Group => object,
@@ -245,8 +260,11 @@ impl Block {
 
     /// The object type of the block's value.
     pub fn value_type(&self) -> Type {
-        let mut attrs: std::collections::BTreeMap<String, Type> =
-            self.attributes.iter().map(|a| (a.name.clone(), a.value_type())).collect();
+        let mut attrs: std::collections::BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.value_type()))
+            .collect();
         for b in &self.blocks {
             let object = b.block.value_type();
             let t = match b.nesting {

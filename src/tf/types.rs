@@ -64,7 +64,10 @@ impl Type {
             Type::Set(e) => J::Array(vec![J::from("set"), e.to_json()]),
             Type::Map(e) => J::Array(vec![J::from("map"), e.to_json()]),
             Type::Object(attrs) => {
-                let m = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let m = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 J::Array(vec![J::from("object"), J::Object(m)])
             }
             Type::Tuple(elems) => J::Array(vec![
