@@ -566,8 +566,8 @@ async fn in_place_update_keeps_the_job() {
 }
 
 /// A Job deleted by its TTL after finishing: "keep" leaves the state as
-/// finished with nothing to plan; "recreate" forgets it so Terraform plans a
-/// create.
+/// finished with nothing to plan; "recreate" plans an update that creates
+/// the Job again, and destroy still removes everything.
 #[tokio::test]
 async fn ttl_policies() {
     let w = World::new().await;
@@ -605,7 +605,34 @@ async fn ttl_policies() {
                 assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
                 assert!(jobs.get_opt(name).await.unwrap().is_none());
             }
-            _ => assert_eq!(read.new_state, Value::Null),
+            _ => {
+                // The state stays (so destroy finds every object); the plan
+                // is an update that creates the Job again.
+                let drift = read.new_state.get("drift").as_elements().unwrap().to_vec();
+                assert_eq!(drift.len(), 1, "{drift:?}");
+                assert!(
+                    drift[0]
+                        .as_str()
+                        .unwrap()
+                        .contains("was deleted by its TTL")
+                );
+                let plan = w.plan(&read.new_state, &config, &read.private).await;
+                assert!(plan.requires_replace.is_empty());
+                let resp = w.apply(&read.new_state, &plan, &config).await;
+                assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+                assert_eq!(
+                    resp.new_state.get("status").get("succeeded"),
+                    &Value::int(1)
+                );
+                let destroyed = w.destroy(&resp.new_state).await;
+                assert!(
+                    !destroyed.diagnostics.has_error(),
+                    "{}",
+                    show(&destroyed.diagnostics)
+                );
+                let namespaces = Api::<Namespace>::all(w.client.clone());
+                assert!(namespaces.get_opt(&ns).await.unwrap().is_none());
+            }
         }
     }
 }

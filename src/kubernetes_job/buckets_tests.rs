@@ -356,11 +356,17 @@ fn conditional_buckets() {
             put(j, "spec.parallelism", json!(p));
         })
     };
-    check("elastic", &indexed(4, 2), &indexed(6, 6), Want::InPlace);
+    check("elastic", &indexed(4, 4), &indexed(6, 6), Want::InPlace);
     check(
-        "indexed, not equal",
+        "indexed, not equal after",
+        &indexed(4, 4),
+        &indexed(6, 4),
+        Want::Replace("spec.completions"),
+    );
+    check(
+        "indexed, not equal before",
         &indexed(4, 2),
-        &indexed(6, 2),
+        &indexed(6, 6),
         Want::Replace("spec.completions"),
     );
 

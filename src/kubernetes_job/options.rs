@@ -273,8 +273,9 @@ const TIMEOUT_DELETE: &str = "How long destroying may take, including waiting fo
 
 const AFTER_TTL_DELETION: &str = "What happens when a finished Job has been deleted by Kubernetes because of \
 `spec.ttl_seconds_after_finished`: `\"keep\"` (default) keeps it in state as finished, so plans show no changes \
-and the Job does not run again; `\"recreate\"` lets the next plan create it, so every apply after the TTL runs it \
-again. A Job deleted while no TTL is set is always planned for creation.";
+and the Job does not run again (in-place changes still update the other objects); `\"recreate\"` makes the next \
+plan show an update (in `drift`) that creates the Job again, so every apply after the TTL runs it again. A Job \
+deleted while no TTL is set is always drift that the next apply repairs.";
 
 const DELETE_PROPAGATION: &str = "How `terraform destroy` (and replacement) deletes the Job's pods: \
 `\"Background\"` (default: the Job is deleted at once, its pods right after) or `\"Foreground\"` (the Job \

@@ -10,8 +10,10 @@
 //! - Deleted objects and changed labels are listed in `drift` (and missing
 //!   objects in the private state), which the plan clears by an update.
 //! - A deleted Job: when its TTL explains it and `after_ttl_deletion` is
-//!   "keep", the state stays as it was (finished); otherwise the resource is
-//!   gone and Terraform plans to create it.
+//!   "keep", the state stays as it was (finished), and apply leaves the Job
+//!   deleted. Otherwise it is drift like any deleted object: the next plan
+//!   shows an update that creates it again (so it runs again). The state is
+//!   never dropped, so destroy always finds every object to delete.
 //!
 //! Only tracked objects are read, so a namespace this resource did not
 //! create is never touched.
@@ -71,28 +73,18 @@ pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -
             ..ReadResponse::default()
         };
     }
-    match refresh(current, &tracked, &live) {
-        Refreshed::Gone => ReadResponse::default(),
-        Refreshed::State(new_state, private) => ReadResponse {
-            new_state,
-            private: private.to_bytes(),
-            diagnostics: d,
-        },
+    let (new_state, private) = refresh(current, &tracked, &live);
+    ReadResponse {
+        new_state,
+        private: private.to_bytes(),
+        diagnostics: d,
     }
 }
 
-/// The outcome of comparing the state with the live objects.
-#[derive(Debug, PartialEq)]
-pub enum Refreshed {
-    /// The Job is gone and should be created again.
-    Gone,
-    /// The refreshed state and private state.
-    State(Value, Private),
-}
-
 /// Compares the state with the live objects (`live[i]` is `tracked[i]`,
-/// `None` when it does not exist). Pure, so drift rules are unit-tested.
-pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> Refreshed {
+/// `None` when it does not exist) and returns the refreshed state and
+/// private state. Pure, so drift rules are unit-tested.
+pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> (Value, Private) {
     let mut state = current;
     let model = KubernetesJob::from_value(&state).unwrap_or_default();
     let options = Options::from_value(&state);
@@ -114,19 +106,22 @@ pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> Re
             l.uid() == t.uid || render::is_owned_by(l.metadata().labels.as_ref(), &job_name)
         });
         let Some(found) = found else {
-            if r.kind == "Job" {
-                let ttl_set = !state
-                    .get("spec")
-                    .get("ttl_seconds_after_finished")
-                    .is_null();
-                if ttl_set && options.after_ttl_deletion == AfterTtlDeletion::Keep {
+            let ttl_set = !state
+                .get("spec")
+                .get("ttl_seconds_after_finished")
+                .is_null();
+            match (r.kind.as_str(), ttl_set, options.after_ttl_deletion) {
+                ("Job", true, AfterTtlDeletion::Keep) => {
                     private.job_reaped = true;
                     new_tracked.push(t.clone());
                     continue;
                 }
-                return Refreshed::Gone;
+                ("Job", true, AfterTtlDeletion::Recreate) => drift.push(format!(
+                    "{r} was deleted by its TTL after it finished; after_ttl_deletion = \"recreate\" creates it \
+                     again"
+                )),
+                _ => drift.push(format!("{r} was deleted")),
             }
-            drift.push(format!("{r} was deleted"));
             private.missing.push(MissingObject {
                 kind: r.kind.clone(),
                 namespace: r.namespace.clone(),
@@ -170,7 +165,7 @@ pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> Re
         "drift",
         Value::List(drift.into_iter().map(Value::String).collect()),
     );
-    Refreshed::State(state, private)
+    (state, private)
 }
 
 /// Our labels that are missing or changed on a live object.

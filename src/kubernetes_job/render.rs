@@ -239,7 +239,9 @@ impl Rendered {
                 "resources.limits" | "resources.requests" => {
                     let side = &head["resources.".len()..];
                     let base = spec.attr("resources").attr(side);
-                    Some(match tail.and_then(|(_, rest)| bracketed(rest)) {
+                    // `resources.limits[cpu]`
+                    let which = rest.strip_prefix(head).and_then(bracketed);
+                    Some(match which {
                         Some(which) => base.attr(which),
                         None => base,
                     })
@@ -843,3 +845,7 @@ pub fn planned_refs(job: &KubernetesJob, docker_config_json: &Value) -> Option<V
     refs.push(ObjectRef::of::<Job>(namespace, name));
     Some(refs)
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

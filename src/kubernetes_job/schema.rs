@@ -103,31 +103,29 @@ on every pod, so it must be a DNS-1123 label: at most 63 characters, lowercase l
 and ending with a letter or digit. Changing it replaces the Job.";
 
 const META_SLUG: &str = "Planton slug of the resource. Recorded in Planton's model; not applied to any \
-Kubernetes object.";
+Kubernetes object. Changing it updates the state only.";
 
 const META_ID: &str = "Planton resource ID (for example `k8sjob-01h...`). When set, every object gets the label \
-`planton.ai/id` with this value.";
+`planton.ai/id` with this value. It is also a pod label, so changing it replaces the Job (in place while the Job is suspended and has never started).";
 
-const META_ORG: &str =
-    "Planton organization. When set, every object gets the label `planton.ai/organization`.";
+const META_ORG: &str = "Planton organization. When set, every object gets the label `planton.ai/organization`. It is also a pod label, so changing it replaces the Job (in place while the Job is suspended and has never started).";
 
 const META_ENV: &str = "Planton environment (for example `production`). When set, every object gets the label \
-`planton.ai/environment`.";
+`planton.ai/environment`. It is also a pod label, so changing it replaces the Job (in place while the Job is suspended and has never started).";
 
 const META_LABELS: &str = "Planton labels of the resource. Like Planton's own modules, the provider does not copy \
-them onto Kubernetes objects.";
+them onto Kubernetes objects. Changing them updates the state only.";
 
-const META_ANNOTATIONS: &str =
-    "Planton annotations of the resource. Not copied onto Kubernetes objects.";
+const META_ANNOTATIONS: &str = "Planton annotations of the resource. Not copied onto Kubernetes objects. Changing them updates the state only.";
 
-const META_TAGS: &str = "Planton tags of the resource. Not copied onto Kubernetes objects.";
+const META_TAGS: &str = "Planton tags of the resource. Not copied onto Kubernetes objects. Changing them updates the state only.";
 
 const META_GROUP: &str = "Planton grouping path for the resource graph, such as `app/services`. Not applied to \
-any Kubernetes object.";
+any Kubernetes object. Changing it updates the state only.";
 
 const META_RELATIONSHIPS: &str = "Planton relationships to other resources (for example the namespace this Job \
 runs in). Recorded for Planton's resource graph; Terraform orders resources by references instead, so these \
-create no dependency here.";
+create no dependency here. Changing them updates the state only.";
 
 const REL_KIND: &str = "Planton kind of the related resource, by name (for example `KubernetesNamespace` or \
 `KubernetesPostgres`). Must not be empty.";
@@ -233,7 +231,7 @@ const SPEC: &str = "The Job specification (Planton's `KubernetesJobSpec`).";
 
 const TARGET_CLUSTER: &str = "The Planton cluster this Job is meant for. Recorded as Planton records it; the \
 cluster the provider talks to comes from the provider configuration. When this attribute is set, `cluster_kind` \
-is required.";
+is required. Changing it replaces the Job.";
 
 const CLUSTER_KIND: &str = "Kind of the target cluster, by name: one of `AzureAksCluster`, `AwsEksCluster`, \
 `GcpGkeCluster`, `DigitalOceanKubernetesCluster` or `CivoKubernetesCluster` (exact spelling). Required when \
@@ -254,9 +252,10 @@ setting this is an error that explains how to pass the value with an HCL referen
 that Planton manifests translate one to one.";
 
 const CREATE_NAMESPACE: &str = "Whether to create the namespace (and delete it with the Job). When false (the \
-default), the namespace must already exist.";
+default), the namespace must already exist. Can change in place: turning it off stops managing the namespace (it is kept); turning it on adopts the namespace only if this resource created it before.";
 
-const IMAGE: &str = "The container image. The container runs `<repo>:<tag>`.";
+const IMAGE: &str =
+    "The container image. The container runs `<repo>:<tag>`. Changing any of it replaces the Job.";
 
 const IMAGE_REPO: &str = "Image repository, for example `busybox` or `ghcr.io/acme/migrate`. Must not be empty \
 or contain whitespace.";
@@ -269,7 +268,7 @@ namespace, used to pull a private image (becomes the pod's `imagePullSecrets`)."
 
 const RESOURCES: &str = "CPU and memory for the container. Defaults to Planton's defaults, limits `1000m` CPU \
 and `1Gi` memory, requests `50m` CPU and `100Mi` memory, when not set. When set, only what you write applies: a \
-missing request defaults (in Kubernetes) to the limit. Each request must not exceed its limit.";
+missing request defaults (in Kubernetes) to the limit. Each request must not exceed its limit. Changing them replaces the Job.";
 
 const LIMITS: &str = "Maximum CPU and memory (the container's `resources.limits`).";
 
@@ -368,7 +367,7 @@ as Planton sets it) and `K8S_POD_ID` (the pod's name) first, so neither name may
 unique across `variables` and `secrets`.";
 
 const VARIABLES: &str = "Plain environment variables, keyed by name. A name consists of letters, digits, `_`, \
-`-` and `.`, and does not start with a digit. Each entry sets `value`.";
+`-` and `.`, and does not start with a digit. Each entry sets `value`. Changing them replaces the Job (they are part of the pod).";
 
 const VARIABLE_VALUE: &str = "The variable's value (may be empty). To pass another resource's attribute, \
 reference it here, for example `value = aws_db_instance.main.address`.";
@@ -379,7 +378,7 @@ with an HCL reference in `value` instead.";
 
 const SECRETS: &str = "Secret environment variables, keyed by name (same naming rules as `variables`). Each \
 entry sets exactly one of `value` (stored in the Secret `<name>-env-secrets` this resource manages) or \
-`secret_ref` (a key of a Secret that already exists).";
+`secret_ref` (a key of a Secret that already exists). Adding or removing a name, or switching between `value` and `secret_ref`, replaces the Job; changing a `value` updates the Secret in place (pods started later see it).";
 
 const SECRET_VALUE: &str = "The secret value. It is written to the Secret `<metadata.name>-env-secrets` and \
 reaches the container through a `secretKeyRef`. Sensitive: hidden in plan output, but stored in Terraform state.";
@@ -399,7 +398,7 @@ number from 0 to 2147483647 (at most 100000 in `Indexed` mode); 0 pauses the Job
 
 const COMPLETIONS: &str = "Number of successful pods that complete the Job (Job `completions`). Defaults to `1`. \
 A whole number from 0 to 2147483647; in `Indexed` mode it is the number of indexes, must be set explicitly and \
-is at most 100000.";
+is at most 100000. Changing it replaces the Job, except for an `Indexed` Job whose `completions` and `parallelism` are equal before and after the change (an elastic Indexed Job), which changes in place.";
 
 const BACKOFF_LIMIT: &str = "Number of retries before the Job is marked failed (Job `backoffLimit`). Defaults \
 to `6`; 0 means no retry. A whole number from 0 to 2147483647. Can change in place.";
@@ -409,25 +408,25 @@ const ACTIVE_DEADLINE: &str = "Seconds the Job may run before Kubernetes stops i
 
 const TTL: &str = "Seconds after the Job finishes before Kubernetes deletes it (Job \
 `ttlSecondsAfterFinished`); 0 deletes it as soon as it finishes. Leave it out to keep finished Jobs. A whole \
-number from 0 to 2147483647.";
+number from 0 to 2147483647. Can change in place.";
 
 const COMPLETION_MODE: &str = "`NonIndexed` (default: pods are interchangeable) or `Indexed` (each pod gets \
 `JOB_COMPLETION_INDEX` from 0 to `completions - 1`). Exact spelling. Changing it replaces the Job.";
 
 const RESTART_POLICY: &str = "What happens when the container fails: `Never` (default: a new pod is created, \
 counted against `backoff_limit`) or `OnFailure` (the container restarts in the same pod). Exact spelling; \
-`Always` is not allowed for a Job.";
+`Always` is not allowed for a Job. Changing it replaces the Job.";
 
 const COMMAND: &str = "Container entrypoint (the container's `command`); the image's `ENTRYPOINT` when not set. \
-Not run in a shell: use `[\"/bin/sh\", \"-c\", \"...\"]` for shell syntax.";
+Not run in a shell: use `[\"/bin/sh\", \"-c\", \"...\"]` for shell syntax. Changing it replaces the Job.";
 
 const ARGS: &str = "Arguments to the entrypoint (the container's `args`); the image's `CMD` when not set. \
-`$(VAR)` expands environment variables; nothing else is interpreted.";
+`$(VAR)` expands environment variables; nothing else is interpreted. Changing it replaces the Job.";
 
 const CONFIG_MAPS: &str = "ConfigMaps to create in the Job's namespace, keyed by name; each holds one data \
 entry whose key is the ConfigMap's name and whose value is the map value. Mount one as a file with a \
 `volume_mounts` entry whose `config_map` has `name` and `key` set to this name. Names are DNS-1123 subdomains \
-(at most 253 characters, lowercase letters, digits, `-` and `.`); a ConfigMap holds at most 1 MiB.";
+(at most 253 characters, lowercase letters, digits, `-` and `.`); a ConfigMap holds at most 1 MiB. Changing a value updates its ConfigMap in place; adding or removing a name replaces the Job.";
 
 const SUSPEND: &str = "Whether the Job is suspended (Job `suspend`): no pods are started while true. Defaults to \
 `false`. Can change in place.";
@@ -486,7 +485,7 @@ fn volume_mounts() -> Attribute {
 
 const VOLUME_MOUNTS: &str = "Volumes mounted into the container. Each entry creates one pod volume (named \
 `name`) from exactly one source, `config_map`, `secret`, `host_path`, `empty_dir` or `pvc`, and mounts it at \
-`mount_path`. Names and mount paths must be unique.";
+`mount_path`. Names and mount paths must be unique. Changing them replaces the Job.";
 
 const MOUNT_NAME: &str = "Name of the volume and its mount: a DNS-1123 label (at most 63 characters, lowercase \
 letters, digits and `-`). Unique among `volume_mounts`.";

@@ -63,6 +63,14 @@ impl Cluster {
         self.runtime.block_on(f)
     }
 
+    /// Runs a future in the background on the emulator's runtime.
+    pub fn spawn<F>(&self, f: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.runtime.spawn(f);
+    }
+
     /// A namespaced API.
     pub fn api<K>(&self, ns: &str) -> Api<K>
     where
@@ -82,6 +90,17 @@ impl Cluster {
         <K as kube::Resource>::DynamicType: Default,
     {
         self.block_on(self.api::<K>(ns).get_opt(name)).unwrap()
+    }
+
+    /// Calls the emulator's admin API (`/__emulator/<path>`).
+    pub fn admin(&self, method: &str, path: &str, body: Option<Json>) -> Json {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(format!("/__emulator/{path}"))
+            .header("content-type", "application/json")
+            .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+            .unwrap();
+        self.block_on(self.client.request::<Json>(req)).unwrap()
     }
 
     /// Names of the objects of one kind in a namespace (`kind` as the URL

@@ -242,3 +242,355 @@ fn destroy_leaves_existing_namespace_as_found() {
     assert_eq!(before, after);
     assert!(cluster.names("/apis/batch/v1", "team", "jobs").is_empty());
 }
+
+/// Waits (polling, in the test only) until `done` holds or 20 s pass.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Issue 6, acceptance 3: a failing job (non-zero exit, backoff_limit 1)
+/// makes apply fail within 2 seconds of the Job's Failed condition, with
+/// the reason, the exit code and the tail of the log; the resource is
+/// tainted, so the next plan replaces it.
+#[test]
+fn failing_job_fails_apply_fast_with_details() {
+    let hcl = r#"
+resource "planton_kubernetes_job" "migrate" {
+  metadata = { name = "migrate" }
+  spec = {
+    namespace        = { value = "db" }
+    create_namespace = true
+    image            = { repo = "myregistry/migration-runner", tag = "v2.0.0" }
+    command          = ["python", "manage.py", "migrate"]
+    env = {
+      variables = {
+        EMULATOR_RUN_SECONDS = { value = "0.3" }
+        EMULATOR_EXIT_CODE   = { value = "3" }
+        EMULATOR_LOG_LINES   = { value = "Applying migration 0041\nApplying migration 0042\nERROR: relation \"users\" already exists" }
+      }
+    }
+    backoff_limit = 1
+  }
+}
+"#;
+    let (tf, cluster) = world("lifecycle-failing", hcl);
+    let failed_at = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = failed_at.clone();
+    let jobs = cluster.api::<Job>("db");
+    cluster.spawn(async move {
+        loop {
+            if let Ok(Some(job)) = jobs.get_opt("migrate").await {
+                let failed = job
+                    .status
+                    .and_then(|s| s.conditions)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Failed" && c.status == "True");
+                if failed {
+                    *seen.lock().unwrap() = Some(std::time::Instant::now());
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    });
+    let out = apply(&tf);
+    let returned = std::time::Instant::now();
+    assert_ne!(out.code, 0, "apply of a failing job succeeded:\n{out}");
+    let failed_at = failed_at
+        .lock()
+        .unwrap()
+        .expect("the Job never got its Failed condition");
+    let lag = returned.duration_since(failed_at);
+    assert!(
+        lag < std::time::Duration::from_secs(2),
+        "apply returned {lag:?} after the Failed condition"
+    );
+    let text = out.stderr.replace('\n', " ");
+    for want in [
+        "Kubernetes Job Failed",
+        "BackoffLimitExceeded",
+        "exited with code 3",
+        "Applying migration 0042",
+        "already exists",
+        "tainted",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from:\n{out}");
+    }
+    let plan = tf.run(&["plan", "-no-color", "-input=false"]).success();
+    assert!(
+        plan.stdout.contains("is tainted, so must be replaced"),
+        "{plan}"
+    );
+    eprintln!("failing job: apply returned {lag:?} after the Failed condition");
+}
+
+/// Issue 6, acceptance 4: a job that completes and is then deleted by its
+/// TTL plans no changes by default ("keep"); under "recreate" the plan
+/// creates the Job again (as an update of the resource, which keeps
+/// tracking its namespace and other objects so that destroy still removes
+/// them: forgetting the resource, as hashicorp's provider does, would leave
+/// them behind).
+#[test]
+fn ttl_deleted_jobs_follow_the_policy() {
+    let job = |name: &str, policy: &str| {
+        format!(
+            r#"
+resource "planton_kubernetes_job" "{name}" {{
+  metadata = {{ name = "{name}" }}
+  spec = {{
+    namespace                  = {{ value = "ttl-{name}" }}
+    create_namespace           = true
+    image                      = {{ repo = "busybox", tag = "1.36" }}
+    env                        = {{ variables = {{ EMULATOR_RUN_SECONDS = {{ value = "0.1" }} }} }}
+    ttl_seconds_after_finished = 0
+  }}
+  {policy}
+}}
+"#
+        )
+    };
+    let hcl = format!(
+        "{}{}",
+        job("kept", ""),
+        job("again", "after_ttl_deletion = \"recreate\"")
+    );
+    let (tf, cluster) = world("lifecycle-ttl", &hcl);
+    apply(&tf).success();
+    eventually("the TTL controller to delete both Jobs", || {
+        cluster.get::<Job>("ttl-kept", "kept").is_none()
+            && cluster.get::<Job>("ttl-again", "again").is_none()
+    });
+    let plan = tf.plan();
+    let actions: BTreeMap<String, serde_json::Value> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["change"]["actions"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(actions["kept"], json!(["no-op"]), "{plan:#}");
+    assert_eq!(actions["again"], json!(["update"]), "{plan:#}");
+    let text = tf.run(&["plan", "-no-color", "-input=false"]).success();
+    assert!(
+        text.stdout
+            .contains("after_ttl_deletion = \\\"recreate\\\" creates it again"),
+        "{text}"
+    );
+    let out = apply(&tf).success();
+    assert!(out.stdout.contains("1 changed"), "{out}");
+    // The Job ran again (and its TTL deleted it again): kept's did not.
+    eventually("the recreated Job to finish and be deleted", || {
+        cluster.get::<Job>("ttl-again", "again").is_none()
+    });
+    destroy(&tf);
+    assert!(!cluster.namespace_exists("ttl-kept"));
+    assert!(!cluster.namespace_exists("ttl-again"));
+}
+
+/// Issue 6, acceptance 5: out-of-band edits (ConfigMap data changed, env
+/// Secret deleted, a Job label removed) appear in the next plan, and apply
+/// puts them back without replacing the Job.
+#[test]
+fn out_of_band_edits_are_planned_and_restored() {
+    use kube::api::{DeleteParams, Patch, PatchParams};
+    let (tf, cluster) = world("lifecycle-drift", REPORT);
+    apply(&tf).success();
+    let uid = cluster
+        .get::<Job>("reports", "nightly-report")
+        .unwrap()
+        .metadata
+        .uid;
+
+    let merge = PatchParams::default();
+    cluster
+        .block_on(cluster.api::<ConfigMap>("reports").patch(
+            "nightly-report-config",
+            &merge,
+            &Patch::Merge(json!({"data": {"nightly-report-config": "format: json\n"}})),
+        ))
+        .unwrap();
+    cluster
+        .block_on(
+            cluster
+                .api::<Secret>("reports")
+                .delete("nightly-report-env-secrets", &DeleteParams::default()),
+        )
+        .unwrap();
+    cluster
+        .block_on(cluster.api::<Job>("reports").patch(
+            "nightly-report",
+            &merge,
+            &Patch::Merge(json!({"metadata": {"labels": {"planton.ai/organization": null}}})),
+        ))
+        .unwrap();
+
+    let plan = plan_exit(&tf);
+    assert_eq!(plan.code, 2, "the plan does not show the edits:\n{plan}");
+    for want in [
+        "will be updated in-place",
+        "format: json",
+        "Secret reports/nightly-report-env-secrets was deleted",
+        "Job reports/nightly-report: label planton.ai/organization was removed",
+    ] {
+        assert!(
+            plan.stdout.contains(want),
+            "{want:?} missing from the plan:\n{plan}"
+        );
+    }
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+
+    apply(&tf).success();
+    let cm: ConfigMap = cluster.get("reports", "nightly-report-config").unwrap();
+    assert_eq!(cm.data.unwrap()["nightly-report-config"], "format: csv\n");
+    assert!(
+        cluster
+            .get::<Secret>("reports", "nightly-report-env-secrets")
+            .is_some()
+    );
+    let job: Job = cluster.get("reports", "nightly-report").unwrap();
+    assert_eq!(job.metadata.uid, uid, "the Job was replaced");
+    assert_eq!(
+        job.metadata
+            .labels
+            .unwrap()
+            .get("planton.ai/organization")
+            .map(String::as_str),
+        Some("acme")
+    );
+    let again = plan_exit(&tf);
+    assert_eq!(
+        again.code, 0,
+        "the plan after restoring is not empty:\n{again}"
+    );
+}
+
+/// Issue 6, acceptance 6: the API server answers 429 and 503 for a while
+/// during apply; the apply still succeeds and creates each object once.
+#[test]
+fn faults_during_apply_are_retried() {
+    let (tf, cluster) = world("lifecycle-faults", REPORT);
+    cluster.admin("DELETE", "requests", None);
+    for fault in [
+        json!({"method": "PATCH", "pathPrefix": "/api/v1", "action": "status", "code": 429, "retryAfterSeconds": 1, "times": 3}),
+        json!({"method": "PATCH", "pathPrefix": "/apis/batch", "action": "status", "code": 503, "times": 3}),
+        json!({"method": "GET", "pathPrefix": "/apis/batch", "action": "status", "code": 503, "times": 2}),
+    ] {
+        cluster.admin("POST", "faults", Some(fault));
+    }
+    apply(&tf).success();
+    assert_eq!(
+        cluster.names("/apis/batch/v1", "reports", "jobs"),
+        ["nightly-report"]
+    );
+    assert_eq!(
+        cluster.names("/api/v1", "reports", "pods").len(),
+        1,
+        "one Job, one pod"
+    );
+    let faults = cluster.admin("GET", "faults", None);
+    assert_eq!(faults, json!([]), "not every fault was hit: {faults}");
+    let plan = plan_exit(&tf);
+    assert_eq!(plan.code, 0, "{plan}");
+    destroy(&tf);
+    assert!(!cluster.namespace_exists("reports"));
+}
+
+/// The provider processes Terraform started for this test whose parent is
+/// `terraform_pid` (found in /proc).
+fn provider_pids(terraform_pid: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a) else {
+            continue;
+        };
+        let ppid: u32 = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if ppid == terraform_pid && cmdline.contains("terraform-provider-planton") {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Issue 6, acceptance 6: an apply whose provider process is killed halfway
+/// (after some objects exist, before the Job) is recovered by the next
+/// apply, which adopts what the first one made; destroy then removes
+/// everything.
+#[test]
+fn killed_apply_is_recovered() {
+    let (tf, cluster) = world("lifecycle-killed", REPORT);
+    // Hold the Job's apply so that the kill lands between objects.
+    cluster.admin(
+        "POST",
+        "faults",
+        Some(json!({"method": "PATCH", "pathPrefix": "/apis/batch", "action": "latency", "latencyMs": 30000})),
+    );
+    let mut child = tf
+        .command(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the ConfigMap of the first apply", || {
+        cluster
+            .get::<ConfigMap>("reports", "nightly-report-config")
+            .is_some()
+    });
+    let terraform_pid = child.id();
+    let mut killed = Vec::new();
+    eventually("the provider process", || {
+        killed = provider_pids(terraform_pid);
+        !killed.is_empty()
+    });
+    for pid in &killed {
+        let status = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "apply succeeded although its provider was killed"
+    );
+    assert!(cluster.get::<Job>("reports", "nightly-report").is_none());
+    cluster.admin("DELETE", "faults", None);
+
+    apply(&tf).success();
+    assert_eq!(
+        cluster.names("/apis/batch/v1", "reports", "jobs"),
+        ["nightly-report"]
+    );
+    assert_eq!(
+        cluster.names("/api/v1", "reports", "configmaps"),
+        ["kube-root-ca.crt", "nightly-report-config"]
+    );
+    let plan = plan_exit(&tf);
+    assert_eq!(plan.code, 0, "{plan}");
+    destroy(&tf);
+    assert!(!cluster.namespace_exists("reports"));
+}

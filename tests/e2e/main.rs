@@ -17,6 +17,8 @@
 //! - `cluster`: an in-process API-server emulator for the tests below.
 //! - `lifecycle`: apply, plan, destroy of `planton_kubernetes_job` against
 //!   the emulator.
+//! - `buckets`: each field's change is in place (same Job) or a
+//!   replacement, as the plan says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,6 +26,7 @@ mod cluster;
 mod config_paths;
 mod harness;
 
+mod buckets;
 mod examples;
 mod init;
 mod lifecycle;
