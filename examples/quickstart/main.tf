@@ -1,6 +1,7 @@
 # Quickstart: a Job that reads a ConfigMap mounted as a file, gets a password
 # from an env Secret, and writes scratch data to an emptyDir volume.
-# scripts/quickstart.sh runs init, validate and plan on this file.
+# scripts/quickstart.sh runs init, apply, output and destroy on this file
+# against a local API-server emulator.
 
 terraform {
   required_providers {
@@ -10,6 +11,7 @@ terraform {
   }
 }
 
+# The kubeconfig comes from KUBECONFIG (or set config_path here).
 provider "planton" {}
 
 variable "report_db_password" {
@@ -93,4 +95,14 @@ resource "planton_kubernetes_job" "report" {
 output "job_id" {
   description = "The job's id, <namespace>/<name>, known once it is created."
   value       = planton_kubernetes_job.report.id
+}
+
+output "outputs" {
+  description = "Planton's stack outputs: the Job's namespace and name."
+  value       = planton_kubernetes_job.report.outputs
+}
+
+output "status" {
+  description = "The Job's status when apply finished waiting for it."
+  value       = planton_kubernetes_job.report.status
 }

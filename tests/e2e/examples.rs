@@ -30,6 +30,23 @@ fn example_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// Copies every file below the subdirectories of `dir` into the working
+/// directory of `tf`, keeping paths relative to `root`.
+pub fn copy_subdirectories(root: &Path, dir: &Path, tf: &Tf) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            for file in fs::read_dir(&path).unwrap() {
+                let file = file.unwrap().path();
+                if file.is_file() {
+                    tf.write(file.strip_prefix(root).unwrap(), fs::read(&file).unwrap());
+                }
+            }
+            copy_subdirectories(root, &path, tf);
+        }
+    }
+}
+
 /// Each example directory, as its own root module, passes
 /// `terraform validate` with no errors and no warnings.
 #[test]
@@ -47,6 +64,8 @@ fn examples_validate() {
                 tf.write(path.file_name().unwrap(), text);
             }
         }
+        // Local modules (`source = "./modules/..."`) come along.
+        copy_subdirectories(&dir, &dir, &tf);
         // Snippets meant for docs may leave out required_providers.
         if !hcl.contains("required_providers") {
             tf.write("providers.tf", crate::harness::REQUIRED_PROVIDERS);

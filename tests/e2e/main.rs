@@ -19,6 +19,8 @@
 //!   the emulator.
 //! - `buckets`: each field's change is in place (same Job) or a
 //!   replacement, as the plan says.
+//! - `examples_apply`: the examples applied, re-planned and destroyed
+//!   against the emulator.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,6 +30,7 @@ mod harness;
 
 mod buckets;
 mod examples;
+mod examples_apply;
 mod init;
 mod lifecycle;
 mod plan;
