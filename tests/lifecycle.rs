@@ -739,3 +739,43 @@ async fn foreground_delete_removes_pods() {
     assert!(left.is_empty(), "pods left: {left:?}");
     drop(w.emulator);
 }
+
+/// Waiting returns within a second of the Job's Complete condition (as a
+/// separate watcher sees it).
+#[tokio::test]
+async fn wait_returns_promptly_after_complete() {
+    let w = World::new().await;
+    let config = w.config(job_config(
+        "prompt",
+        "nightly",
+        json!({"EMULATOR_RUN_SECONDS": "1.5"}),
+    ));
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let jobs = w.api::<Job>("prompt");
+    let watcher = tokio::spawn(async move {
+        loop {
+            if let Ok(Some(job)) = jobs.get_opt("nightly").await {
+                let complete = job
+                    .status
+                    .and_then(|s| s.conditions)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Complete" && c.status == "True");
+                if complete {
+                    return Instant::now();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    let returned = Instant::now();
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    let complete = watcher.await.unwrap();
+    let lag = returned.saturating_duration_since(complete);
+    assert!(
+        lag < Duration::from_secs(1),
+        "apply returned {lag:?} after Complete"
+    );
+    eprintln!("apply returned {lag:?} after the Complete condition");
+}

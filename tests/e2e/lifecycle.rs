@@ -594,3 +594,48 @@ fn killed_apply_is_recovered() {
     destroy(&tf);
     assert!(!cluster.namespace_exists("reports"));
 }
+
+/// Issue 6 (wait): Ctrl-C during a wait reaches the provider as
+/// StopProvider and ends the wait at once; the create is recorded tainted,
+/// and destroy still removes everything.
+#[test]
+fn interrupt_ends_the_wait() {
+    let hcl = REPORT.replace(
+        "EMULATOR_RUN_SECONDS = { value = \"0.2\" }",
+        "EMULATOR_NEVER_EXIT  = { value = \"1\" }",
+    );
+    let (tf, cluster) = world("lifecycle-interrupt", &hcl);
+    let mut child = tf
+        .command(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    eventually("the Job's pod to run", || {
+        !cluster.names("/api/v1", "reports", "pods").is_empty()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let interrupted = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let took = interrupted.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("Wait Interrupted"), "{stderr}");
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "Terraform took {took:?} to stop"
+    );
+    eprintln!("interrupt: Terraform exited {took:?} after SIGINT");
+    let plan = tf.run(&["plan", "-no-color", "-input=false"]).success();
+    assert!(
+        plan.stdout.contains("is tainted, so must be replaced"),
+        "{plan}"
+    );
+    destroy(&tf);
+    assert!(!cluster.namespace_exists("reports"));
+}
