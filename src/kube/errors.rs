@@ -29,6 +29,14 @@ pub fn diagnostics(
     match err {
         kube::Error::Api(status) => api_error(doing, object, status, fields, &mut d),
         other => {
+            // A failure our connection layer classified names the cluster.
+            if let Some(failure) = super::connection::find_failure(other) {
+                d.error(
+                    failure.summary(),
+                    format!("While {doing} {object}: {}", failure.explanation()),
+                );
+                return d;
+            }
             let (summary, hint) = transport_hint(other);
             d.error(
                 summary,
@@ -53,9 +61,9 @@ fn api_error(
     let (summary, hint) = match (status.code, status.reason.as_str()) {
         (401, _) | (_, "Unauthorized") => (
             "Kubernetes Authentication Failed",
-            "The API server did not accept the provider's credentials. Check the user of the kubeconfig \
-             context the provider uses (config_path, config_context), and that its token or certificate is \
-             still valid.",
+            "The API server did not accept the provider's credentials (the message names the cluster and \
+             the credentials used). Check that the token, certificate or exec plugin the provider uses for \
+             this cluster is the right one and still valid.",
         ),
         (403, _) | (_, "Forbidden") => (
             "Permission Denied By Kubernetes",

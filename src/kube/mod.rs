@@ -7,11 +7,14 @@
 //! - [`errors`]: [`kube::Error`] to [`crate::tf::Diagnostics`], naming the
 //!   object and mapping 422 causes back to attribute paths.
 //! - [`watch`]: watching one object by name until a predicate decides.
+//! - [`connection`]: the cluster a client talks to, and errors that name it
+//!   (unreachable, TLS, credentials; 401/403 with the identity used).
 //!
 //! This module knows Kubernetes and the framework's diagnostics, but no
 //! resource's schema: attribute paths come from callers.
 
 pub mod apply;
+pub mod connection;
 pub mod errors;
 pub mod retry;
 pub mod watch;

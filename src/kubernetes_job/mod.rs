@@ -41,11 +41,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::provider::client::Clients;
+use crate::provider::clusters::{ClusterRef, PlanVerdict};
 use crate::tf::resource::{
     ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
     ValidateRequest,
 };
-use crate::tf::{Diagnostics, Resource, Schema};
+use crate::tf::{AttributePath, Diagnostics, Resource, Schema, Value};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "planton_kubernetes_job";
@@ -87,11 +88,32 @@ impl Resource for KubernetesJobResource {
 
     async fn plan(&self, req: &PlanRequest, resp: &mut PlanResponse) {
         buckets::refine_plan(req, resp);
+        // The job's cluster: never contacted here, but it must exist, and
+        // settings known only after apply defer or plan without it.
+        let on = if req.config.is_null() {
+            &req.prior_state
+        } else {
+            &req.config
+        };
+        match self.clients.plan(
+            &target_cluster(on),
+            &cluster_name_path(),
+            req.capabilities.deferral_allowed,
+        ) {
+            PlanVerdict::Ready | PlanVerdict::PlanWithoutCluster => {}
+            PlanVerdict::Defer(reason) => resp.deferred = Some(reason),
+            PlanVerdict::Error(d) => resp.diagnostics.extend(d),
+        }
     }
 
     async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
-        let client = match self.clients.client().await {
-            Ok(c) => c,
+        let on = if req.planned_state.is_null() {
+            &req.prior_state
+        } else {
+            &req.planned_state
+        };
+        let client = match self.clients.connect(&target_cluster(on)).await {
+            Ok(c) => c.client,
             Err(diagnostics) => {
                 return ApplyResponse {
                     new_state: req.prior_state,
@@ -121,8 +143,18 @@ impl Resource for KubernetesJobResource {
         if req.current_state.is_null() {
             return ReadResponse::default();
         }
-        let client = match self.clients.client().await {
-            Ok(c) => c,
+        let cluster = target_cluster(&req.current_state);
+        if self.clients.is_unknown(&cluster) {
+            // Planning with provider settings known only after apply: keep
+            // the state as it is rather than ask any other cluster.
+            return ReadResponse {
+                new_state: req.current_state,
+                private: req.private,
+                diagnostics: Diagnostics::new(),
+            };
+        }
+        let client = match self.clients.connect(&cluster).await {
+            Ok(c) => c.client,
             Err(diagnostics) => {
                 return ReadResponse {
                     new_state: req.current_state,
@@ -133,6 +165,18 @@ impl Resource for KubernetesJobResource {
         };
         read::read(&client, req.current_state, &req.cancel).await
     }
+}
+
+/// The cluster a configuration, plan or state names in
+/// `spec.target_cluster.cluster_name`.
+fn target_cluster(value: &Value) -> ClusterRef {
+    ClusterRef::from_name(value.get("spec").get("target_cluster").get("cluster_name"))
+}
+
+fn cluster_name_path() -> AttributePath {
+    AttributePath::root("spec")
+        .attr("target_cluster")
+        .attr("cluster_name")
 }
 
 #[cfg(test)]

@@ -1,12 +1,17 @@
 //! The `planton` provider: its configuration block and the resource types it
 //! offers.
 //!
-//! - [`client`]: connection settings (`config_path`, `config_context` and
-//!   the environment) to a shared Kubernetes client.
+//! - [`config`]: the provider block's schema, reading it with the `KUBE_*`
+//!   environment variables, and resolving settings into a kube Config.
+//! - [`clusters`]: the provider-level cluster and the named `clusters`, each
+//!   with one shared client, and what a job's plan may do about its cluster.
+//! - [`client`]: [`client::Clients`], the handle resources hold.
 //!
 //! It knows nothing of the wire protocol.
 
 pub mod client;
+pub mod clusters;
+pub mod config;
 
 use std::sync::Arc;
 
@@ -14,25 +19,9 @@ use async_trait::async_trait;
 
 use crate::kubernetes_job::KubernetesJobResource;
 use crate::tf::resource::ConfigureRequest;
-use crate::tf::schema::Block;
-use crate::tf::{Attribute, Diagnostics, Provider, Resource, Schema, Type};
-use client::{Clients, ConnectionSettings};
-
-const DESCRIPTION: &str =
-    "The planton provider manages Project Planton's `KubernetesJob` as the Terraform \
-resource `planton_kubernetes_job`: a Kubernetes Job with its namespace, env Secret, ConfigMaps and \
-ServiceAccount, described with the same fields as a Planton manifest.
-
-The provider reaches its cluster through a kubeconfig: `config_path`, else the environment variable \
-`KUBE_CONFIG_PATH`, else `KUBECONFIG`, else `~/.kube/config`. It never falls back to in-cluster credentials or \
-to localhost: with none of these, operations that need the cluster fail with an error saying so.";
-
-const CONFIG_PATH: &str = "Path to the kubeconfig file to use. Wins over the environment variables \
-`KUBE_CONFIG_PATH` and `KUBECONFIG` and over `~/.kube/config`, which are used, in that order, when this is not \
-set. A leading `~/` means the home directory.";
-
-const CONFIG_CONTEXT: &str = "The kubeconfig context to use. Wins over the environment variable `KUBE_CTX`; \
-when neither is set, the kubeconfig's current context is used.";
+use crate::tf::{Diagnostics, Provider, Resource, Schema};
+use client::Clients;
+use config::Environment;
 
 /// The `planton` provider.
 #[derive(Debug, Clone, Default)]
@@ -50,13 +39,7 @@ impl PlantonProvider {
 #[async_trait]
 impl Provider for PlantonProvider {
     fn schema(&self) -> Schema {
-        Schema::new(Block::new(
-            vec![
-                Attribute::optional("config_path", Type::String, CONFIG_PATH),
-                Attribute::optional("config_context", Type::String, CONFIG_CONTEXT),
-            ],
-            DESCRIPTION,
-        ))
+        config::provider_schema()
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
@@ -65,15 +48,18 @@ impl Provider for PlantonProvider {
         ))]
     }
 
+    async fn validate(&self, config: &crate::tf::Value) -> Diagnostics {
+        // The configuration's own problems (empty values, contradicting
+        // settings, named clusters without settings); the environment and
+        // files are checked when the provider is configured.
+        config::ProviderConfig::parse(config, &Environment::none()).1
+    }
+
     async fn configure(&self, req: ConfigureRequest) -> Diagnostics {
-        // Files are read (and clients built) on first use, so that a plan
-        // that needs no cluster never fails for want of one.
+        // Files are read here (no request, no exec plugin); clients are
+        // built when a job first needs its cluster.
         self.clients
-            .configure(ConnectionSettings::from_provider_config(
-                &req.config,
-                &|name| std::env::var_os(name),
-            ));
-        Diagnostics::new()
+            .configure_provider(&req.config, &Environment::process())
     }
 }
 
@@ -90,13 +76,8 @@ mod tests {
         let names: Vec<_> = p.resources().iter().map(|r| r.type_name()).collect();
         assert_eq!(names, ["planton_kubernetes_job"]);
         let schema = p.schema();
-        let attrs: Vec<_> = schema
-            .block
-            .attributes
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect();
-        assert_eq!(attrs, ["config_path", "config_context"]);
+        assert!(schema.block.attribute("host").is_some());
+        assert!(schema.block.attribute("clusters").is_some());
         assert!(!schema.block.description.is_empty());
     }
 }

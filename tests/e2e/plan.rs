@@ -4,8 +4,15 @@ use serde_json::{Value as Json, json};
 
 use crate::harness::{RESOURCE_TYPE, Tf};
 
-/// A job that sets only what is required, so every default shows.
-const MINIMAL_JOB: &str = r#"resource "planton_kubernetes_job" "hello" {
+/// A job that sets only what is required, so every default shows. The
+/// provider names a cluster (planning a new job never contacts it, and
+/// nothing listens there): with no cluster configured at all, the plan
+/// would fail.
+const MINIMAL_JOB: &str = r#"provider "planton" {
+  host = "https://127.0.0.1:9"
+}
+
+resource "planton_kubernetes_job" "hello" {
   metadata = {
     name = "hello"
   }
