@@ -229,15 +229,18 @@ pub fn default_resources() -> Value {
 
 const SPEC: &str = "The Job specification (Planton's `KubernetesJobSpec`).";
 
-const TARGET_CLUSTER: &str = "The Planton cluster this Job is meant for. Recorded as Planton records it; the \
-cluster the provider talks to comes from the provider configuration. When this attribute is set, `cluster_kind` \
-is required. Changing it replaces the Job.";
+const TARGET_CLUSTER: &str = "The cluster this Job is managed in: `cluster_name` names an entry of the provider's \
+`clusters`. Without `target_cluster` (or without `cluster_name`), the provider-level connection settings are \
+used. Changing it replaces the Job: it is deleted from the old cluster and created in the new one.";
 
 const CLUSTER_KIND: &str = "Kind of the target cluster, by name: one of `AzureAksCluster`, `AwsEksCluster`, \
-`GcpGkeCluster`, `DigitalOceanKubernetesCluster` or `CivoKubernetesCluster` (exact spelling). Required when \
-`target_cluster` is set.";
+`GcpGkeCluster`, `DigitalOceanKubernetesCluster` or `CivoKubernetesCluster` (exact spelling). Optional: recorded \
+as Planton records it, but Terraform does not need it (Planton itself requires it whenever `target_cluster` is \
+set).";
 
-const CLUSTER_NAME: &str = "Slug of the target cluster, for example `prod-cluster`.";
+const CLUSTER_NAME: &str = "The cluster to manage the Job in: a key of the provider's `clusters`, for example \
+`prod-cluster`. A name the provider does not configure is an error when planning, which lists the configured \
+names.";
 
 const NAMESPACE: &str = "Namespace of the Job and of every object created with it. Set `value`. Changing the \
 namespace replaces the Job.";

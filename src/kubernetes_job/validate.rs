@@ -3,7 +3,9 @@
 //! Three groups of rules, each a function over the [`KubernetesJob`] model:
 //!
 //! - [`planton_rules`]: exactly what Project Planton's protovalidate rules
-//!   check, so a manifest Planton accepts is accepted here and vice versa.
+//!   check, so a manifest Planton accepts is accepted here and vice versa,
+//!   with one deliberate exception: `target_cluster.cluster_kind` may be
+//!   left unset (Terraform selects the cluster by `cluster_name` alone).
 //! - [`kubernetes_rules`]: what kube-apiserver (or the kubelet) would reject
 //!   later, caught before anything is applied.
 //! - [`provider_rules`]: what only matters because this is Terraform: Planton
@@ -117,14 +119,16 @@ pub fn planton_rules(job: &KubernetesJob) -> Diagnostics {
     };
     let sp = spec_path();
 
+    // Planton requires `cluster_kind` whenever `target_cluster` is set;
+    // Terraform does not need it (the cluster is the provider's
+    // `clusters[cluster_name]`), so here it is checked only when set
+    // (issue 4).
     if let Some(tc) = spec.target_cluster.known()
-        && let Some(kind) = tc.cluster_kind.text()
+        && let Some(kind) = tc.cluster_kind.known()
         && ClusterKind::from_name(kind).is_none()
     {
         let what = if kind.is_empty() {
-            "`target_cluster` is set but `cluster_kind` is not. Planton requires the cluster kind whenever a \
-             target cluster is given."
-                .to_string()
+            "`cluster_kind` is an empty string.".to_string()
         } else {
             format!(
                 "{} Planton supports these cluster kinds only.{}",
@@ -136,7 +140,7 @@ pub fn planton_rules(job: &KubernetesJob) -> Diagnostics {
             sp.attr("target_cluster").attr("cluster_kind"),
             "Invalid Cluster Kind",
             format!(
-                "{what} Set `cluster_kind` to {}, or remove `target_cluster`.",
+                "{what} Set `cluster_kind` to {}, or leave it unset.",
                 choices(ClusterKind::NAMES)
             ),
         );
@@ -1021,6 +1025,19 @@ pub fn provider_rules(job: &KubernetesJob) -> Diagnostics {
         return d;
     };
     let sp = spec_path();
+
+    // An empty cluster name would read as "no target cluster" and select the
+    // provider-level cluster: a silent fallback, so it is an error.
+    if let Some(tc) = spec.target_cluster.known()
+        && tc.cluster_name.known().is_some_and(|n| n.trim().is_empty())
+    {
+        d.attribute_error(
+            sp.attr("target_cluster").attr("cluster_name"),
+            "Invalid Cluster Name",
+            "`cluster_name` is empty. Set it to a key of the provider's `clusters` to manage the Job in that \
+             cluster, or leave it unset (null) to use the provider-level settings.",
+        );
+    }
 
     if let Some(ns) = spec.namespace.known() {
         unresolvable(

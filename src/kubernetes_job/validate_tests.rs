@@ -277,10 +277,21 @@ pub(crate) fn cases() -> Vec<Case> {
             &[("Invalid Active Deadline", "spec.active_deadline_seconds")],
         ),
         // target cluster
+        // Issue 4: Terraform needs only the name (Planton requires the kind).
         case(
             "target cluster without kind",
             |c| spec(c)["target_cluster"] = json!({"cluster_name": "prod"}),
+            &[],
+        ),
+        case(
+            "empty cluster kind",
+            |c| spec(c)["target_cluster"] = json!({"cluster_kind": "", "cluster_name": "prod"}),
             &[("Invalid Cluster Kind", "spec.target_cluster.cluster_kind")],
+        ),
+        case(
+            "empty cluster name",
+            |c| spec(c)["target_cluster"] = json!({"cluster_name": " "}),
+            &[("Invalid Cluster Name", "spec.target_cluster.cluster_name")],
         ),
         case(
             "cluster kind in lowercase",
