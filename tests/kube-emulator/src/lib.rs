@@ -26,6 +26,8 @@
 //! - [`admin`]: `/__emulator/...` faults, counters, reset.
 //! - [`status`]: `Status` errors in kube-apiserver's wording.
 //! - [`tls`]: generated CA, server and client certificates and kubeconfigs.
+//! - [`proto`]: protobuf request bodies of the simple kinds (kubectl's typed `create`).
+//! - [`testing`]: [`start`] an emulator on `127.0.0.1:0` for a test.
 //!
 //! # Pods: how a container behaves
 //!

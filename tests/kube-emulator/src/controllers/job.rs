@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::EmulatorConfig;
-use crate::controllers::{condition_true, controller_owner};
+use crate::controllers::{Dirty, condition_true, controller_owner, controller_owner_name};
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
 use crate::resources::{self, JOBS, PODS};
@@ -24,6 +24,7 @@ const MANAGER: &str = "kube-controller-manager";
 /// Controller memory between passes.
 #[derive(Default)]
 pub struct JobController {
+    timers: HashMap<(String, String), f64>,
     last_failure: HashMap<String, f64>,
     retry_create_at: HashMap<String, f64>,
 }
@@ -149,33 +150,95 @@ fn delete_pod(store: &mut Store, pod: &Value) {
 
 impl JobController {
     /// One pass over all Jobs; returns when it next needs to run.
-    pub fn reconcile(&mut self, store: &mut Store, cfg: &EmulatorConfig, now: f64) -> f64 {
-        let mut next = f64::MAX;
-        let jobs = store.list(JOBS, None);
-        let live: HashMap<String, Arc<Value>> = jobs
+    pub fn reconcile(
+        &mut self,
+        store: &mut Store,
+        cfg: &EmulatorConfig,
+        now: f64,
+        dirty: &Dirty,
+    ) -> f64 {
+        // What to look at: everything, or changed Jobs and those whose timers are due.
+        let mut keys: Vec<(String, String)> = Vec::new();
+        if dirty.full {
+            keys.extend(
+                store
+                    .list(JOBS, None)
+                    .iter()
+                    .map(|j| (meta::namespace(j).to_string(), meta::name(j).to_string())),
+            );
+        } else {
+            keys.extend(dirty.jobs.iter().cloned());
+            keys.extend(
+                self.timers
+                    .iter()
+                    .filter(|(_, t)| **t <= now)
+                    .map(|(k, _)| k.clone()),
+            );
+        }
+        keys.sort();
+        keys.dedup();
+        let jobs: Vec<Arc<Value>> = keys
             .iter()
-            .map(|j| (meta::uid(j).to_string(), j.clone()))
+            .filter_map(|(ns, n)| store.get(JOBS, ns, n))
             .collect();
+        for k in &keys {
+            self.timers.remove(k);
+        }
+        let mut namespaces: Vec<&str> = jobs.iter().map(|j| meta::namespace(j)).collect();
+        namespaces.sort();
+        namespaces.dedup();
         let mut by_job: HashMap<String, Vec<Arc<Value>>> = HashMap::new();
-        for pod in store.list(PODS, None) {
-            match controller_owner(&pod, "Job") {
-                Some(uid) if live.contains_key(&uid) => by_job.entry(uid).or_default().push(pod),
-                // Orphaned pods: nobody will count them, release them once stopped.
-                Some(_) if has_tracking(&pod) && (terminal(&pod) || meta::is_deleting(&pod)) => {
-                    remove_tracking(store, &pod);
+        for ns in namespaces {
+            for pod in store.list(PODS, Some(ns)) {
+                if let Some(uid) = controller_owner(&pod, "Job") {
+                    by_job.entry(uid).or_default().push(pod);
                 }
-                _ => {}
             }
         }
-        self.last_failure.retain(|uid, _| live.contains_key(uid));
-        self.retry_create_at.retain(|uid, _| live.contains_key(uid));
+        // Orphaned pods: nobody will count them, release them once stopped.
+        let pods_to_check: Vec<Arc<Value>> = if dirty.full {
+            store.list(PODS, None)
+        } else {
+            dirty
+                .pods
+                .iter()
+                .filter_map(|(ns, n)| store.get(PODS, ns, n))
+                .collect()
+        };
+        for pod in pods_to_check {
+            if !has_tracking(&pod) || !(terminal(&pod) || meta::is_deleting(&pod)) {
+                continue;
+            }
+            let Some(owner) = controller_owner_name(&pod, "Job") else {
+                continue;
+            };
+            let owner_uid = controller_owner(&pod, "Job").unwrap_or_default();
+            if store
+                .get(JOBS, meta::namespace(&pod), &owner)
+                .is_none_or(|j| meta::uid(&j) != owner_uid)
+            {
+                remove_tracking(store, &pod);
+            }
+        }
+        if dirty.full {
+            let live: std::collections::HashSet<String> =
+                jobs.iter().map(|j| meta::uid(j).to_string()).collect();
+            self.last_failure.retain(|uid, _| live.contains(uid));
+            self.retry_create_at.retain(|uid, _| live.contains(uid));
+        }
         for job in jobs {
             let pods = by_job.remove(meta::uid(&job)).unwrap_or_default();
             if let Some(t) = self.sync(store, cfg, &job, &pods, now) {
-                next = next.min(t);
+                self.timers.insert(
+                    (
+                        meta::namespace(&job).to_string(),
+                        meta::name(&job).to_string(),
+                    ),
+                    t,
+                );
             }
         }
-        next
+        self.timers.values().copied().fold(f64::MAX, f64::min)
     }
 
     fn sync(
@@ -200,14 +263,15 @@ impl JobController {
             }
             return None;
         }
-        let spec = job.get("spec").cloned().unwrap_or(Value::Null);
+        let null = Value::Null;
+        let spec = job.get("spec").unwrap_or(&null);
         let status = job
             .get("status")
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
         let now_s = meta::format_time(now);
-        let indexed = meta::get_str(&spec, &["completionMode"]) == Some("Indexed");
+        let indexed = meta::get_str(spec, &["completionMode"]) == Some("Indexed");
         let completions = spec.get("completions").and_then(Value::as_i64);
         let parallelism = spec.get("parallelism").and_then(Value::as_i64).unwrap_or(1);
         let backoff_limit = spec
@@ -509,9 +573,12 @@ impl JobController {
         new_status.insert("terminating".into(), json!(terminating + deleting_now));
         new_status.insert("uncountedTerminatedPods".into(), json!({}));
 
-        if let Some(cur) = store.get(JOBS, &ns, &name) {
+        let new_status = Value::Object(new_status);
+        if let Some(cur) = store.get(JOBS, &ns, &name)
+            && cur.get("status") != Some(&new_status)
+        {
             let mut new = (*cur).clone();
-            new["status"] = Value::Object(new_status);
+            new["status"] = new_status;
             ops::internal_write(store, JOBS, &cur, new, MANAGER, "status");
         }
         for p in &counted {

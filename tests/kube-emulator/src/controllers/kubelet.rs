@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::controllers::Dirty;
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
 use crate::resources::{self, CONFIGMAPS, PODS, SECRETS};
@@ -51,6 +52,7 @@ struct PodRun {
 #[derive(Default)]
 pub struct Kubelet {
     pods: HashMap<String, PodRun>,
+    timers: HashMap<(String, String), f64>,
     next_ip: u32,
 }
 
@@ -250,27 +252,53 @@ impl Kubelet {
     }
 
     /// One pass; returns when it next needs to run.
-    pub fn reconcile(&mut self, store: &mut Store, state: &State, now: f64) -> f64 {
-        let mut next = f64::MAX;
-        let pods = store.list(PODS, None);
-        let live: std::collections::HashSet<String> =
-            pods.iter().map(|p| meta::uid(p).to_string()).collect();
-        let gone: Vec<String> = self
-            .pods
-            .keys()
-            .filter(|u| !live.contains(*u))
-            .cloned()
-            .collect();
-        for uid in gone {
-            self.pods.remove(&uid);
-            state.logs().forget(&uid);
-        }
+    pub fn reconcile(&mut self, store: &mut Store, state: &State, now: f64, dirty: &Dirty) -> f64 {
+        let pods: Vec<Arc<Value>> = if dirty.full {
+            let pods = store.list(PODS, None);
+            let live: std::collections::HashSet<String> =
+                pods.iter().map(|p| meta::uid(p).to_string()).collect();
+            let gone: Vec<String> = self
+                .pods
+                .keys()
+                .filter(|u| !live.contains(*u))
+                .cloned()
+                .collect();
+            for uid in gone {
+                self.pods.remove(&uid);
+                state.logs().forget(&uid);
+            }
+            pods
+        } else {
+            let mut keys: Vec<(String, String)> = dirty.pods.iter().cloned().collect();
+            keys.extend(
+                self.timers
+                    .iter()
+                    .filter(|(_, t)| **t <= now)
+                    .map(|(k, _)| k.clone()),
+            );
+            keys.sort();
+            keys.dedup();
+            keys.iter()
+                .filter_map(|(ns, n)| store.get(PODS, ns, n))
+                .collect()
+        };
         for pod in pods {
-            if let Some(t) = self.sync(store, state, &pod, now) {
-                next = next.min(t);
+            let key = (
+                meta::namespace(&pod).to_string(),
+                meta::name(&pod).to_string(),
+            );
+            match self.sync(store, state, &pod, now) {
+                Some(t) => {
+                    self.timers.insert(key, t);
+                }
+                None => {
+                    self.timers.remove(&key);
+                }
             }
         }
-        next
+        self.timers
+            .retain(|(ns, n), _| store.get(PODS, ns, n).is_some());
+        self.timers.values().copied().fold(f64::MAX, f64::min)
     }
 
     fn sync(

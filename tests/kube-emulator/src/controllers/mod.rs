@@ -16,17 +16,19 @@ pub mod namespace;
 pub mod serviceaccounts;
 pub mod ttl;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use crate::meta;
 use crate::ops::{self, Ctx};
-use crate::resources::{self, NAMESPACES};
+use crate::resources::{self, JOBS, NAMESPACES, PODS};
 use crate::server::State;
-use crate::store::Store;
+use crate::store::{Change, EventType, Store};
 
 /// The namespaces every cluster starts with.
 pub const INITIAL_NAMESPACES: &[&str] =
@@ -84,18 +86,95 @@ pub fn controller_owner(obj: &Value, kind: &str) -> Option<String> {
         })
 }
 
+/// What changed since the controllers last looked: which Jobs and pods need a
+/// sync, whether the garbage collector has work, or whether to look at everything.
+#[derive(Default)]
+pub struct Dirty {
+    /// Look at every object (start, lagging behind, periodic resync).
+    pub full: bool,
+    /// Jobs (namespace, name) whose object or pods changed.
+    pub jobs: HashSet<(String, String)>,
+    /// Pods (namespace, name) that changed.
+    pub pods: HashSet<(String, String)>,
+    /// Something was deleted or marked for deletion.
+    pub gc: bool,
+}
+
+impl Dirty {
+    fn note(&mut self, c: &Change) {
+        let key = (
+            meta::namespace(&c.object).to_string(),
+            meta::name(&c.object).to_string(),
+        );
+        match c.resource {
+            JOBS => {
+                self.jobs.insert(key);
+            }
+            PODS => {
+                if let Some(owner) = controller_owner_name(&c.object, "Job") {
+                    self.jobs.insert((key.0.clone(), owner));
+                }
+                self.pods.insert(key);
+            }
+            _ => {}
+        }
+        if c.kind == EventType::Deleted || meta::is_deleting(&c.object) {
+            self.gc = true;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.full && !self.gc && self.jobs.is_empty() && self.pods.is_empty()
+    }
+}
+
+/// The controller owner's name, if the owner is of `kind`.
+pub fn controller_owner_name(obj: &Value, kind: &str) -> Option<String> {
+    meta::get(obj, &["metadata", "ownerReferences"])
+        .and_then(Value::as_array)
+        .and_then(|refs| {
+            refs.iter()
+                .find(|r| {
+                    r.get("controller").and_then(Value::as_bool) == Some(true)
+                        && r.get("kind").and_then(Value::as_str) == Some(kind)
+                })
+                .and_then(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
+        })
+}
+
+fn drain(rx: &mut broadcast::Receiver<Arc<Change>>, dirty: &mut Dirty) {
+    loop {
+        match rx.try_recv() {
+            Ok(c) => dirty.note(&c),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => dirty.full = true,
+            Err(_) => return,
+        }
+    }
+}
+
+const RESYNC_SECONDS: f64 = 5.0;
+
 async fn run(state: Arc<State>) {
     let mut changes = state.store().subscribe();
     let mut kubelet = kubelet::Kubelet::default();
     let mut jobs = job::JobController::default();
     let stopping = state.stopping.clone();
     let cfg = state.config.controllers.clone();
+    let mut dirty = Dirty {
+        full: true,
+        ..Dirty::default()
+    };
+    let mut next_full = meta::now_secs() + RESYNC_SECONDS;
     loop {
-        let mut next = meta::now_secs() + 5.0;
+        let mut next = meta::now_secs() + RESYNC_SECONDS;
         {
             let mut store = state.store();
+            drain(&mut changes, &mut dirty);
+            if meta::now_secs() >= next_full {
+                dirty.full = true;
+                next_full = meta::now_secs() + RESYNC_SECONDS;
+            }
             for _ in 0..20 {
-                let before = store.current_rv();
                 let now = meta::now_secs();
                 if cfg.service_accounts {
                     serviceaccounts::reconcile(&mut store, &state);
@@ -103,36 +182,35 @@ async fn run(state: Arc<State>) {
                 if cfg.namespace {
                     namespace::reconcile(&mut store);
                 }
-                if cfg.garbage_collector {
+                if cfg.garbage_collector && (dirty.gc || dirty.full) {
                     gc::reconcile(&mut store);
                 }
                 if cfg.ttl_after_finished {
                     next = next.min(ttl::reconcile(&mut store, now));
                 }
                 if cfg.job {
-                    next = next.min(jobs.reconcile(&mut store, &state.config, now));
+                    next = next.min(jobs.reconcile(&mut store, &state.config, now, &dirty));
                 }
                 if cfg.kubelet {
-                    next = next.min(kubelet.reconcile(&mut store, &state, now));
+                    next = next.min(kubelet.reconcile(&mut store, &state, now, &dirty));
                 }
-                if store.current_rv() == before {
+                dirty = Dirty::default();
+                drain(&mut changes, &mut dirty);
+                if dirty.is_empty() {
                     break;
                 }
             }
         }
-        // Our own writes are already handled.
-        while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) =
-            changes.try_recv()
-        {}
-        let wait = (next - meta::now_secs()).clamp(0.002, 5.0);
+        next = next.min(next_full);
+        let wait = (next - meta::now_secs()).clamp(0.001, RESYNC_SECONDS);
         tokio::select! {
             _ = crate::server::stopped(stopping.clone()) => return,
             _ = tokio::time::sleep(Duration::from_secs_f64(wait)) => {}
-            got = changes.recv() => {
-                if let Err(tokio::sync::broadcast::error::RecvError::Closed) = got {
-                    return;
-                }
-            }
+            got = changes.recv() => match got {
+                Ok(c) => dirty.note(&c),
+                Err(broadcast::error::RecvError::Lagged(_)) => dirty.full = true,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
         }
     }
 }

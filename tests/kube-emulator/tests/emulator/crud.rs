@@ -255,6 +255,11 @@ async fn job_defaults_match_kube_apiserver() {
         .unwrap();
     let uid = j.metadata.uid.clone().unwrap();
     assert_eq!(j.metadata.generation, Some(1));
+    // Created without labels, the Job reads back with its template's labels.
+    assert_eq!(
+        j.metadata.labels.as_ref().unwrap()["batch.kubernetes.io/job-name"],
+        "d"
+    );
     let s = j.spec.unwrap();
     assert_eq!(
         (s.parallelism, s.completions, s.backoff_limit),
@@ -478,4 +483,79 @@ async fn list_selectors_and_pagination() {
         )
         .await;
     assert_eq!((code, body["reason"].as_str()), (400, Some("BadRequest")));
+}
+
+/// deletecollection deletes what the selector matches and answers the deleted list.
+#[tokio::test]
+async fn delete_collection_honours_selectors() {
+    let e = env().await;
+    let cms: Api<ConfigMap> = e.api("default");
+    for (name, app) in [("a", "x"), ("b", "x"), ("c", "y")] {
+        cms.create(
+            &PostParams::default(),
+            &typed(json!({"metadata": {"name": name, "labels": {"app": app}}})),
+        )
+        .await
+        .unwrap();
+    }
+    let r = cms
+        .delete_collection(&Default::default(), &ListParams::default().labels("app=x"))
+        .await
+        .unwrap();
+    let deleted: Vec<String> = r
+        .left()
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|c| c.metadata.name)
+        .collect();
+    assert_eq!(deleted, ["a", "b"]);
+    let left: Vec<String> = cms
+        .list(&ListParams::default().labels("app"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|c| c.metadata.name)
+        .collect();
+    assert_eq!(left, ["c"]);
+}
+
+/// A Pod created directly is scheduled, runs and succeeds; its spec is immutable but for the image.
+#[tokio::test]
+async fn bare_pod_runs_to_completion() {
+    let e = env().await;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = e.api("default");
+    let pod = json!({"metadata": {"name": "bare"}, "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "env": [{"name": "EMULATOR_RUN_SECONDS", "value": "0.05"}]}]}});
+    let p = pods
+        .create(&PostParams::default(), &typed(pod))
+        .await
+        .unwrap();
+    let spec = p.spec.unwrap();
+    assert_eq!(spec.service_account_name.as_deref(), Some("default"));
+    assert_eq!(spec.enable_service_links, Some(true));
+    let done = crate::util::eventually(10, || async {
+        let p = pods.get("bare").await.unwrap();
+        (p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Succeeded")).then_some(p)
+    })
+    .await;
+    assert_eq!(
+        done.spec.unwrap().node_name.as_deref(),
+        Some("kube-emulator-node")
+    );
+    let s = status_of(
+        pods.patch(
+            "bare",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"spec": {"restartPolicy": "Always"}})),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert!(
+        s.message
+            .contains("spec: Forbidden: pod updates may not change fields other than"),
+        "{}",
+        s.message
+    );
 }
