@@ -280,8 +280,8 @@ impl JobController {
             .unwrap_or(6);
         let suspended = spec.get("suspend").and_then(Value::as_bool) == Some(true);
         let on_failure =
-            meta::get_str(&spec, &["template", "spec", "restartPolicy"]) == Some("OnFailure");
-        let replace_failed_only = meta::get_str(&spec, &["podReplacementPolicy"]) == Some("Failed");
+            meta::get_str(spec, &["template", "spec", "restartPolicy"]) == Some("OnFailure");
+        let replace_failed_only = meta::get_str(spec, &["podReplacementPolicy"]) == Some("Failed");
 
         // Count pods that stopped and still carry the tracking finalizer.
         let mut succeeded = status.get("succeeded").and_then(Value::as_i64).unwrap_or(0);
