@@ -779,3 +779,73 @@ async fn wait_returns_promptly_after_complete() {
     );
     eprintln!("apply returned {lag:?} after the Complete condition");
 }
+
+/// A Job deleted by someone else during the wait fails the apply (it is not
+/// a success), and the state still tracks the objects.
+#[tokio::test]
+async fn job_deleted_during_wait_is_an_error() {
+    let w = World::new().await;
+    let config = w.config(job_config(
+        "deleted",
+        "nightly",
+        json!({"EMULATOR_NEVER_EXIT": "1"}),
+    ));
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let jobs = w.api::<Job>("deleted");
+    tokio::spawn(async move {
+        loop {
+            if jobs.get_opt("nightly").await.ok().flatten().is_some() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _ = jobs.delete("nightly", &DeleteParams::background()).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    let text = show(&resp.diagnostics);
+    assert!(
+        text.contains("Kubernetes Job Deleted During Apply"),
+        "{text}"
+    );
+    assert_eq!(
+        resp.new_state.get("objects").as_elements().unwrap().len(),
+        5
+    );
+}
+
+/// A pod that cannot pull its image makes the create time out with the
+/// waiting reason; an OOM-killed container fails the Job with exit code 137
+/// and OOMKilled.
+#[tokio::test]
+async fn pod_problems_are_reported() {
+    let w = World::new().await;
+    let mut cfg = job_config(
+        "pull",
+        "nightly",
+        json!({"EMULATOR_IMAGE_PULL_FAILURE": "1"}),
+    );
+    cfg["timeouts"] = json!({"create": "2s"});
+    let config = w.config(cfg);
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let started = Instant::now();
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let text = show(&resp.diagnostics);
+    assert!(
+        text.contains("Timed Out Waiting For Kubernetes Job"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ImagePullBackOff") || text.contains("ErrImagePull"),
+        "{text}"
+    );
+
+    let mut cfg = job_config("oom", "nightly", json!({"EMULATOR_OOM": "1"}));
+    cfg["spec"]["backoff_limit"] = json!(0);
+    let config = w.config(cfg);
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("exited with code 137 (OOMKilled)"), "{text}");
+}
