@@ -388,13 +388,7 @@ async fn resource_request(
                 let mut store = state.store();
                 ops::delete(&mut store, rt, &ns, name, &opts, &ctx)?
             };
-            let mut warnings = Vec::new();
-            if rt.kind == "Job" && opts.propagation.is_none() && opts.orphan_dependents.is_none() {
-                warnings.push(
-                    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"
-                        .to_string(),
-                );
-            }
+            let warnings = orphan_warning(rt, &opts);
             let body = match result {
                 Deleted::Gone(obj) if rt.returns_deleted_object => (*obj).clone(),
                 Deleted::Gone(obj) => success_status(rt, name, meta::uid(&obj)),
@@ -414,6 +408,18 @@ async fn resource_request(
             Err(ApiError::method_not_allowed())
         }
         _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+/// The warning kube-apiserver adds when a Job delete leaves the batch/v1 default (orphan).
+fn orphan_warning(rt: &ResourceType, opts: &DeleteOptions) -> Vec<String> {
+    if rt.kind == "Job" && opts.propagation.is_none() && opts.orphan_dependents.is_none() {
+        vec![
+            "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"
+                .to_string(),
+        ]
+    } else {
+        Vec::new()
     }
 }
 
@@ -692,12 +698,17 @@ fn delete_collection(
         }
     }
     let rv = store.current_rv().to_string();
-    Ok(Reply::ok(json!({
-        "kind": rt.list_kind(),
-        "apiVersion": rt.api_version(),
-        "metadata": {"resourceVersion": rv},
-        "items": deleted,
-    })))
+    let warnings = orphan_warning(rt, &opts);
+    Ok(Reply::Json {
+        code: 200,
+        warnings,
+        body: json!({
+            "kind": rt.list_kind(),
+            "apiVersion": rt.api_version(),
+            "metadata": {"resourceVersion": rv},
+            "items": deleted,
+        }),
+    })
 }
 
 #[cfg(test)]

@@ -163,7 +163,8 @@ pub struct EmulatorConfig {
     /// Require this bearer token (or a client certificate, when enabled).
     pub token: Option<String>,
     /// Accept client certificates signed by the bundle's CA as authentication
-    /// (requires `tls`); requests then need a certificate or the token.
+    /// (requires `tls`; the binary's `--client-cert-auth`, alias `--client-ca`);
+    /// requests then need a certificate or the token.
     pub client_cert_auth: bool,
 }
 

@@ -87,16 +87,6 @@ async fn orphan_propagation_keeps_pods() {
     })
     .await;
     assert_eq!(left.len(), 2);
-    let (code, headers, _) = e
-        .raw(
-            "DELETE",
-            "/api/v1/namespaces/default/pods/nothing",
-            None,
-            vec![],
-        )
-        .await;
-    assert_eq!(code, 404);
-    assert!(headers.get("warning").is_none());
 }
 
 /// Delete preconditions that do not match answer 409 Conflict.
@@ -203,4 +193,35 @@ async fn namespace_deletion_removes_content() {
             .items
             .is_empty()
     );
+}
+
+/// Deleting a Job without a propagation policy warns that its pods are kept (the batch/v1 default).
+#[tokio::test]
+async fn job_delete_without_policy_warns() {
+    let e = env().await;
+    let jobs: Api<Job> = e.api("default");
+    jobs.create(
+        &PostParams::default(),
+        &typed(job("w", &[("EMULATOR_NEVER_EXIT", "1")])),
+    )
+    .await
+    .unwrap();
+    let (code, headers, body) = e
+        .raw(
+            "DELETE",
+            "/apis/batch/v1/namespaces/default/jobs/w",
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let warning = headers
+        .get("warning")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        warning.starts_with("299 - \"child pods are preserved by default when jobs are deleted"),
+        "{warning}"
+    );
+    assert_eq!(body["metadata"]["finalizers"], json!(["orphan"]));
 }
