@@ -818,6 +818,8 @@ pub fn apply(
     Ok(Applied { object: merged })
 }
 
+/// How conflicts name a manager: its identifier never carries a time, and an
+/// applier's not even its apiVersion.
 fn describe_manager(m: &Manager) -> String {
     let mut s = crate::status::go_quote(&m.manager);
     if !m.subresource.is_empty() {
@@ -827,10 +829,7 @@ fn describe_manager(m: &Manager) -> String {
         );
     }
     if m.operation == "Update" {
-        match &m.time {
-            Some(t) => format!("{s} using {} at {t}", m.api_version),
-            None => format!("{s} using {}", m.api_version),
-        }
+        format!("{s} using {}", m.api_version)
     } else {
         s
     }

@@ -59,7 +59,9 @@
 //! - subresources other than `status` (namespaces, pods, jobs), `log` (pods) and
 //!   `finalize` (namespaces): no exec, attach, port-forward, eviction, binding,
 //!   ephemeralcontainers, scale, token;
-//! - protobuf and CBOR encodings (JSON only; YAML bodies for create/update/apply);
+//! - protobuf and CBOR encodings: answers are JSON; request bodies are JSON, YAML,
+//!   or protobuf for Namespace, ConfigMap, Secret and ServiceAccount only (what
+//!   kubectl's typed `create` subcommands send; `kubectl create job` gets 415);
 //!   aggregated discovery v2 (clients fall back to the legacy documents);
 //!   OpenAPI v2; OpenAPI v3 documents carry paths and parameters only, no schemas;
 //! - lists at an exact historical resourceVersion (the current state is served;

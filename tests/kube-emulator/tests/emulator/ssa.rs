@@ -190,3 +190,34 @@ async fn apply_requires_field_manager_and_creates() {
     assert_eq!(code, 200, "{obj}");
     assert_eq!(obj["data"]["b"], "two");
 }
+
+/// Applying a field another client set with an update names that manager and its apiVersion.
+#[tokio::test]
+async fn apply_conflict_with_update_manager_names_api_version() {
+    let e = env().await;
+    let cms: Api<ConfigMap> = e.api("default");
+    let created: ConfigMap =
+        crate::util::typed(json!({"metadata": {"name": "cfg"}, "data": {"a": "1"}}));
+    cms.create(
+        &kube::api::PostParams {
+            field_manager: Some("creator".into()),
+            ..Default::default()
+        },
+        &created,
+    )
+    .await
+    .unwrap();
+    let s = status_of(
+        cms.patch(
+            "cfg",
+            &PatchParams::apply("applier"),
+            &Patch::Apply(cm(json!({"a": "2"}))),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(
+        s.message,
+        "Apply failed with 1 conflict: conflict with \"creator\" using v1: .data.a"
+    );
+}
