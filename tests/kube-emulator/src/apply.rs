@@ -304,19 +304,10 @@ pub struct Comparison {
     pub removed: FieldSet,
 }
 
-/// Structs that Go always serialises, so they are never "added" (no `.` entry).
-fn always_present(kind: &str, spath: &[String]) -> bool {
-    let s: Vec<&str> = spath.iter().map(String::as_str).collect();
-    match s.as_slice() {
-        ["metadata"] | ["spec"] | ["status"] => true,
-        ["spec", "template"] | ["spec", "template", "metadata"] | ["spec", "template", "spec"] => {
-            kind == "Job"
-        }
-        _ => false,
-    }
-}
-
-/// Compare two objects (structured-merge-diff `Compare`).
+/// Compare two objects (structured-merge-diff `Compare`): a node absent before
+/// and present after is Added (maps and lists too, which gives FieldsV1 its `.`
+/// entries); a JSON null counts as present, as in the Go zero value a create is
+/// compared against.
 pub fn compare(kind: &str, old: &Value, new: &Value) -> Comparison {
     let mut c = Comparison::default();
     cmp(
@@ -330,6 +321,20 @@ pub fn compare(kind: &str, old: &Value, new: &Value) -> Comparison {
     c
 }
 
+fn srefs(spath: &[String]) -> Vec<&str> {
+    spath.iter().map(String::as_str).collect()
+}
+
+fn is_container(kind: &str, v: &Value, spath: &[String]) -> bool {
+    match v {
+        Value::Object(m) => !m.is_empty() && !schema::is_atomic_struct(kind, &srefs(spath)),
+        Value::Array(a) => {
+            !a.is_empty() && schema::list_kind(kind, &srefs(spath)) != ListKind::Atomic
+        }
+        _ => false,
+    }
+}
+
 fn cmp(
     kind: &str,
     old: Option<&Value>,
@@ -338,13 +343,20 @@ fn cmp(
     spath: &mut Vec<String>,
     c: &mut Comparison,
 ) {
-    let old = old.filter(|v| !v.is_null());
-    let new = new.filter(|v| !v.is_null());
-    let srefs: Vec<&str> = spath.iter().map(String::as_str).collect();
-    let atomic_struct = schema::is_atomic_struct(kind, &srefs);
     match (old, new) {
         (None, None) => {}
-        (Some(Value::Object(o)), Some(Value::Object(n))) if !atomic_struct => {
+        (None, Some(n)) => added_subtree(kind, n, path, spath, c, true),
+        (Some(o), None) => removed_subtree(kind, o, path, spath, c, true),
+        (Some(Value::Null), Some(n)) if is_container(kind, n, spath) => {
+            added_subtree(kind, n, path, spath, c, false)
+        }
+        (Some(o), Some(Value::Null)) if is_container(kind, o, spath) => {
+            removed_subtree(kind, o, path, spath, c, false)
+        }
+        (Some(Value::Object(o)), Some(Value::Object(n)))
+            if is_container(kind, old.unwrap_or(&Value::Null), spath)
+                || is_container(kind, new.unwrap_or(&Value::Null), spath) =>
+        {
             let keys: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
             for k in keys {
                 path.push(Pe::Field(k.clone()));
@@ -354,45 +366,26 @@ fn cmp(
                 path.pop();
             }
         }
-        (o, n) if is_container(kind, o, &srefs) || is_container(kind, n, &srefs) => {
-            // Structure appearing, disappearing or changing type.
-            let (om, nm) = (o.and_then(Value::as_object), n.and_then(Value::as_object));
-            let (oa, na) = (o.and_then(Value::as_array), n.and_then(Value::as_array));
-            if let (Some(oa), Some(na)) = (oa, na) {
-                let lk = schema::list_kind(kind, &srefs);
-                let ids = |a: &Vec<Value>| -> Vec<(Pe, Value)> {
-                    a.iter().map(|i| (item_pe(lk, i), i.clone())).collect()
-                };
-                let (oi, ni) = (ids(oa), ids(na));
-                for (pe, item) in &oi {
-                    let other = ni.iter().find(|(p, _)| p == pe).map(|(_, v)| v);
-                    path.push(pe.clone());
-                    list_item_cmp(kind, lk, Some(item), other, path, spath, c);
-                    path.pop();
-                }
-                for (pe, item) in &ni {
-                    if !oi.iter().any(|(p, _)| p == pe) {
-                        path.push(pe.clone());
-                        list_item_cmp(kind, lk, None, Some(item), path, spath, c);
-                        path.pop();
-                    }
-                }
-                return;
+        (Some(Value::Array(oa)), Some(Value::Array(na)))
+            if schema::list_kind(kind, &srefs(spath)) != ListKind::Atomic
+                && (!oa.is_empty() || !na.is_empty()) =>
+        {
+            let lk = schema::list_kind(kind, &srefs(spath));
+            let ids = |a: &Vec<Value>| -> Vec<(Pe, Value)> {
+                a.iter().map(|i| (item_pe(lk, i), i.clone())).collect()
+            };
+            let (oi, ni) = (ids(oa), ids(na));
+            for (pe, item) in &oi {
+                let other = ni.iter().find(|(p, _)| p == pe).map(|(_, v)| v);
+                path.push(pe.clone());
+                list_item_cmp(kind, lk, Some(item), other, path, spath, c);
+                path.pop();
             }
-            if om.is_some() != nm.is_some() || oa.is_some() != na.is_some() {
-                // Appeared, disappeared, or changed shape.
-                if let Some(o) = o {
-                    removed_subtree(
-                        kind,
-                        o,
-                        path,
-                        spath,
-                        c,
-                        om.is_some() && !always_present(kind, spath),
-                    );
-                }
-                if let Some(n) = n {
-                    added_subtree(kind, n, path, spath, c);
+            for (pe, item) in &ni {
+                if !oi.iter().any(|(p, _)| p == pe) {
+                    path.push(pe.clone());
+                    list_item_cmp(kind, lk, None, Some(item), path, spath, c);
+                    path.pop();
                 }
             }
         }
@@ -401,20 +394,6 @@ fn cmp(
                 c.modified.insert(path.clone());
             }
         }
-        (None, Some(_)) => {
-            c.added.insert(path.clone());
-        }
-        (Some(_), None) => {
-            c.removed.insert(path.clone());
-        }
-    }
-}
-
-fn is_container(kind: &str, v: Option<&Value>, srefs: &[&str]) -> bool {
-    match v {
-        Some(Value::Object(_)) => !schema::is_atomic_struct(kind, srefs),
-        Some(Value::Array(_)) => schema::list_kind(kind, srefs) != ListKind::Atomic,
-        _ => false,
     }
 }
 
@@ -430,12 +409,7 @@ fn list_item_cmp(
     match lk {
         ListKind::Map(_) => {
             spath.push("[]".into());
-            match (old, new) {
-                (Some(o), Some(n)) => cmp(kind, Some(o), Some(n), path, spath, c),
-                (None, Some(n)) => added_subtree(kind, n, path, spath, c),
-                (Some(o), None) => removed_subtree(kind, o, path, spath, c, true),
-                (None, None) => {}
-            }
+            cmp(kind, old, new, path, spath, c);
             spath.pop();
         }
         _ => match (old, new) {
@@ -456,35 +430,42 @@ fn added_subtree(
     path: &mut FieldPath,
     spath: &mut Vec<String>,
     c: &mut Comparison,
+    include_self: bool,
 ) {
-    let srefs: Vec<&str> = spath.iter().map(String::as_str).collect();
+    if include_self && !v.is_null() {
+        c.added.insert(path.clone());
+    }
+    if !is_container(kind, v, spath) {
+        return;
+    }
     match v {
-        Value::Object(m) if !schema::is_atomic_struct(kind, &srefs) => {
-            if !always_present(kind, spath) {
-                c.added.insert(path.clone());
-            }
+        Value::Object(m) => {
             for (k, child) in m {
                 if child.is_null() {
                     continue;
                 }
                 path.push(Pe::Field(k.clone()));
                 spath.push(k.clone());
-                added_subtree(kind, child, path, spath, c);
+                added_subtree(kind, child, path, spath, c, true);
                 spath.pop();
                 path.pop();
             }
         }
-        Value::Array(items) if schema::list_kind(kind, &srefs) != ListKind::Atomic => {
-            let lk = schema::list_kind(kind, &srefs);
+        Value::Array(items) => {
+            let lk = schema::list_kind(kind, &srefs(spath));
             for item in items {
                 path.push(item_pe(lk, item));
-                list_item_cmp(kind, lk, None, Some(item), path, spath, c);
+                if matches!(lk, ListKind::Map(_)) {
+                    spath.push("[]".into());
+                    added_subtree(kind, item, path, spath, c, true);
+                    spath.pop();
+                } else {
+                    c.added.insert(path.clone());
+                }
                 path.pop();
             }
         }
-        _ => {
-            c.added.insert(path.clone());
-        }
+        _ => {}
     }
 }
 
@@ -497,11 +478,8 @@ fn removed_subtree(
     include_self: bool,
 ) {
     let mut tmp = Comparison::default();
-    added_subtree(kind, v, path, spath, &mut tmp);
+    added_subtree(kind, v, path, spath, &mut tmp, include_self);
     c.removed.extend(tmp.added);
-    if include_self {
-        c.removed.insert(path.clone());
-    }
 }
 
 /// Paths no manager owns: type meta, system metadata, and per subresource the
@@ -547,10 +525,13 @@ fn filter_ignored(set: FieldSet, subresource: &str, kind: &str) -> FieldSet {
 /// The Go zero value of a kind as JSON (what a create is compared against).
 pub fn zero_object(kind: &str) -> Value {
     match kind {
-        "Job" => {
-            json!({"metadata": {}, "spec": {"template": {"metadata": {}, "spec": {}}}, "status": {}})
-        }
-        "Pod" | "Namespace" => json!({"metadata": {}, "spec": {}, "status": {}}),
+        "Job" => json!({
+            "metadata": {},
+            "spec": {"template": {"metadata": {}, "spec": {"containers": null}}},
+            "status": {}
+        }),
+        "Pod" => json!({"metadata": {}, "spec": {"containers": null}, "status": {}}),
+        "Namespace" => json!({"metadata": {}, "spec": {}, "status": {}}),
         _ => json!({"metadata": {}}),
     }
 }
@@ -978,6 +959,29 @@ mod tests {
         assert_eq!(
             *fields,
             json!({"f:data": {".": {}, "f:k": {}}, "f:metadata": {"f:labels": {".": {}, "f:a": {}}}})
+        );
+    }
+}
+
+#[cfg(test)]
+mod update_tests {
+    use super::*;
+
+    #[test]
+    fn create_of_job_marks_new_lists_but_not_zero_value_ones() {
+        let mut job = json!({"spec": {"template": {"spec": {
+            "containers": [{"name": "c", "image": "i", "env": [{"name": "A", "value": "1"}]}],
+            "volumes": [{"name": "v", "emptyDir": {}}]
+        }}}});
+        record_update("Job", None, &mut job, "kubectl-create", "", "batch/v1", "t");
+        let f = &job["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"];
+        assert!(f["f:containers"].get(".").is_none(), "{f}");
+        assert!(f["f:volumes"].get(".").is_some(), "{f}");
+        let c = &f["f:containers"]["k:{\"name\":\"c\"}"];
+        assert!(c.get(".").is_some() && c["f:env"].get(".").is_some(), "{c}");
+        assert_eq!(
+            f["f:volumes"]["k:{\"name\":\"v\"}"]["f:emptyDir"],
+            json!({})
         );
     }
 }
