@@ -210,6 +210,13 @@ fn describe_tls(err: &rustls::Error) -> String {
             "the server's certificate is not signed by a CA the provider trusts (unknown issuer)"
                 .into()
         }
+        // A CA with the issuer's name but another key: the usual result of a
+        // CA from another cluster, or from before the cluster was rebuilt.
+        E::InvalidCertificate(CertificateError::BadSignature) => {
+            "the server's certificate is not signed by a CA the provider trusts (a CA of that name is \
+             configured, but its key did not sign the certificate)"
+                .into()
+        }
         E::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ) => "the server's certificate is not valid for the host name in the address".into(),

@@ -624,15 +624,20 @@ impl ProviderConfig {
             .as_ref()
             .ok()
             .map(|raw| provider_files(raw, env, &mut d));
+        // Named clusters count as configuration: with them, a job without
+        // `target_cluster` never lands in the pod's own cluster unasked.
+        let clusters_set = !config.get("clusters").is_null();
         let provider = match provider_raw {
             Err(unknown) => Parsed::Unknown(unknown),
             Ok(raw) => Parsed::Known(Box::new(provider_settings(
                 raw,
                 provider_files.clone().unwrap_or(KubeconfigFiles::Nowhere),
+                clusters_set,
                 env,
                 &mut d,
             ))),
         };
+        let home = env.home();
         let clusters = match config.get("clusters") {
             Value::Unknown(_) => ClustersConfig::Unknown,
             Value::Null => ClustersConfig::Known(BTreeMap::new()),
@@ -649,6 +654,7 @@ impl ProviderConfig {
                                         raw,
                                         scope,
                                         provider_files.as_ref(),
+                                        home.as_deref(),
                                         &mut d,
                                     ) {
                                         Ok(s) => Parsed::Known(Box::new(s)),
@@ -986,10 +992,13 @@ fn split_paths(list: &std::ffi::OsStr) -> Vec<PathBuf> {
 fn provider_settings(
     raw: Raw,
     files: KubeconfigFiles,
+    clusters_set: bool,
     env: &Environment,
     d: &mut Diagnostics,
 ) -> ConnectionSettings {
-    let nothing_set = raw.is_empty() && KUBE_ENV_VARS.iter().all(|v| env.var(v).is_none());
+    let nothing_set = raw.is_empty()
+        && !clusters_set
+        && KUBE_ENV_VARS.iter().all(|v| env.var(v).is_none());
     let named = raw.named_files(env.home().as_deref()).is_some()
         || env.var(KUBE_CONFIG_PATH).is_some()
         || env.var(KUBE_CONFIG_PATHS).is_some();
@@ -1061,9 +1070,10 @@ fn cluster_settings(
     raw: Raw,
     scope: Scope,
     provider_files: Option<&KubeconfigFiles>,
+    home: Option<&Path>,
     d: &mut Diagnostics,
 ) -> Result<ConnectionSettings, Vec<AttributePath>> {
-    let named = raw.named_files(None);
+    let named = raw.named_files(home);
     let selects =
         raw.context.is_some() || raw.context_cluster.is_some() || raw.context_auth_info.is_some();
     if named.is_none() && !selects && raw.host.is_none() {

@@ -383,7 +383,11 @@ fn invalid_settings_are_errors() {
 /// context without a file reads the provider-level kubeconfig files.
 #[test]
 fn cluster_entries() {
-    let e = env(&[(KUBE_TOKEN, "env-token"), (KUBE_CONFIG_PATH, "/shared")]);
+    let e = env(&[
+        (KUBE_TOKEN, "env-token"),
+        (KUBE_CONFIG_PATH, "/shared"),
+        ("HOME", "/home/u"),
+    ]);
     let config = block(&[(
         "clusters",
         Value::Map(
@@ -396,7 +400,7 @@ fn cluster_entries() {
                     "by-context".to_string(),
                     block(&[("config_context", s("b"))]),
                 ),
-                ("by-file".to_string(), block(&[("config_path", s("/own"))])),
+                ("by-file".to_string(), block(&[("config_path", s("~/own"))])),
             ]
             .into_iter()
             .collect(),
@@ -425,7 +429,7 @@ fn cluster_entries() {
     assert_eq!(
         get("by-file").kubeconfig,
         KubeconfigFiles::Named {
-            paths: vec![PathBuf::from("/own")],
+            paths: vec![PathBuf::from("/home/u/own")],
             origin: Origin::Attribute(
                 AttributePath::root("clusters")
                     .key("by-file")
@@ -436,8 +440,8 @@ fn cluster_entries() {
 }
 
 /// In a pod, the service account is used only when nothing at all is
-/// configured: any attribute, any KUBE_* variable, KUBECONFIG or an existing
-/// ~/.kube/config turns it off.
+/// configured: any attribute, named clusters, any KUBE_* variable,
+/// KUBECONFIG or an existing ~/.kube/config turns it off.
 #[test]
 fn in_cluster_only_when_nothing_else() {
     let sa = tempfile::tempdir().unwrap();

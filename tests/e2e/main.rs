@@ -21,6 +21,10 @@
 //!   replacement, as the plan says.
 //! - `examples_apply`: the examples applied, re-planned and destroyed
 //!   against the emulator.
+//! - `provider_config`: issue 4, every way to reach a cluster (kubeconfig,
+//!   token, client certificate, exec plugin), their failures, named
+//!   clusters with for_each, settings known only after apply, nothing
+//!   configured; against emulators with TLS and authentication.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -34,5 +38,6 @@ mod examples_apply;
 mod init;
 mod lifecycle;
 mod plan;
+mod provider_config;
 mod schema;
 mod validate;
