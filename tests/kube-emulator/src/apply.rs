@@ -615,28 +615,9 @@ fn merge_at(kind: &str, live: &Value, config: &Value, spath: &mut Vec<String>) -
         }
         (Value::Array(l), Value::Array(c)) => match schema::list_kind(kind, &srefs) {
             ListKind::Atomic => config.clone(),
-            ListKind::Set => {
-                let mut out = l.clone();
-                for item in c {
-                    if !out.contains(item) {
-                        out.push(item.clone());
-                    }
-                }
-                Value::Array(out)
-            }
-            lk @ ListKind::Map(_) => {
-                let mut out = l.clone();
+            lk => {
                 spath.push("[]".into());
-                for item in c {
-                    let pe = item_pe(lk, item);
-                    match out.iter().position(|x| item_pe(lk, x) == pe) {
-                        Some(i) => {
-                            let merged = merge_at(kind, &out[i], item, spath);
-                            out[i] = merged;
-                        }
-                        None => out.push(merge_at(kind, &Value::Null, item, spath)),
-                    }
-                }
+                let out = merge_list(kind, lk, l, c, spath);
                 spath.pop();
                 Value::Array(out)
             }
@@ -649,6 +630,67 @@ fn merge_at(kind: &str, live: &Value, config: &Value, spath: &mut Vec<String>) -
         ),
         _ => config.clone(),
     }
+}
+
+/// Merge keyed or set lists in structured-merge-diff's order: items in both
+/// follow the configuration's order, live-only items keep their places.
+fn merge_list(
+    kind: &str,
+    lk: ListKind,
+    live: &[Value],
+    config: &[Value],
+    spath: &mut Vec<String>,
+) -> Vec<Value> {
+    let lhs: Vec<(Pe, &Value)> = live.iter().map(|v| (item_pe(lk, v), v)).collect();
+    let rhs: Vec<(Pe, &Value)> = config.iter().map(|v| (item_pe(lk, v), v)).collect();
+    let in_lhs = |pe: &Pe| lhs.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
+    let in_rhs = |pe: &Pe| rhs.iter().any(|(p, _)| p == pe);
+    let mut shared: std::collections::VecDeque<&Pe> = rhs
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| in_lhs(p).is_some())
+        .collect();
+    let mut next_shared = shared.pop_front();
+    let merge_item = |l: Option<&Value>, r: &Value, spath: &mut Vec<String>| -> Value {
+        match lk {
+            ListKind::Map(_) => merge_at(kind, l.unwrap_or(&Value::Null), r, spath),
+            _ => r.clone(),
+        }
+    };
+    let mut out = Vec::with_capacity(lhs.len().max(rhs.len()));
+    let (mut li, mut ri) = (0, 0);
+    while li < lhs.len() || ri < rhs.len() {
+        if li < lhs.len() && ri < rhs.len() {
+            let pe = &lhs[li].0;
+            if *pe == rhs[ri].0 {
+                out.push(merge_item(Some(lhs[li].1), rhs[ri].1, spath));
+                li += 1;
+                ri += 1;
+                next_shared = shared.pop_front();
+                continue;
+            }
+            if in_rhs(pe) && next_shared.is_some_and(|n| n != pe) {
+                li += 1;
+                continue;
+            }
+        }
+        if li < lhs.len() && !in_rhs(&lhs[li].0) {
+            out.push(lhs[li].1.clone());
+            li += 1;
+            continue;
+        }
+        if ri < rhs.len() {
+            let pe = &rhs[ri].0;
+            out.push(merge_item(in_lhs(pe), rhs[ri].1, spath));
+            ri += 1;
+            if next_shared.is_some_and(|n| n == pe) {
+                next_shared = shared.pop_front();
+            }
+        } else {
+            li += 1;
+        }
+    }
+    out
 }
 
 /// Remove the value at a path (no-op when absent).
@@ -982,6 +1024,31 @@ mod update_tests {
         assert_eq!(
             f["f:volumes"]["k:{\"name\":\"v\"}"]["f:emptyDir"],
             json!({})
+        );
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    #[test]
+    fn keyed_lists_follow_the_configuration_order() {
+        let live = json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "env": [
+            {"name": "A", "value": "1"}, {"name": "X", "value": "x"}, {"name": "B", "value": "2"}
+        ]}]}}}});
+        let cfg = json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "env": [
+            {"name": "B", "value": "2"}, {"name": "A", "value": "9"}
+        ]}]}}}});
+        let out = merge("Job", &live, &cfg);
+        let names: Vec<&str> = out["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["X", "B", "A"]);
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"][0]["env"][2]["value"],
+            "9"
         );
     }
 }
