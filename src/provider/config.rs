@@ -996,9 +996,8 @@ fn provider_settings(
     env: &Environment,
     d: &mut Diagnostics,
 ) -> ConnectionSettings {
-    let nothing_set = raw.is_empty()
-        && !clusters_set
-        && KUBE_ENV_VARS.iter().all(|v| env.var(v).is_none());
+    let nothing_set =
+        raw.is_empty() && !clusters_set && KUBE_ENV_VARS.iter().all(|v| env.var(v).is_none());
     let named = raw.named_files(env.home().as_deref()).is_some()
         || env.var(KUBE_CONFIG_PATH).is_some()
         || env.var(KUBE_CONFIG_PATHS).is_some();
@@ -1481,6 +1480,11 @@ pub fn resolve(s: &ConnectionSettings) -> Result<Resolved, ConfigError> {
         },
     };
     apply_overrides(s, &mut config, &mut identity)?;
+    let endpoint = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
     if config.accept_invalid_certs {
         let origin = match &s.insecure {
             Some(i) => i.origin.to_string(),
@@ -1490,19 +1494,15 @@ pub fn resolve(s: &ConnectionSettings) -> Result<Resolved, ConfigError> {
             s.scope.attr("insecure"),
             "TLS Verification Disabled",
             format!(
-                "The provider does not verify the certificate of {} at {} ({origin}). Anyone on the network \
-                 path can read and change the traffic, credentials included. Set `cluster_ca_certificate` \
-                 instead of `insecure`.",
-                s.scope, config.cluster_url
+                "The provider does not verify the certificate of {} at {endpoint} ({origin}). Anyone on the \
+                 network path can read and change the traffic, credentials included. Set \
+                 `cluster_ca_certificate` instead of `insecure`.",
+                s.scope
             ),
         );
     }
     Ok(Resolved {
-        endpoint: config
-            .cluster_url
-            .to_string()
-            .trim_end_matches('/')
-            .to_string(),
+        endpoint,
         identity,
         config,
         warnings,
@@ -1535,22 +1535,35 @@ fn read_kubeconfig(
         if let Err(e) = Kubeconfig::from_yaml(&text) {
             return Err(ConfigError::ParseKubeconfig {
                 path: path.clone(),
-                message: crate::kube::errors::error_chain(&e),
+                message: parse_message(&e),
             });
         }
         let next = Kubeconfig::read_from(path).map_err(|e| ConfigError::ParseKubeconfig {
             path: path.clone(),
-            message: crate::kube::errors::error_chain(&e),
+            message: parse_message(&e),
         })?;
         merged = Some(match merged {
             None => next,
             Some(m) => m.merge(next).map_err(|e| ConfigError::ParseKubeconfig {
                 path: path.clone(),
-                message: crate::kube::errors::error_chain(&e),
+                message: parse_message(&e),
             })?,
         });
     }
     Ok(merged.map(|k| (k, Box::new(s.kubeconfig.clone()))))
+}
+
+/// The parser's message without the source excerpt it appends: the excerpt
+/// could show a token or key from the lines around the error. The line and
+/// column stay.
+fn parse_message(err: &KubeconfigError) -> String {
+    let text = crate::kube::errors::error_chain(err);
+    let first = text.lines().next().unwrap_or_default().trim();
+    first
+        .strip_prefix("failed to parse kubeconfig YAML: ")
+        .unwrap_or(first)
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 fn from_kubeconfig(

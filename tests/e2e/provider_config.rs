@@ -209,7 +209,12 @@ fn errors(out: &Output) -> Vec<String> {
     out.stderr
         .split("Error: ")
         .skip(1)
-        .map(|e| e.replace("│", " ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|e| {
+            e.replace("│", " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -221,7 +226,10 @@ fn fails_with(out: &Output, summary: &str, contains: &[&str]) {
         panic!("no {summary:?} error:\n{out}");
     };
     for text in contains {
-        assert!(error.contains(text), "{summary:?} lacks {text:?}: {error}\n\n{out}");
+        assert!(
+            error.contains(text),
+            "{summary:?} lacks {text:?}: {error}\n\n{out}"
+        );
     }
 }
 
@@ -343,6 +351,31 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     applies_to(&tf, &cluster);
 }
 
+/// `insecure = true` skips verifying the server and says so: a warning on
+/// every plan and apply, naming the cluster.
+#[test]
+fn issue_4_insecure_warns() {
+    let cluster = Secure::start("insecure-token", false);
+    let tf = world(
+        "provider-insecure",
+        &format!(
+            "provider \"planton\" {{\n  host     = {}\n  token    = {}\n  insecure = true\n}}\n",
+            hcl(&cluster.url),
+            hcl(&cluster.token)
+        ),
+    );
+    let out = apply(&tf);
+    assert_eq!(out.code, 0, "apply failed:\n{out}");
+    assert_eq!(cluster.jobs("greetings"), ["hello"]);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("Warning: TLS Verification Disabled")
+            && text.contains(&format!("the provider-level cluster at {}", cluster.url)),
+        "no warning:\n{out}"
+    );
+}
+
 /// A CA that did not sign the server's certificate: a TLS error naming the
 /// cluster, its address and the cause.
 #[test]
@@ -369,7 +402,10 @@ fn issue_4_wrong_ca_is_a_tls_error() {
             "cluster_ca_certificate",
         ],
     );
-    assert!(!out.stderr.contains(&cluster.token), "the token leaked:\n{out}");
+    assert!(
+        !out.stderr.contains(&cluster.token),
+        "the token leaked:\n{out}"
+    );
     assert!(cluster.jobs("greetings").is_empty());
 }
 
@@ -398,7 +434,10 @@ fn issue_4_wrong_token_is_an_authentication_error() {
             "did not accept the bearer token from `token`",
         ],
     );
-    assert!(!out.stderr.contains("wrong-token"), "the token leaked:\n{out}");
+    assert!(
+        !out.stderr.contains("wrong-token"),
+        "the token leaked:\n{out}"
+    );
     assert!(cluster.jobs("greetings").is_empty());
 }
 
@@ -432,9 +471,16 @@ fn issue_4_failing_exec_plugin_shows_its_stderr() {
             "get-token.sh --cluster emulator",
         ],
     );
-    assert!(!out.stderr.contains("stdout-secret"), "stdout leaked:\n{out}");
+    assert!(
+        !out.stderr.contains("stdout-secret"),
+        "stdout leaked:\n{out}"
+    );
     assert!(!out.stderr.contains(&cluster.token), "env leaked:\n{out}");
-    assert_eq!(cluster.requests(), json!([]), "no request without credentials");
+    assert_eq!(
+        cluster.requests(),
+        json!([]),
+        "no request without credentials"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -536,22 +582,44 @@ provider "planton" {{
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["address"].as_str().unwrap().to_string(), c["change"]["actions"].clone()))
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap().to_string(),
+                c["change"]["actions"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         actions,
         [
-            ("planton_kubernetes_job.hello".to_string(), json!(["create"])),
+            (
+                "planton_kubernetes_job.hello".to_string(),
+                json!(["create"])
+            ),
             ("terraform_data.cluster".to_string(), json!(["create"])),
         ]
     );
     assert_eq!(target.requests(), json!([]), "the plan reached the target");
-    assert_eq!(decoy.requests(), json!([]), "the plan reached the default kubeconfig's cluster");
+    assert_eq!(
+        decoy.requests(),
+        json!([]),
+        "the plan reached the default kubeconfig's cluster"
+    );
 
-    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color", "tfplan"]);
+    let out = tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "tfplan",
+    ]);
     assert_eq!(out.code, 0, "apply failed:\n{out}");
     // (Counters first: looking at the decoy is a request too.)
-    assert_eq!(decoy.requests(), json!([]), "the apply reached the default kubeconfig's cluster");
+    assert_eq!(
+        decoy.requests(),
+        json!([]),
+        "the apply reached the default kubeconfig's cluster"
+    );
     assert_eq!(target.jobs("greetings"), ["hello"]);
     assert!(decoy.jobs("greetings").is_empty());
 }
@@ -604,7 +672,11 @@ fn issue_4_nothing_configured_fails_the_plan_without_requests() {
             "never falls back to localhost",
         ],
     );
-    assert_eq!(pod_api.requests(), json!([]), "a request reached the pod API address");
+    assert_eq!(
+        pod_api.requests(),
+        json!([]),
+        "a request reached the pod API address"
+    );
     for (port, listener) in &wires {
         assert!(
             listener.accept().is_err(),
