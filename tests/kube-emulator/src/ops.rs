@@ -885,7 +885,11 @@ pub fn delete(
     let mut new = (*old).clone();
     if rt.kind == "Namespace" {
         if meta::is_deleting(&old) {
-            return Ok(Deleted::Pending(old));
+            return Err(ApiError::conflict(
+                rt,
+                name,
+                "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+            ));
         }
         meta::set(
             &mut new,

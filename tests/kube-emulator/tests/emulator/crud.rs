@@ -239,6 +239,13 @@ async fn namespace_lifecycle_admission() {
         "configmaps \"c\" is forbidden: unable to create new content in namespace doomed because it is being terminated"
     );
     assert_eq!(s.details.unwrap().causes[0].reason, "NamespaceTerminating");
+    // Deleting a terminating namespace again is a conflict.
+    let again = status_of(ns.delete("doomed", &Default::default()).await.unwrap_err());
+    assert_eq!(again.code, 409);
+    assert_eq!(
+        again.message,
+        "Operation cannot be fulfilled on namespaces \"doomed\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system."
+    );
 }
 
 /// A Job gets batch/v1 and pod-template defaults, the generated selector and labels.
