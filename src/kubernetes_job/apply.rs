@@ -17,6 +17,7 @@ use kube::Client;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::adopt::Adopted;
 use super::buckets::classify;
 use super::cluster::{self, GetError, Live};
 use super::options::Options;
@@ -80,6 +81,20 @@ pub async fn update(
     private: &Private,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
+    update_adopted(client, prior, planned, private, None, cancel).await
+}
+
+/// [`update`] for a Job that import adopted from another tool
+/// ([`super::adopt`]): `adopted` puts back what the spec cannot express
+/// before anything is applied, and leaves out objects the Job does not use.
+pub async fn update_adopted(
+    client: &Client,
+    prior: &Value,
+    planned: Value,
+    private: &Private,
+    adopted: Option<&Adopted>,
+    cancel: &CancellationToken,
+) -> ApplyResponse {
     let started = Instant::now();
     let mut d = Diagnostics::new();
     let changes = classify(prior, &planned);
@@ -100,11 +115,17 @@ pub async fn update(
             ..ApplyResponse::default()
         };
     }
-    let Some((model, options, rendered)) = prepare(&planned, &mut d) else {
+    let Some((model, options, mut rendered)) = prepare(&planned, &mut d) else {
         return failed(prior.clone(), d);
     };
+    if let Some(a) = adopted {
+        a.restore(&mut rendered);
+    }
     let job_name = rendered.job.metadata.name.clone().unwrap_or_default();
     let mut objects = rendered.objects();
+    if let Some(a) = adopted {
+        objects.retain(|o| a.manages(o));
+    }
     // A Job its TTL deleted stays deleted; the other objects are updated.
     if private.job_reaped {
         objects.retain(|o| !matches!(o, Object::Job(_)));

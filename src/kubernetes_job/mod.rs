@@ -13,14 +13,23 @@
 //!   computed values.
 //! - [`apply`], [`read`], [`wait`], [`delete`]: the lifecycle against a
 //!   cluster, through [`cluster`] (typed access by object reference).
+//! - [`import`]: import by ID or identity, the reverse mapping from live
+//!   objects to the spec, and the plan right after an import; [`adopt`]
+//!   keeps what the spec cannot express of Jobs made by other tools.
+//! - [`list`]: the list resource for `terraform query`; [`generate`]: the
+//!   configuration Terraform writes for imported Jobs.
 //!
 //! This module knows Terraform values and Kubernetes, but not the wire
 //! protocol (`server`). Validation and planning never contact a cluster.
 
+pub mod adopt;
 pub mod apply;
 pub mod buckets;
 pub mod cluster;
 pub mod delete;
+pub mod generate;
+pub mod import;
+pub mod list;
 pub mod options;
 pub mod quantity;
 pub mod read;
@@ -43,10 +52,13 @@ use async_trait::async_trait;
 use crate::provider::client::Clients;
 use crate::provider::clusters::{ClusterRef, PlanVerdict};
 use crate::tf::resource::{
-    ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
-    ValidateRequest,
+    ApplyRequest, ApplyResponse, GenerateConfigRequest, GenerateConfigResponse, ImportRequest,
+    ImportResponse, ListRequest, ListResource, ListSink, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, ValidateRequest,
 };
+use crate::tf::schema::IdentitySchema;
 use crate::tf::{AttributePath, Diagnostics, Resource, Schema, Value};
+use import::{ImportId, ImportPrivate};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "planton_kubernetes_job";
@@ -80,6 +92,14 @@ impl Resource for KubernetesJobResource {
         schema::schema()
     }
 
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(import::identity_schema())
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        import::identity_of_state(state)
+    }
+
     async fn validate(&self, req: ValidateRequest) -> Diagnostics {
         let mut d = validate::validate(&req.config);
         d.extend(options::validate(&req.config));
@@ -87,7 +107,18 @@ impl Resource for KubernetesJobResource {
     }
 
     async fn plan(&self, req: &PlanRequest, resp: &mut PlanResponse) {
-        buckets::refine_plan(req, resp);
+        // Right after an import, some differences replace nothing (import.rs).
+        match import::before_plan(req, resp) {
+            Some(prior_state) => {
+                let adjusted = PlanRequest {
+                    prior_state,
+                    ..req.clone()
+                };
+                buckets::refine_plan(&adjusted, resp);
+            }
+            None => buckets::refine_plan(req, resp),
+        }
+        import::after_plan(req, resp);
         // The job's cluster: never contacted here, but it must exist, and
         // settings known only after apply defer or plan without it.
         let on = if req.config.is_null() {
@@ -128,14 +159,24 @@ impl Resource for KubernetesJobResource {
             apply::create(&client, req.planned_state, &req.cancel).await
         } else {
             let private = state::Private::from_bytes(&req.planned_private);
-            apply::update(
+            let carried = ImportPrivate::from_private(&req.planned_private);
+            let mut resp = apply::update_adopted(
                 &client,
                 &req.prior_state,
                 req.planned_state,
                 &private,
+                carried.adopted.as_ref(),
                 &req.cancel,
             )
-            .await
+            .await;
+            // An adopted Job stays adopted; once applied, the state no
+            // longer needs the import's allowances.
+            let keep = ImportPrivate {
+                imported: carried.imported && resp.diagnostics.has_error(),
+                adopted: carried.adopted,
+            };
+            resp.private = keep.merge_into(resp.private);
+            resp
         }
     }
 
@@ -163,7 +204,102 @@ impl Resource for KubernetesJobResource {
                 };
             }
         };
-        read::read(&client, req.current_state, &req.cancel).await
+        let carried = ImportPrivate::from_private(&req.private);
+        let mut resp = read::read_adopted(
+            &client,
+            req.current_state,
+            carried.adopted.as_ref(),
+            &req.cancel,
+        )
+        .await;
+        resp.private = carried.merge_into(resp.private);
+        resp
+    }
+
+    async fn import(&self, req: ImportRequest) -> ImportResponse {
+        let parsed = match (&req.identity, req.id.is_empty()) {
+            (Some(identity), true) => ImportId::from_identity(identity),
+            _ => ImportId::parse(&req.id),
+        };
+        let id = match parsed {
+            Ok(id) => id,
+            Err(e) => {
+                return ImportResponse {
+                    diagnostics: e.diagnostics(),
+                    ..ImportResponse::default()
+                };
+            }
+        };
+        let cluster = match &id.cluster {
+            Some(c) => ClusterRef::Named(c.clone()),
+            None => ClusterRef::Provider,
+        };
+        let client = match self.clients.connect(&cluster).await {
+            Ok(c) => c.client,
+            Err(diagnostics) => {
+                return ImportResponse {
+                    diagnostics,
+                    ..ImportResponse::default()
+                };
+            }
+        };
+        let (found, mut diagnostics) = match import::fetch(&client, &id).await {
+            Ok(found) => found,
+            Err(diagnostics) => {
+                return ImportResponse {
+                    diagnostics,
+                    ..ImportResponse::default()
+                };
+            }
+        };
+        let imported = import::reverse(&id, &found, &self.schema().value_type());
+        diagnostics.extend(imported.diagnostics);
+        ImportResponse {
+            state: imported.state,
+            private: imported.private.merge_into(Vec::new()),
+            identity: Some(id.identity()),
+            diagnostics,
+        }
+    }
+
+    async fn generate_config(&self, req: GenerateConfigRequest) -> GenerateConfigResponse {
+        generate::generate(&req.state)
+    }
+}
+
+/// The list resource `planton_kubernetes_job` (`terraform query`).
+#[derive(Debug, Clone, Default)]
+pub struct KubernetesJobList {
+    clients: Arc<Clients>,
+}
+
+impl KubernetesJobList {
+    /// The list resource, using the provider's clients.
+    pub fn with_clients(clients: Arc<Clients>) -> Self {
+        KubernetesJobList { clients }
+    }
+}
+
+#[async_trait]
+impl ListResource for KubernetesJobList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        list::schema()
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        list::validate(config)
+    }
+
+    async fn list(&self, req: ListRequest, out: &ListSink) -> Diagnostics {
+        let cluster = ClusterRef::from_name(req.config.get("cluster"));
+        match self.clients.connect(&cluster).await {
+            Ok(c) => list::list(&c.client, &req, out).await,
+            Err(diagnostics) => diagnostics,
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use futures::future::join_all;
 use kube::Client;
 use tokio_util::sync::CancellationToken;
 
+use super::adopt::Adopted;
 use super::cluster::{self, GetError, Live};
 use super::options::{AfterTtlDeletion, Options};
 use super::render::{self, DOCKER_CONFIG_KEY, Rendered};
@@ -35,6 +36,17 @@ use crate::tf::{Diagnostics, Value};
 
 /// Refreshes `current` (a known state).
 pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -> ReadResponse {
+    read_adopted(client, current, None, cancel).await
+}
+
+/// [`read`] for a Job that import adopted from another tool
+/// ([`super::adopt`]): its labels are compared with the ones it kept.
+pub async fn read_adopted(
+    client: &Client,
+    current: Value,
+    adopted: Option<&Adopted>,
+    cancel: &CancellationToken,
+) -> ReadResponse {
     let tracked = state::objects_from_value(current.get("objects"));
     if tracked.is_empty() {
         return ReadResponse {
@@ -73,7 +85,7 @@ pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -
             ..ReadResponse::default()
         };
     }
-    let (new_state, private) = refresh(current, &tracked, &live);
+    let (new_state, private) = refresh_adopted(current, &tracked, &live, adopted);
     ReadResponse {
         new_state,
         private: private.to_bytes(),
@@ -85,10 +97,25 @@ pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -
 /// `None` when it does not exist) and returns the refreshed state and
 /// private state. Pure, so drift rules are unit-tested.
 pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> (Value, Private) {
+    refresh_adopted(current, tracked, live, None)
+}
+
+/// [`refresh`] for an adopted Job ([`read_adopted`]).
+pub fn refresh_adopted(
+    current: Value,
+    tracked: &[Tracked],
+    live: &[Option<Live>],
+    adopted: Option<&Adopted>,
+) -> (Value, Private) {
     let mut state = current;
     let model = KubernetesJob::from_value(&state).unwrap_or_default();
     let options = Options::from_value(&state);
-    let rendered = render::render(&model, &options).ok();
+    let rendered = render::render(&model, &options).ok().map(|mut r| {
+        if let Some(a) = adopted {
+            a.restore(&mut r);
+        }
+        r
+    });
     let job_name = state
         .get("metadata")
         .get("name")

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::kubernetes_job::KubernetesJobResource;
-use crate::tf::resource::ConfigureRequest;
+use crate::kubernetes_job::{KubernetesJobList, KubernetesJobResource};
+use crate::tf::resource::{ConfigureRequest, ListResource};
 use crate::tf::{Diagnostics, Provider, Resource, Schema};
 use client::Clients;
 use config::Environment;
@@ -44,6 +44,12 @@ impl Provider for PlantonProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(KubernetesJobResource::with_clients(
+            self.clients.clone(),
+        ))]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(KubernetesJobList::with_clients(
             self.clients.clone(),
         ))]
     }

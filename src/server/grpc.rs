@@ -15,7 +15,8 @@ use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use crate::tf::plan::{PlanInput, plan_resource_change};
 use crate::tf::resource::{
-    ApplyRequest, ConfigureRequest, ImportRequest, ReadRequest, UpgradeRequest, ValidateRequest,
+    ApplyRequest, ConfigureRequest, GenerateConfigRequest, ImportRequest, ListRequest,
+    ListResource, ListResult, ListSink, ReadRequest, UpgradeRequest, ValidateRequest,
 };
 use crate::tf::schema::IdentitySchema;
 use crate::tf::{Provider, Resource, Schema, Type, Value};
@@ -29,6 +30,38 @@ struct ResourceEntry {
     schema: Schema,
     ty: Type,
     identity: Option<(IdentitySchema, Type)>,
+}
+
+impl ResourceEntry {
+    /// The identity Terraform should hold for `state`, encoded; `None` when
+    /// the resource has no identity or cannot tell it from `state`.
+    fn identity_of(
+        &self,
+        state: &Value,
+        type_name: &str,
+    ) -> Result<Option<pb::ResourceIdentityData>, pb::Diagnostic> {
+        let Some((_, ty)) = &self.identity else {
+            return Ok(None);
+        };
+        if state.is_null() {
+            return Ok(None);
+        }
+        let Some(identity) = self.resource.identity(state) else {
+            return Ok(None);
+        };
+        let data =
+            encode_value(&identity, ty).map_err(|e| unencodable("identity", type_name, &e))?;
+        Ok(Some(pb::ResourceIdentityData {
+            identity_data: Some(data),
+        }))
+    }
+}
+
+/// A list resource type with its config schema's type, derived once.
+struct ListEntry {
+    list: Arc<dyn ListResource>,
+    schema: Schema,
+    ty: Type,
 }
 
 /// Hands out the token in-flight work watches; StopProvider cancels it and
@@ -60,6 +93,7 @@ pub(crate) struct ProviderService {
     provider_schema: Schema,
     provider_ty: Type,
     resources: BTreeMap<String, ResourceEntry>,
+    lists: BTreeMap<String, ListEntry>,
     stop: StopSignal,
 }
 
@@ -91,11 +125,25 @@ impl ProviderService {
                 },
             );
         }
+        let mut lists = BTreeMap::new();
+        for list in provider.list_resources() {
+            let name = list.type_name().to_string();
+            // Terraform reads each result's identity and object with the
+            // managed resource's schemas; without them a list cannot work.
+            if resources.get(&name).is_none_or(|e| e.identity.is_none()) {
+                tracing::warn!(tf_resource_type = %name, "List resource without a managed resource with identity; not offered");
+                continue;
+            }
+            let schema = list.schema();
+            let ty = schema.value_type();
+            lists.entry(name).or_insert(ListEntry { list, schema, ty });
+        }
         ProviderService {
             provider,
             provider_schema,
             provider_ty,
             resources,
+            lists,
             stop: StopSignal::default(),
         }
     }
@@ -114,12 +162,29 @@ impl ProviderService {
         })
     }
 
+    fn list(&self, type_name: &str) -> Result<&ListEntry, pb::Diagnostic> {
+        self.lists.get(type_name).ok_or_else(|| {
+            if self.lists.is_empty() {
+                return unsupported("List Resource", "list resources", type_name);
+            }
+            let known = self.lists.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
+            convert::error(
+                "Unknown List Resource Type",
+                format!(
+                    "This provider has no list resource type named \"{type_name}\". Its list resource types \
+                     are: {known}."
+                ),
+            )
+        })
+    }
+
     fn capabilities() -> pb::ServerCapabilities {
         pb::ServerCapabilities {
             plan_destroy: true,
             get_provider_schema_optional: false,
             move_resource_state: false,
-            generate_resource_config: false,
+            // Every resource answers, with the framework's default at least.
+            generate_resource_config: true,
         }
     }
 }
@@ -194,6 +259,43 @@ fn log_rpc(rpc: &'static str, type_name: &str) {
             tf_resource_type = type_name,
             "Received request"
         );
+    }
+}
+
+/// One list result as a protocol event. A value that cannot be encoded
+/// becomes the event's diagnostic instead.
+fn list_event(
+    result: ListResult,
+    identity_ty: &Type,
+    resource_ty: &Type,
+    include: bool,
+    type_name: &str,
+) -> pb::list_resource::Event {
+    let mut diagnostic = convert::diagnostics(&result.diagnostics);
+    let identity = match encode_value(&result.identity, identity_ty) {
+        Ok(v) => Some(pb::ResourceIdentityData {
+            identity_data: Some(v),
+        }),
+        Err(e) => {
+            diagnostic.push(unencodable("listed identity", type_name, &e));
+            None
+        }
+    };
+    let resource_object = match result.resource_object.filter(|_| include) {
+        Some(object) => match encode_value(&object, resource_ty) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                diagnostic.push(unencodable("listed object", type_name, &e));
+                None
+            }
+        },
+        None => None,
+    };
+    pb::list_resource::Event {
+        identity,
+        display_name: result.display_name,
+        resource_object,
+        diagnostic,
     }
 }
 
@@ -317,7 +419,16 @@ impl ProviderService {
                 req.current_state
             }
         };
-        let new_identity = entry.identity.as_ref().and(req.current_identity);
+        // The identity follows the refreshed state; without one (or when the
+        // object is gone) Terraform keeps what it had.
+        let new_identity = match entry.identity_of(&resp.new_state, &req.type_name) {
+            Ok(Some(identity)) => Some(identity),
+            Ok(None) => entry.identity.as_ref().and(req.current_identity),
+            Err(d) => {
+                diagnostics.push(d);
+                entry.identity.as_ref().and(req.current_identity)
+            }
+        };
         Ok(pb::read_resource::Response {
             new_state,
             diagnostics,
@@ -341,6 +452,13 @@ impl ProviderService {
             .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
         // Terraform proposes null only for a destroy (we advertise plan_destroy).
         let destroying = proposed_new_state.is_null();
+        // An update keeps the object's identity; a create plans it from the
+        // configuration when that already tells.
+        let identity_source = if prior_state.is_null() {
+            None
+        } else {
+            Some(prior_state.clone())
+        };
         let mut resp = plan_resource_change(
             entry.resource.as_ref(),
             PlanInput {
@@ -365,8 +483,20 @@ impl ProviderService {
         };
         let planned_identity = if destroying {
             None
-        } else {
+        } else if req.prior_identity.is_some() {
             entry.identity.as_ref().and(req.prior_identity)
+        } else {
+            let source = identity_source.as_ref().unwrap_or(&resp.planned_state);
+            if source.is_wholly_known() {
+                entry
+                    .identity_of(source, &req.type_name)
+                    .unwrap_or_else(|d| {
+                        diagnostics.push(d);
+                        None
+                    })
+            } else {
+                None
+            }
         };
         Ok(pb::plan_resource_change::Response {
             planned_state,
@@ -418,10 +548,17 @@ impl ProviderService {
                 req.prior_state
             }
         };
-        let new_identity = if deleting {
+        let new_identity = if deleting || resp.new_state.is_null() {
             None
         } else {
-            entry.identity.as_ref().and(req.planned_identity)
+            match entry.identity_of(&resp.new_state, &req.type_name) {
+                Ok(Some(identity)) => Some(identity),
+                Ok(None) => entry.identity.as_ref().and(req.planned_identity),
+                Err(d) => {
+                    diagnostics.push(d);
+                    entry.identity.as_ref().and(req.planned_identity)
+                }
+            }
         };
         Ok(pb::apply_resource_change::Response {
             new_state,
@@ -481,7 +618,16 @@ impl ProviderService {
                     });
                 }
             },
-            _ => None,
+            _ => match entry.identity_of(&resp.state, &req.type_name) {
+                Ok(identity) => identity,
+                Err(d) => {
+                    diagnostics.push(d);
+                    return Ok(pb::import_resource_state::Response {
+                        diagnostics,
+                        ..Default::default()
+                    });
+                }
+            },
         };
         Ok(pb::import_resource_state::Response {
             imported_resources: vec![pb::import_resource_state::ImportedResource {
@@ -493,6 +639,120 @@ impl ProviderService {
             diagnostics,
             deferred: None,
         })
+    }
+
+    async fn generate(
+        &self,
+        req: pb::generate_resource_config::Request,
+    ) -> Result<pb::generate_resource_config::Response, pb::Diagnostic> {
+        let entry = self.resource(&req.type_name)?;
+        let state = decode_value(req.state.as_ref(), &entry.ty)
+            .map_err(|e| undecodable("state", &req.type_name, &e))?;
+        let resp = entry
+            .resource
+            .generate_config(GenerateConfigRequest { state })
+            .await;
+        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
+        let config = if resp.diagnostics.has_error() {
+            None
+        } else {
+            match encode_value(&resp.config, &entry.ty) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    diagnostics.push(unencodable("generated configuration", &req.type_name, &e));
+                    None
+                }
+            }
+        };
+        Ok(pb::generate_resource_config::Response {
+            config,
+            diagnostics,
+        })
+    }
+
+    async fn validate_list(
+        &self,
+        req: pb::validate_list_resource_config::Request,
+    ) -> Result<pb::validate_list_resource_config::Response, pb::Diagnostic> {
+        let entry = self.list(&req.type_name)?;
+        let config = decode_value(req.config.as_ref(), &entry.ty)
+            .map_err(|e| undecodable("list configuration", &req.type_name, &e))?;
+        let diags = entry.list.validate(&config).await;
+        Ok(pb::validate_list_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        })
+    }
+
+    /// Starts a list; results stream as the resource finds them. A problem
+    /// before the list starts is one event carrying only diagnostics.
+    fn start_list(
+        &self,
+        req: pb::list_resource::Request,
+    ) -> Result<BoxStream<pb::list_resource::Event>, pb::Diagnostic> {
+        let entry = self.list(&req.type_name)?;
+        let resource = self.resource(&req.type_name)?;
+        let Some((_, identity_ty)) = resource.identity.clone() else {
+            return Err(unsupported(
+                "List Resource",
+                "list resources",
+                &req.type_name,
+            ));
+        };
+        let config = decode_value(req.config.as_ref(), &entry.ty)
+            .map_err(|e| undecodable("list configuration", &req.type_name, &e))?;
+        let list = entry.list.clone();
+        let resource_ty = resource.ty.clone();
+        let type_name = req.type_name.clone();
+        let include = req.include_resource_object;
+        let limit = req.limit;
+        let (sink, mut results) = ListSink::channel(16);
+        let request = ListRequest {
+            config,
+            include_resource_object: include,
+            limit,
+            cancel: self.stop.token(),
+        };
+        let (events, stream) =
+            tokio::sync::mpsc::channel::<Result<pb::list_resource::Event, Status>>(16);
+        tokio::spawn(async move {
+            let producer = async move {
+                let diags = list.list(request, &sink).await;
+                // Closing the sink ends the forwarding below.
+                drop(sink);
+                diags
+            };
+            let forwarder = {
+                let events = events.clone();
+                let type_name = type_name.clone();
+                async move {
+                    let mut sent: i64 = 0;
+                    while let Some(result) = results.recv().await {
+                        let event =
+                            list_event(result, &identity_ty, &resource_ty, include, &type_name);
+                        if events.send(Ok(event)).await.is_err() {
+                            break;
+                        }
+                        sent += 1;
+                        if limit > 0 && sent >= limit {
+                            break;
+                        }
+                    }
+                    // `results` is dropped here, which tells the list to stop.
+                }
+            };
+            let (diags, ()) = tokio::join!(producer, forwarder);
+            if !diags.is_empty() {
+                let _ = events
+                    .send(Ok(pb::list_resource::Event {
+                        diagnostic: convert::diagnostics(&diags),
+                        ..Default::default()
+                    }))
+                    .await;
+            }
+        });
+        Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(
+            stream,
+        )))
     }
 
     fn upgrade_identity(
@@ -549,6 +809,13 @@ impl ProviderRpc for ProviderService {
                     type_name: name.clone(),
                 })
                 .collect(),
+            list_resources: self
+                .lists
+                .keys()
+                .map(|name| pb::get_metadata::ListResourceMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -562,6 +829,11 @@ impl ProviderRpc for ProviderService {
             provider: Some(convert::schema(&self.provider_schema)),
             resource_schemas: self
                 .resources
+                .iter()
+                .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
+                .collect(),
+            list_resource_schemas: self
+                .lists
                 .iter()
                 .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
                 .collect(),
@@ -716,14 +988,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
         let req = request.into_inner();
         log_rpc("GenerateResourceConfig", &req.type_name);
-        answer(Err(convert::error(
-            "Configuration Generation Not Supported",
-            format!(
-                "This provider does not generate configuration for {}; write the resource block by hand \
-                 from the imported state.",
-                req.type_name
-            ),
-        )))
+        answer(self.generate(req).await)
     }
 
     async fn validate_ephemeral_resource_config(
@@ -786,15 +1051,16 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<Self::ListResourceStream>, Status> {
         let req = request.into_inner();
         log_rpc("ListResource", &req.type_name);
-        let event = pb::list_resource::Event {
-            diagnostic: vec![unsupported(
-                "List Resource",
-                "list resources",
-                &req.type_name,
-            )],
-            ..Default::default()
-        };
-        Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))))
+        match self.start_list(req) {
+            Ok(stream) => Ok(Response::new(stream)),
+            Err(d) => {
+                let event = pb::list_resource::Event {
+                    diagnostic: vec![d],
+                    ..Default::default()
+                };
+                Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))))
+            }
+        }
     }
 
     async fn validate_list_resource_config(
@@ -803,11 +1069,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
         let req = request.into_inner();
         log_rpc("ValidateListResourceConfig", &req.type_name);
-        answer(Err(unsupported(
-            "List Resource",
-            "list resources",
-            &req.type_name,
-        )))
+        answer(self.validate_list(req).await)
     }
 
     async fn get_functions(

@@ -7,12 +7,15 @@
 //! - [`path`] and [`diag`]: attribute paths and diagnostics.
 //! - [`plan`]: the plan pipeline (defaults, unknown computed values,
 //!   requires-replace).
-//! - [`resource`]: the [`Provider`] and [`Resource`] traits with a request and
-//!   response type per operation.
+//! - [`resource`]: the [`Provider`], [`Resource`] and
+//!   [`resource::ListResource`] traits with a request and response type per
+//!   operation.
+//! - [`generate`]: configuration from state (GenerateResourceConfig).
 //!
 //! This layer knows nothing of protobuf (see `server`) nor of Kubernetes.
 
 pub mod diag;
+pub mod generate;
 pub mod path;
 pub mod plan;
 pub mod resource;

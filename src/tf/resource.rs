@@ -153,6 +153,25 @@ pub struct ImportResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// GenerateResourceConfig: configuration for an object Terraform holds only
+/// as state (after `import` blocks without configuration, or
+/// `terraform query -generate-config-out`).
+#[derive(Debug, Clone)]
+pub struct GenerateConfigRequest {
+    /// The state to write configuration for.
+    pub state: Value,
+}
+
+/// Answer to GenerateResourceConfig.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateConfigResponse {
+    /// The configuration: an object of the resource's type in which every
+    /// attribute a configuration cannot set is null.
+    pub config: Value,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
 /// A managed resource type.
 #[async_trait]
 pub trait Resource: Send + Sync {
@@ -164,6 +183,17 @@ pub trait Resource: Send + Sync {
 
     /// The identity schema, once the resource supports identity.
     fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes, as a value of the
+    /// identity schema's object type; `None` when the resource has no
+    /// identity or the state does not determine it yet. The server derives
+    /// every identity Terraform receives (import, read, plan, apply) from
+    /// this, so an identity is the same for the whole life of an object
+    /// as long as it depends only on attributes whose change replaces it.
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let _ = state;
         None
     }
 
@@ -206,6 +236,16 @@ pub trait Resource: Send + Sync {
     /// Refreshes the state from the real world.
     async fn read(&self, req: ReadRequest) -> ReadResponse;
 
+    /// Writes configuration for an object known only as state. The default
+    /// keeps what a configuration can set (see
+    /// [`super::generate::config_from_state`]).
+    async fn generate_config(&self, req: GenerateConfigRequest) -> GenerateConfigResponse {
+        GenerateConfigResponse {
+            config: super::generate::config_from_state(&self.schema().block, &req.state),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
     /// Imports an existing object.
     async fn import(&self, req: ImportRequest) -> ImportResponse {
         let _ = req;
@@ -216,6 +256,75 @@ pub trait Resource: Send + Sync {
         );
         resp
     }
+}
+
+/// ListResource: find existing objects (`terraform query`).
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// The `config` block of the `list` block, in the list resource's schema.
+    pub config: Value,
+    /// Whether each result should carry the whole object as state.
+    pub include_resource_object: bool,
+    /// Terraform stops reading after this many results (0 or less: no
+    /// limit was given).
+    pub limit: i64,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// One object a list found.
+#[derive(Debug, Clone, Default)]
+pub struct ListResult {
+    /// Its identity (the managed resource's identity type). Terraform
+    /// imports by it.
+    pub identity: Value,
+    /// How Terraform shows it.
+    pub display_name: String,
+    /// The object as state of the managed resource, when asked for.
+    pub resource_object: Option<Value>,
+    /// Problems with this object.
+    pub diagnostics: Diagnostics,
+}
+
+/// Where a list sends its results, one at a time, as they are found.
+#[derive(Debug, Clone)]
+pub struct ListSink(tokio::sync::mpsc::Sender<ListResult>);
+
+impl ListSink {
+    /// A sink and the receiving end the server streams from.
+    pub fn channel(capacity: usize) -> (ListSink, tokio::sync::mpsc::Receiver<ListResult>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        (ListSink(tx), rx)
+    }
+
+    /// Sends one result; false once Terraform stopped reading (the list
+    /// should then stop).
+    pub async fn send(&self, result: ListResult) -> bool {
+        self.0.send(result).await.is_ok()
+    }
+}
+
+/// A list resource: finds existing objects of the managed resource type of
+/// the same name, for `terraform query` (Terraform 1.14+).
+#[async_trait]
+pub trait ListResource: Send + Sync {
+    /// The type name; a managed resource type of this name (with an
+    /// identity) must exist.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of the `config` block of a `list` block.
+    fn schema(&self) -> Schema;
+
+    /// Checks a `config` block without contacting any server.
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        let _ = config;
+        Diagnostics::new()
+    }
+
+    /// Sends every matching object to `out`, stopping early when `out`
+    /// says Terraform stopped reading. Diagnostics that concern no single
+    /// object are returned.
+    async fn list(&self, req: ListRequest, out: &ListSink) -> Diagnostics;
 }
 
 /// ConfigureProvider.
@@ -237,6 +346,11 @@ pub trait Provider: Send + Sync {
 
     /// Every resource type the provider offers.
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    /// Every list resource type the provider offers (none by default).
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
 
     /// Checks the provider block.
     async fn validate(&self, config: &Value) -> Diagnostics {
