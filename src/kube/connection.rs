@@ -25,6 +25,8 @@ use http_body_util::{BodyExt, Full};
 use kube::client::{AuthError, Body};
 use tower::{BoxError, Layer, Service};
 
+use crate::tf::{Diagnostics, Severity};
+
 /// The cluster a client talks to, in words for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterIdentity {
@@ -118,6 +120,34 @@ impl ConnectionFailure {
         .trim_end()
         .to_string()
     }
+}
+
+/// Titles of errors about the cluster rather than one object: the
+/// [`ConnectionFailure`] summaries and a 401 (see `errors.rs`).
+const CLUSTER_WIDE: [&str; 5] = [
+    "Kubernetes Cluster Unreachable",
+    "Kubernetes TLS Handshake Failed",
+    "Kubernetes Credentials Unavailable",
+    "Kubernetes Request Failed",
+    "Kubernetes Authentication Failed",
+];
+
+/// Keeps one error per cluster-wide title: an operation that sends several
+/// requests at once gets the same refusal for each, and one message says
+/// it. Errors about objects, and warnings, are kept as they are.
+pub fn collapse_cluster_errors(d: Diagnostics) -> Diagnostics {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Diagnostics::new();
+    for diag in d.0 {
+        if diag.severity == Severity::Error && CLUSTER_WIDE.contains(&diag.summary.as_str()) {
+            if seen.contains(&diag.summary) {
+                continue;
+            }
+            seen.push(diag.summary.clone());
+        }
+        out.0.push(diag);
+    }
+    out
 }
 
 /// The [`ConnectionFailure`] in an error's chain, if any.
@@ -502,6 +532,28 @@ mod tests {
         );
         assert_eq!(json["code"], 401);
         assert!(annotate_status(b"not json", StatusCode::FORBIDDEN, &target()).is_none());
+    }
+
+    /// The same cluster-wide error from several requests is said once;
+    /// object errors and warnings stay.
+    #[test]
+    fn collapses_repeated_cluster_errors() {
+        let mut d = Diagnostics::new();
+        d.error(
+            "Kubernetes TLS Handshake Failed",
+            "While reading Namespace a: ...",
+        );
+        d.error(
+            "Kubernetes TLS Handshake Failed",
+            "While reading Job a/b: ...",
+        );
+        d.error("Permission Denied By Kubernetes", "Job a/b");
+        d.error("Permission Denied By Kubernetes", "Secret a/c");
+        d.warning("Kubernetes TLS Handshake Failed", "a warning");
+        let d = collapse_cluster_errors(d);
+        let summaries: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries.len(), 4);
+        assert!(d.0[0].detail.contains("Namespace a"));
     }
 
     /// The tail keeps the last lines of a long stderr.
