@@ -41,12 +41,36 @@ fn error_line(e: &ApiError) -> Bytes {
 }
 
 struct WatchSpec {
+    rt: &'static ResourceType,
+    /// `Some(includeObject)` when the client asked for `Table` events (kubectl get -w).
+    table: Option<Option<String>>,
     resource: usize,
     namespace: Option<String>,
     filter: ListFilter,
 }
 
 impl WatchSpec {
+    /// The event line for an object, as a Table row when asked for.
+    fn event(&self, event_type: &str, obj: &Arc<Value>) -> Bytes {
+        match &self.table {
+            Some(include) => {
+                let rv = meta::get_str(obj, &["metadata", "resourceVersion"])
+                    .unwrap_or("")
+                    .to_string();
+                line(
+                    event_type,
+                    &crate::table::render(
+                        self.rt,
+                        std::slice::from_ref(obj),
+                        &rv,
+                        include.as_deref(),
+                    ),
+                )
+            }
+            None => line(event_type, obj),
+        }
+    }
+
     fn in_scope(&self, obj: &Value) -> bool {
         self.namespace
             .as_deref()
@@ -81,7 +105,13 @@ pub fn start(
     req: &ApiRequest,
 ) -> Result<Reply, ApiError> {
     let filter = ListFilter::from_request(rt, req)?;
+    let table = req
+        .header("accept")
+        .split(',')
+        .any(|p| p.contains("as=Table"));
     let spec = WatchSpec {
+        rt,
+        table: table.then(|| req.param("includeObject").map(str::to_string)),
         resource: rt.index(),
         namespace: ns.map(str::to_string),
         filter,
@@ -113,7 +143,7 @@ pub fn start(
         let from = if rv_param.is_empty() || rv_param == "0" || send_initial {
             for obj in store.list(spec.resource, ns) {
                 if spec.filter.matches(&obj) {
-                    initial.push(line("ADDED", &obj));
+                    initial.push(spec.event("ADDED", &obj));
                 }
             }
             if send_initial {
@@ -148,7 +178,7 @@ pub fn start(
         for c in &backlog {
             last_rv = last_rv.max(c.rv);
             if let Some((t, obj)) = spec.translate(c)
-                && tx.send(line(t, &obj)).await.is_err()
+                && tx.send(spec.event(t, &obj)).await.is_err()
             {
                 return;
             }
@@ -172,7 +202,7 @@ pub fn start(
                         }
                         last_rv = c.rv;
                         if let Some((t, obj)) = spec.translate(&c)
-                            && tx.send(line(t, &obj)).await.is_err()
+                            && tx.send(spec.event(t, &obj)).await.is_err()
                         {
                             return;
                         }
