@@ -21,6 +21,9 @@
 //!   replacement, as the plan says.
 //! - `examples_apply`: the examples applied, re-planned and destroyed
 //!   against the emulator.
+//! - `import`: issue 5, import by ID and identity (Jobs this provider made
+//!   and Jobs kubectl made), `terraform query` with configuration
+//!   generation, and imports that fail.
 //! - `provider_config`: issue 4, every way to reach a cluster (kubeconfig,
 //!   token, client certificate, exec plugin), their failures, named
 //!   clusters with for_each, settings known only after apply, nothing
@@ -35,6 +38,7 @@ mod harness;
 mod buckets;
 mod examples;
 mod examples_apply;
+mod import;
 mod init;
 mod lifecycle;
 mod plan;
