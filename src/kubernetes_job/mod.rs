@@ -49,6 +49,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::kube::connection::collapse_cluster_errors;
 use crate::provider::client::Clients;
 use crate::provider::clusters::{ClusterRef, PlanVerdict};
 use crate::tf::resource::{
@@ -138,81 +139,14 @@ impl Resource for KubernetesJobResource {
     }
 
     async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
-        let on = if req.planned_state.is_null() {
-            &req.prior_state
-        } else {
-            &req.planned_state
-        };
-        let client = match self.clients.connect(&target_cluster(on)).await {
-            Ok(c) => c.client,
-            Err(diagnostics) => {
-                return ApplyResponse {
-                    new_state: req.prior_state,
-                    private: Vec::new(),
-                    diagnostics,
-                };
-            }
-        };
-        if req.planned_state.is_null() {
-            delete::delete(&client, &req.prior_state, &req.cancel).await
-        } else if req.prior_state.is_null() {
-            apply::create(&client, req.planned_state, &req.cancel).await
-        } else {
-            let private = state::Private::from_bytes(&req.planned_private);
-            let carried = ImportPrivate::from_private(&req.planned_private);
-            let mut resp = apply::update_adopted(
-                &client,
-                &req.prior_state,
-                req.planned_state,
-                &private,
-                carried.adopted.as_ref(),
-                &req.cancel,
-            )
-            .await;
-            // An adopted Job stays adopted; once applied, the state no
-            // longer needs the import's allowances.
-            let keep = ImportPrivate {
-                imported: carried.imported && resp.diagnostics.has_error(),
-                adopted: carried.adopted,
-            };
-            resp.private = keep.merge_into(resp.private);
-            resp
-        }
+        let mut resp = self.apply_on_cluster(req).await;
+        resp.diagnostics = collapse_cluster_errors(resp.diagnostics);
+        resp
     }
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
-        if req.current_state.is_null() {
-            return ReadResponse::default();
-        }
-        let cluster = target_cluster(&req.current_state);
-        if self.clients.is_unknown(&cluster) {
-            // Planning with provider settings known only after apply: keep
-            // the state as it is rather than ask any other cluster.
-            return ReadResponse {
-                new_state: req.current_state,
-                private: req.private,
-                diagnostics: Diagnostics::new(),
-            };
-        }
-        let client = match self.clients.connect(&cluster).await {
-            Ok(c) => c.client,
-            Err(diagnostics) => {
-                return ReadResponse {
-                    new_state: req.current_state,
-                    private: req.private,
-                    diagnostics,
-                };
-            }
-        };
-        let carried = ImportPrivate::from_private(&req.private);
-        let mut resp = read::read_adopted(
-            &client,
-            req.current_state,
-            carried.adopted.as_ref(),
-            &req.cancel,
-        )
-        .await;
-        resp.private = carried.merge_into(resp.private);
+        let mut resp = self.read_from_cluster(req).await;
+        resp.diagnostics = collapse_cluster_errors(resp.diagnostics);
         resp
     }
 
@@ -300,6 +234,90 @@ impl ListResource for KubernetesJobList {
             Ok(c) => list::list(&c.client, &req, out).await,
             Err(diagnostics) => diagnostics,
         }
+    }
+}
+
+impl KubernetesJobResource {
+    /// Apply on the job's cluster; each cluster-wide failure is said once
+    /// by the caller.
+    async fn apply_on_cluster(&self, req: ApplyRequest) -> ApplyResponse {
+        let on = if req.planned_state.is_null() {
+            &req.prior_state
+        } else {
+            &req.planned_state
+        };
+        let client = match self.clients.connect(&target_cluster(on)).await {
+            Ok(c) => c.client,
+            Err(diagnostics) => {
+                return ApplyResponse {
+                    new_state: req.prior_state,
+                    private: Vec::new(),
+                    diagnostics,
+                };
+            }
+        };
+        if req.planned_state.is_null() {
+            delete::delete(&client, &req.prior_state, &req.cancel).await
+        } else if req.prior_state.is_null() {
+            apply::create(&client, req.planned_state, &req.cancel).await
+        } else {
+            let private = state::Private::from_bytes(&req.planned_private);
+            let carried = ImportPrivate::from_private(&req.planned_private);
+            let mut resp = apply::update_adopted(
+                &client,
+                &req.prior_state,
+                req.planned_state,
+                &private,
+                carried.adopted.as_ref(),
+                &req.cancel,
+            )
+            .await;
+            // An adopted Job stays adopted; once applied, the state no
+            // longer needs the import's allowances.
+            let keep = ImportPrivate {
+                imported: carried.imported && resp.diagnostics.has_error(),
+                adopted: carried.adopted,
+            };
+            resp.private = keep.merge_into(resp.private);
+            resp
+        }
+    }
+
+    /// Refresh from the job's cluster.
+    async fn read_from_cluster(&self, req: ReadRequest) -> ReadResponse {
+        if req.current_state.is_null() {
+            return ReadResponse::default();
+        }
+        let cluster = target_cluster(&req.current_state);
+        if self.clients.is_unknown(&cluster) {
+            // Planning with provider settings known only after apply: keep
+            // the state as it is rather than ask any other cluster.
+            return ReadResponse {
+                new_state: req.current_state,
+                private: req.private,
+                diagnostics: Diagnostics::new(),
+            };
+        }
+        let client = match self.clients.connect(&cluster).await {
+            Ok(c) => c.client,
+            Err(diagnostics) => {
+                return ReadResponse {
+                    new_state: req.current_state,
+                    private: req.private,
+                    diagnostics,
+                };
+            }
+        };
+        let carried = ImportPrivate::from_private(&req.private);
+        let mut resp = read::read_adopted(
+            &client,
+            req.current_state,
+            carried.adopted.as_ref(),
+            &req.cancel,
+        )
+        .await;
+        resp.private = carried.merge_into(resp.private);
+        resp
     }
 }
 

@@ -406,6 +406,7 @@ fn issue_4_wrong_ca_is_a_tls_error() {
         !out.stderr.contains(&cluster.token),
         "the token leaked:\n{out}"
     );
+    assert_eq!(errors(&out).len(), 1, "the refusal is said once:\n{out}");
     assert!(cluster.jobs("greetings").is_empty());
 }
 
@@ -438,6 +439,7 @@ fn issue_4_wrong_token_is_an_authentication_error() {
         !out.stderr.contains("wrong-token"),
         "the token leaked:\n{out}"
     );
+    assert_eq!(errors(&out).len(), 1, "the refusal is said once:\n{out}");
     assert!(cluster.jobs("greetings").is_empty());
 }
 
