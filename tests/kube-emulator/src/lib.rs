@@ -48,6 +48,16 @@
 //! mounted as a volume keeps the pod in `ContainerCreating`. Pods are scheduled to
 //! the single node `kube-emulator-node` at once.
 //!
+//! # Version and timing
+//!
+//! `/version` claims v1.34; validation follows v1.33–v1.34 (for example the
+//! relaxed environment variable names: any printable ASCII but `=`).
+//! [`EmulatorConfig::default`] keeps a cluster's timing (the job controller's
+//! 10 s doubling back-off, the kubelet's 10 s restart back-off), which the binary
+//! uses; [`EmulatorConfig::fast`] shortens them for tests. Controllers record
+//! core/v1 Events (SuccessfulCreate, Completed, BackoffLimitExceeded,
+//! DeadlineExceeded, Scheduled, Started, FailedCreate, ...).
+//!
 //! # What is not emulated
 //!
 //! Requests for these are refused with a `Status` (404 for unknown paths and
@@ -72,10 +82,11 @@
 //! - admission beyond namespace lifecycle, service accounts (existence check and
 //!   pod defaults, but no token volume is injected), priority and default
 //!   tolerations; no LimitRanges or ResourceQuotas;
-//! - CronJobs, Deployments and other controllers; pod readiness probes (a
-//!   running container is ready); init and sidecar containers run like regular
-//!   ones in order; Job `podFailurePolicy`, `successPolicy`, `backoffLimitPerIndex`
-//!   and `managedBy` are validated but not acted upon by the job controller;
+//! - CronJobs, Deployments and other controllers; probes (a running container
+//!   is ready at once); init and sidecar containers are not run (a pod starts
+//!   its `containers` directly); Job `podFailurePolicy`, `successPolicy`,
+//!   `backoffLimitPerIndex` and `managedBy` are validated but not acted upon by
+//!   the job controller;
 //! - validation error values print as JSON where Go prints its internal structs
 //!   with `%#v` (`spec.template: Invalid value: {...}: field is immutable`).
 
