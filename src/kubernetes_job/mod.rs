@@ -291,11 +291,13 @@ impl KubernetesJobResource {
         let cluster = target_cluster(&req.current_state);
         if self.clients.is_unknown(&cluster) {
             // Planning with provider settings known only after apply: keep
-            // the state as it is rather than ask any other cluster.
+            // the state as it is (deferred when Terraform allows) rather
+            // than ask any other cluster.
             return ReadResponse {
                 new_state: req.current_state,
                 private: req.private,
                 diagnostics: Diagnostics::new(),
+                deferred: self.clients.clusters().read_deferral(&cluster),
             };
         }
         let client = match self.clients.connect(&cluster).await {
@@ -305,6 +307,7 @@ impl KubernetesJobResource {
                     new_state: req.current_state,
                     private: req.private,
                     diagnostics,
+                    deferred: None,
                 };
             }
         };

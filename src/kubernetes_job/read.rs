@@ -90,6 +90,7 @@ pub async fn read_adopted(
         new_state,
         private: private.to_bytes(),
         diagnostics: d,
+        ..ReadResponse::default()
     }
 }
 

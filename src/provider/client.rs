@@ -80,8 +80,15 @@ impl Clients {
         Self::default()
     }
 
-    /// ConfigureProvider: the provider block and the process environment.
-    pub fn configure_provider(&self, config: &Value, env: &Environment) -> Diagnostics {
+    /// ConfigureProvider: the provider block and the process environment,
+    /// and whether Terraform accepts deferred responses.
+    pub fn configure_provider(
+        &self,
+        config: &Value,
+        env: &Environment,
+        deferral_allowed: bool,
+    ) -> Diagnostics {
+        self.clusters.allow_deferral(deferral_allowed);
         self.clusters.configure(config, env)
     }
 

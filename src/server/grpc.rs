@@ -433,7 +433,7 @@ impl ProviderService {
             new_state,
             diagnostics,
             private: resp.private,
-            deferred: None,
+            deferred: convert::deferred(resp.deferred),
             new_identity,
         })
     }

@@ -129,6 +129,9 @@ pub struct ReadResponse {
     pub private: Vec<u8>,
     /// Problems.
     pub diagnostics: Diagnostics,
+    /// Set (with the current state as `new_state`) to defer the refresh;
+    /// only when Terraform allows deferral.
+    pub deferred: Option<DeferredReason>,
 }
 
 /// ImportResourceState.
