@@ -54,6 +54,12 @@ resource "planton_kubernetes_job" "report" {
         empty_dir  = { size_limit = "64Mi" }
       },
     ]
+    # Stored by the API server as "2" and "128Mi": spelled differently,
+    # equal in value.
+    resources = {
+      limits   = { cpu = "2000m", memory = "1Gi" }
+      requests = { cpu = "100m", memory = "131072Ki" }
+    }
     backoff_limit = 2
   }
 }
@@ -514,5 +520,80 @@ resource "planton_kubernetes_job" "x" {
     let text = out.stderr.replace('\n', " ");
     assert!(text.contains("Permission Denied By Kubernetes"), "{out}");
     assert!(text.contains("Job private/job-0"), "{out}");
+    assert_eq!(error_count(&out), 1, "{out}");
+}
+
+/// The `CLUSTER:` form and an identity with `cluster` import a Job of a
+/// named cluster; the plan after each is empty and the stored identity
+/// names the cluster.
+#[test]
+fn job_in_a_named_cluster_imports_by_cluster_id_and_identity() {
+    let tf = Tf::new("import-named-cluster");
+    let cluster = Cluster::start(&tf.home());
+    let provider = format!(
+        "provider \"planton\" {{\n  clusters = {{\n    prod = {{ config_path = {:?} }}\n  }}\n}}\n",
+        tf.home().join("kubeconfig").display().to_string()
+    );
+    let job = r#"
+resource "planton_kubernetes_job" "report" {
+  metadata = { name = "report" }
+  spec = {
+    target_cluster   = { cluster_name = "prod" }
+    namespace        = { value = "reports" }
+    create_namespace = true
+    image            = { repo = "busybox", tag = "1.36" }
+    env = {
+      variables = { EMULATOR_RUN_SECONDS = { value = "0.1" } }
+    }
+  }
+}
+"#;
+    tf.config(&format!("{provider}\n{job}"));
+    tf.init();
+    apply(&tf).success();
+    assert!(cluster.get::<Job>("reports", "report").is_some());
+    let address = "planton_kubernetes_job.report";
+    let identity = json!({"cluster": "prod", "namespace": "reports", "name": "report"});
+    assert_eq!(stored_identity(&tf, address), identity);
+
+    tf.run(&["state", "rm", address]).success();
+    tf.run(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        address,
+        "prod:reports/report",
+    ])
+    .success();
+    let plan = plan_exit(&tf);
+    assert_eq!(plan.code, 0, "plan after import by CLUSTER:ID:\n{plan}");
+    assert_eq!(stored_identity(&tf, address), identity);
+
+    tf.run(&["state", "rm", address]).success();
+    tf.write(
+        "import.tf",
+        r#"
+import {
+  to       = planton_kubernetes_job.report
+  identity = { cluster = "prod", namespace = "reports", name = "report" }
+}
+"#,
+    );
+    apply(&tf).success();
+    std::fs::remove_file(tf.work().join("import.tf")).unwrap();
+    let plan = plan_exit(&tf);
+    assert_eq!(plan.code, 0, "plan after import by identity:\n{plan}");
+
+    // A cluster the provider does not have is one clear error.
+    tf.run(&["state", "rm", address]).success();
+    let out = tf.run(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        address,
+        "staging:reports/report",
+    ]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("staging"), "{out}");
     assert_eq!(error_count(&out), 1, "{out}");
 }
