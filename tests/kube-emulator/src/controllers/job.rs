@@ -25,6 +25,10 @@ const MANAGER: &str = "kube-controller-manager";
 #[derive(Default)]
 pub struct JobController {
     timers: HashMap<(String, String), f64>,
+    /// Pod (namespace, name) to the uid of the Job controlling it.
+    pod_owner: HashMap<(String, String), String>,
+    /// Job uid to its pods.
+    owned_pods: HashMap<String, std::collections::BTreeSet<(String, String)>>,
     last_failure: HashMap<String, f64>,
     retry_create_at: HashMap<String, f64>,
 }
@@ -184,16 +188,30 @@ impl JobController {
         for k in &keys {
             self.timers.remove(k);
         }
-        let mut namespaces: Vec<&str> = jobs.iter().map(|j| meta::namespace(j)).collect();
-        namespaces.sort();
-        namespaces.dedup();
-        let mut by_job: HashMap<String, Vec<Arc<Value>>> = HashMap::new();
-        for ns in namespaces {
-            for pod in store.list(PODS, Some(ns)) {
-                if let Some(uid) = controller_owner(&pod, "Job") {
-                    by_job.entry(uid).or_default().push(pod);
-                }
+        // The pods of each Job, from an index kept up to date with changed pods.
+        if dirty.full {
+            self.pod_owner.clear();
+            self.owned_pods.clear();
+            for pod in store.list(PODS, None) {
+                self.index_pod(meta::namespace(&pod), meta::name(&pod), Some(&pod));
             }
+        } else {
+            for (ns, name) in &dirty.pods {
+                let pod = store.get(PODS, ns, name);
+                self.index_pod(ns, name, pod.as_deref());
+            }
+        }
+        let mut by_job: HashMap<String, Vec<Arc<Value>>> = HashMap::new();
+        for job in &jobs {
+            let uid = meta::uid(job);
+            let pods: Vec<Arc<Value>> = self
+                .owned_pods
+                .get(uid)
+                .into_iter()
+                .flatten()
+                .filter_map(|(ns, n)| store.get(PODS, ns, n))
+                .collect();
+            by_job.insert(uid.to_string(), pods);
         }
         // Orphaned pods: nobody will count them, release them once stopped.
         let pods_to_check: Vec<Arc<Value>> = if dirty.full {
@@ -239,6 +257,25 @@ impl JobController {
             }
         }
         self.timers.values().copied().fold(f64::MAX, f64::min)
+    }
+
+    fn index_pod(&mut self, ns: &str, name: &str, pod: Option<&Value>) {
+        let key = (ns.to_string(), name.to_string());
+        if let Some(old) = self.pod_owner.remove(&key)
+            && let Some(set) = self.owned_pods.get_mut(&old)
+        {
+            set.remove(&key);
+            if set.is_empty() {
+                self.owned_pods.remove(&old);
+            }
+        }
+        if let Some(uid) = pod.and_then(|p| controller_owner(p, "Job")) {
+            self.owned_pods
+                .entry(uid.clone())
+                .or_default()
+                .insert(key.clone());
+            self.pod_owner.insert(key, uid);
+        }
     }
 
     fn sync(
