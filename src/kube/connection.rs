@@ -532,6 +532,21 @@ mod tests {
         );
         assert_eq!(json["code"], 401);
         assert!(annotate_status(b"not json", StatusCode::FORBIDDEN, &target()).is_none());
+
+        // A 403 keeps the server's words (which name the user and the verb)
+        // and adds the cluster and the credentials.
+        let body = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"jobs.batch is forbidden: User \"ci\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"reports\"","reason":"Forbidden","code":403}"#;
+        let out = annotate_status(body, StatusCode::FORBIDDEN, &target()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let message = json["message"].as_str().unwrap();
+        assert!(message.starts_with("jobs.batch is forbidden: User \"ci\" cannot create"), "{message}");
+        assert!(
+            message.ends_with(
+                "(cluster \"prod\" at https://10.0.0.1:6443, authenticated with the bearer token from `token`)"
+            ),
+            "{message}"
+        );
+        assert_eq!(json["reason"], "Forbidden");
     }
 
     /// The same cluster-wide error from several requests is said once;
