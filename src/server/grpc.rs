@@ -730,18 +730,21 @@ impl ProviderService {
                         let event =
                             list_event(result, &identity_ty, &resource_ty, include, &type_name);
                         if events.send(Ok(event)).await.is_err() {
-                            break;
+                            return true;
                         }
                         sent += 1;
                         if limit > 0 && sent >= limit {
-                            break;
+                            return true;
                         }
                     }
-                    // `results` is dropped here, which tells the list to stop.
+                    // `results` is dropped on return, which tells the list
+                    // to stop.
+                    false
                 }
             };
-            let (diags, ()) = tokio::join!(producer, forwarder);
-            if !diags.is_empty() {
+            let (diags, stopped) = tokio::join!(producer, forwarder);
+            // Terraform reads nothing after the limit.
+            if !stopped && !diags.is_empty() {
                 let _ = events
                     .send(Ok(pb::list_resource::Event {
                         diagnostic: convert::diagnostics(&diags),
@@ -1251,3 +1254,7 @@ impl ProviderRpc for ProviderService {
         }))
     }
 }
+
+#[cfg(test)]
+#[path = "grpc_tests.rs"]
+mod tests;

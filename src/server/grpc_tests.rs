@@ -1,0 +1,338 @@
+//! The identity, list and configuration-generation RPCs, driven directly
+//! on the service with a small provider: identities follow the state,
+//! lists stream and stop at the limit, generated configuration drops what
+//! a configuration cannot set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use async_trait::async_trait;
+use futures::StreamExt;
+
+use super::*;
+use crate::tf::resource::{ApplyResponse, ListRequest, ListResult, ListSink, ReadResponse};
+use crate::tf::schema::IdentityAttribute;
+use crate::tf::{Attribute, Block, Diagnostics};
+
+const TYPE: &str = "test_thing";
+
+fn schema() -> Schema {
+    Schema::new(Block::new(
+        vec![
+            Attribute::required("name", Type::String, "Name."),
+            Attribute::optional("size", Type::Number, "Size.").with_default(Value::int(1)),
+            Attribute::computed("id", Type::String, "Id."),
+        ],
+        "A thing.",
+    ))
+}
+
+fn identity_ty() -> Type {
+    Type::object([("name", Type::String)])
+}
+
+struct Thing;
+
+#[async_trait]
+impl Resource for Thing {
+    fn type_name(&self) -> &'static str {
+        TYPE
+    }
+    fn schema(&self) -> Schema {
+        schema()
+    }
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: "name".into(),
+                ty: Type::String,
+                required_for_import: true,
+                optional_for_import: false,
+                description: "Name.".into(),
+            }],
+        })
+    }
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let name = state.get("name").as_str()?;
+        Some(Value::object([("name", Value::string(name))]))
+    }
+    async fn validate(&self, _req: ValidateRequest) -> Diagnostics {
+        Diagnostics::new()
+    }
+    async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
+        let mut state = req.planned_state;
+        if let Value::Object(m) = &mut state {
+            m.insert("id".into(), Value::string("id-1"));
+        }
+        ApplyResponse {
+            new_state: state,
+            ..ApplyResponse::default()
+        }
+    }
+    async fn read(&self, req: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_state: req.current_state,
+            private: req.private,
+            ..ReadResponse::default()
+        }
+    }
+}
+
+/// Lists `count` things, then reports a warning that concerns none.
+struct Things {
+    count: usize,
+}
+
+#[async_trait]
+impl ListResource for Things {
+    fn type_name(&self) -> &'static str {
+        TYPE
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new(
+            vec![Attribute::optional("prefix", Type::String, "Prefix.")],
+            "Things.",
+        ))
+    }
+    async fn list(&self, req: ListRequest, out: &ListSink) -> Diagnostics {
+        let prefix = req.config.get("prefix").as_str().unwrap_or("t").to_string();
+        for i in 0..self.count {
+            let name = format!("{prefix}-{i}");
+            let state = Value::object([
+                ("name", Value::string(&name)),
+                ("size", Value::int(1)),
+                ("id", Value::string("x")),
+            ]);
+            let sent = out
+                .send(ListResult {
+                    identity: Value::object([("name", Value::string(&name))]),
+                    display_name: name,
+                    resource_object: Some(state),
+                    diagnostics: Diagnostics::new(),
+                })
+                .await;
+            if !sent {
+                return Diagnostics::new();
+            }
+        }
+        let mut d = Diagnostics::new();
+        d.warning("Partial List", "some things could not be read");
+        d
+    }
+}
+
+struct TestProvider {
+    count: usize,
+}
+
+#[async_trait]
+impl Provider for TestProvider {
+    fn schema(&self) -> Schema {
+        Schema::default()
+    }
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(Thing)]
+    }
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(Things { count: self.count })]
+    }
+}
+
+fn service(count: usize) -> ProviderService {
+    ProviderService::new(Arc::new(TestProvider { count }))
+}
+
+fn dynamic(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+    Some(encode_value(v, ty).unwrap())
+}
+
+fn identity_of(data: Option<pb::ResourceIdentityData>) -> Value {
+    decode_value(data.unwrap().identity_data.as_ref(), &identity_ty()).unwrap()
+}
+
+/// The schema offers the list resource and the generation capability.
+#[tokio::test]
+async fn schema_offers_list_and_generation() {
+    let s = service(0)
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(s.list_resource_schemas.contains_key(TYPE));
+    assert!(s.server_capabilities.unwrap().generate_resource_config);
+    let m = service(0)
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(m.list_resources[0].type_name, TYPE);
+}
+
+/// Results stream with identity and display name; the limit stops the
+/// list; the list's own diagnostics come last.
+#[tokio::test]
+async fn list_streams_and_stops_at_the_limit() {
+    let svc = service(5);
+    let config_ty = Type::object([("prefix", Type::String)]);
+    let config = Value::object([("prefix", Value::string("a"))]);
+    let run = |limit: i64, include: bool| {
+        svc.list_resource(Request::new(pb::list_resource::Request {
+            type_name: TYPE.into(),
+            config: dynamic(&config, &config_ty),
+            include_resource_object: include,
+            limit,
+        }))
+    };
+    let events: Vec<_> = run(3, false)
+        .await
+        .unwrap()
+        .into_inner()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[2].display_name, "a-2");
+    assert_eq!(
+        identity_of(events[0].identity.clone()),
+        Value::object([("name", Value::string("a-0"))])
+    );
+    assert!(events[0].resource_object.is_none());
+
+    let events: Vec<_> = run(100, true)
+        .await
+        .unwrap()
+        .into_inner()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(events.len(), 6);
+    let object = decode_value(events[0].resource_object.as_ref(), &schema().value_type()).unwrap();
+    assert_eq!(object.get("name"), &Value::string("a-0"));
+    let last = events.last().unwrap();
+    assert!(last.identity.is_none());
+    assert_eq!(last.diagnostic[0].summary, "Partial List");
+}
+
+/// An unknown list type is one event carrying one error.
+#[tokio::test]
+async fn unknown_list_type_is_one_error() {
+    let events: Vec<_> = service(1)
+        .list_resource(Request::new(pb::list_resource::Request {
+            type_name: "nope".into(),
+            config: None,
+            include_resource_object: false,
+            limit: 10,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(events.len(), 1);
+    let event = events.into_iter().next().unwrap().unwrap();
+    assert_eq!(event.diagnostic.len(), 1);
+    assert!(
+        event.diagnostic[0]
+            .summary
+            .contains("Unknown List Resource Type")
+    );
+}
+
+/// Create, read and import return the identity of the state; an update
+/// keeps the prior identity; a destroy plans none.
+#[tokio::test]
+async fn identities_follow_the_state() {
+    let svc = service(0);
+    let ty = schema().value_type();
+    let planned = Value::object([
+        ("name", Value::string("n")),
+        ("size", Value::int(1)),
+        ("id", Value::UNKNOWN),
+    ]);
+    let applied = svc
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: None,
+            planned_state: dynamic(&planned, &ty),
+            config: dynamic(&planned, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let want = Value::object([("name", Value::string("n"))]);
+    assert_eq!(identity_of(applied.new_identity.clone()), want);
+
+    let read = svc
+        .read_resource(Request::new(pb::read_resource::Request {
+            type_name: TYPE.into(),
+            current_state: applied.new_state.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(identity_of(read.new_identity), want);
+
+    let state = decode_value(applied.new_state.as_ref(), &ty).unwrap();
+    let plan = svc
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: applied.new_state.clone(),
+            proposed_new_state: applied.new_state.clone(),
+            config: dynamic(&state, &ty),
+            prior_identity: applied.new_identity.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(identity_of(plan.planned_identity), want);
+
+    let destroy = svc
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: applied.new_state,
+            proposed_new_state: None,
+            config: None,
+            prior_identity: applied.new_identity,
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(destroy.planned_identity.is_none());
+}
+
+/// Generated configuration leaves out computed attributes and defaults.
+#[tokio::test]
+async fn generated_configuration() {
+    let ty = schema().value_type();
+    let state = Value::object([
+        ("name", Value::string("n")),
+        ("size", Value::int(1)),
+        ("id", Value::string("x")),
+    ]);
+    let resp = service(0)
+        .generate_resource_config(Request::new(pb::generate_resource_config::Request {
+            type_name: TYPE.into(),
+            state: dynamic(&state, &ty),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let config = decode_value(resp.config.as_ref(), &ty).unwrap();
+    assert_eq!(
+        config,
+        Value::object([
+            ("name", Value::string("n")),
+            ("size", Value::Null),
+            ("id", Value::Null),
+        ])
+    );
+}
