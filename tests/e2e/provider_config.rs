@@ -686,3 +686,34 @@ fn issue_4_nothing_configured_fails_the_plan_without_requests() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Named clusters at plan time.
+
+/// A job naming a cluster the provider does not configure fails the plan
+/// on `spec.target_cluster.cluster_name`, listing the configured names; no
+/// cluster is contacted.
+#[test]
+fn issue_4_unknown_cluster_name_fails_the_plan() {
+    let east = Secure::start("east-token", false);
+    let provider = format!(
+        "provider \"planton\" {{\n  clusters = {{\n    east = {{ host = {}, token = {} }}\n    west = {{ host = \"https://127.0.0.1:9\" }}\n  }}\n}}\n",
+        hcl(&east.url),
+        hcl(&east.token)
+    );
+    let tf = Tf::new("provider-unknown-cluster");
+    tf.config(&format!(
+        "{provider}\n{}",
+        job("hello", "greetings", Some("north"))
+    ));
+    tf.init();
+    east.zero_requests();
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(errors(&out).len(), 1, "expected one error:\n{out}");
+    fails_with(
+        &out,
+        "Unknown Target Cluster",
+        &["\"north\"", "\"east\", \"west\"", "target_cluster"],
+    );
+    assert_eq!(east.requests(), json!([]));
+}
