@@ -539,7 +539,10 @@ mod tests {
         let out = annotate_status(body, StatusCode::FORBIDDEN, &target()).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let message = json["message"].as_str().unwrap();
-        assert!(message.starts_with("jobs.batch is forbidden: User \"ci\" cannot create"), "{message}");
+        assert!(
+            message.starts_with("jobs.batch is forbidden: User \"ci\" cannot create"),
+            "{message}"
+        );
         assert!(
             message.ends_with(
                 "(cluster \"prod\" at https://10.0.0.1:6443, authenticated with the bearer token from `token`)"
