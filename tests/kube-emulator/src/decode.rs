@@ -146,7 +146,7 @@ fn roundtrip<T: DeserializeOwned + Serialize>(
                         }
                     }
                 }
-                return Err(cannot_handle(rt, &go_message(rt, &segments, &message)));
+                return Err(cannot_handle(rt, &go_message(rt, &v, &segments, &message)));
             }
         }
     }
@@ -213,8 +213,63 @@ fn insert_zero(v: &mut Value, parent: &[Seg], field: &str, zero: Value) -> bool 
 }
 
 /// Turn a serde message into Go's `json: cannot unmarshal X into Go struct field P of type T`.
-fn go_message(rt: &ResourceType, segs: &[Seg], message: &str) -> String {
+/// The Go struct holding the field at `segs` (what Go's UnmarshalTypeError names).
+fn go_struct(rt: &ResourceType, segs: &[Seg]) -> String {
+    let keys: Vec<&str> = segs
+        .iter()
+        .filter_map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            Seg::Index(_) => None,
+        })
+        .collect();
+    let parents = &keys[..keys.len().saturating_sub(1)];
+    let in_pod_spec = |p: &[&str]| p.contains(&"containers") || p.contains(&"initContainers");
+    match parents {
+        [] => rt.kind.to_string(),
+        [.., "metadata"] => "ObjectMeta".into(),
+        ["spec"] => format!("{}Spec", rt.kind),
+        ["status"] => format!("{}Status", rt.kind),
+        [.., "template"] => "PodTemplateSpec".into(),
+        [.., "template", "spec"] => "PodSpec".into(),
+        [.., "containers" | "initContainers"] => "Container".into(),
+        [.., "env"] => "EnvVar".into(),
+        [.., "valueFrom"] => "EnvVarSource".into(),
+        [.., "secretKeyRef"] => "SecretKeySelector".into(),
+        [.., "configMapKeyRef"] => "ConfigMapKeySelector".into(),
+        [.., "fieldRef"] => "ObjectFieldSelector".into(),
+        [.., "resources"] => "ResourceRequirements".into(),
+        [.., "ports"] => "ContainerPort".into(),
+        [.., "volumes"] => "Volume".into(),
+        [.., "volumeMounts"] => "VolumeMount".into(),
+        [.., "selector"] => "LabelSelector".into(),
+        [.., "ownerReferences"] => "OwnerReference".into(),
+        [.., "imagePullSecrets"] => "LocalObjectReference".into(),
+        [.., "configMap"] => "ConfigMapVolumeSource".into(),
+        [.., "secret"] => "SecretVolumeSource".into(),
+        [.., "emptyDir"] => "EmptyDirVolumeSource".into(),
+        p @ [.., "securityContext"] if in_pod_spec(p) => "SecurityContext".into(),
+        [.., "securityContext"] => "PodSecurityContext".into(),
+        [.., last] => {
+            let mut c = last.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+fn go_message(rt: &ResourceType, input: &Value, segs: &[Seg], message: &str) -> String {
     let path = render_path(segs);
+    // Go's field path has no list indexes.
+    let go_path: Vec<&str> = segs
+        .iter()
+        .filter_map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            Seg::Index(_) => None,
+        })
+        .collect();
+    let go_path = go_path.join(".");
+    let owner = go_struct(rt, segs);
     if let Some(rest) = message.strip_prefix("invalid type: ") {
         let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
         let got = match got.split_whitespace().next().unwrap_or("") {
@@ -228,17 +283,34 @@ fn go_message(rt: &ResourceType, segs: &[Seg], message: &str) -> String {
         };
         let go_type = go_type_name(expected);
         return format!(
-            "json: cannot unmarshal {got} into Go struct field {}.{path} of type {go_type}",
-            rt.kind
+            "json: cannot unmarshal {got} into Go struct field {owner}.{go_path} of type {go_type}"
         );
     }
     if let Some(rest) = message.strip_prefix("invalid value: ") {
         let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
         let number = got.split('`').nth(1).unwrap_or(got);
         return format!(
-            "json: cannot unmarshal number {number} into Go struct field {}.{path} of type {}",
-            rt.kind,
+            "json: cannot unmarshal number {number} into Go struct field {owner}.{go_path} of type {}",
             go_type_name(expected)
+        );
+    }
+    if message == "invalid number" {
+        // arbitrary_precision reports out-of-range numbers without detail.
+        let mut cur = Some(input);
+        for seg in segs {
+            cur = match seg {
+                Seg::Key(k) => cur.and_then(|c| c.get(k)),
+                Seg::Index(i) => cur.and_then(|c| c.get(*i)),
+            };
+        }
+        let number = cur.map(Value::to_string).unwrap_or_default();
+        let ty = if number.parse::<i64>().is_ok() {
+            "int32"
+        } else {
+            "int64"
+        };
+        return format!(
+            "json: cannot unmarshal number {number} into Go struct field {owner}.{go_path} of type {ty}"
         );
     }
     if path.is_empty() {
@@ -363,7 +435,28 @@ mod tests {
             json!({"spec": {"parallelism": "x", "template": {}}}),
         );
         let e = e.err().map(|e| e.message).unwrap_or_default();
-        assert!(e.starts_with("Job in version \"v1\" cannot be handled as a Job: json: cannot unmarshal string into Go struct field Job.spec.parallelism of type int32"), "{e}");
+        assert!(e.starts_with("Job in version \"v1\" cannot be handled as a Job: json: cannot unmarshal string into Go struct field JobSpec.spec.parallelism of type int32"), "{e}");
+    }
+
+    #[test]
+    fn go_messages_name_the_struct_and_skip_list_indexes() {
+        let e = normalize(
+            by_index(JOBS),
+            json!({"spec": {"parallelism": 3_000_000_000u64, "template": {"spec": {"containers": [{"name": "c", "image": 7}]}}}}),
+        );
+        let e = e.err().map(|e| e.message).unwrap_or_default();
+        assert!(e.ends_with("json: cannot unmarshal number 3000000000 into Go struct field JobSpec.spec.parallelism of type int32"), "{e}");
+        let e = normalize(
+            by_index(JOBS),
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": 7}]}}}}),
+        );
+        let e = e.err().map(|e| e.message).unwrap_or_default();
+        assert!(
+            e.ends_with(
+                "Go struct field Container.spec.template.spec.containers.image of type string"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
