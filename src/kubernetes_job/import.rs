@@ -1265,7 +1265,13 @@ pub fn after_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     }
     resp.requires_replace.sort();
     resp.requires_replace.dedup();
-    if !resp.requires_replace.is_empty() || !planned.get("objects").is_unknown() {
+    if !resp.requires_replace.is_empty() {
+        // As the plan marks any replacement: new objects, new status.
+        state::set(planned, "objects", Value::UNKNOWN);
+        state::set(planned, "status", Value::UNKNOWN);
+        return;
+    }
+    if !planned.get("objects").is_unknown() {
         return;
     }
     let private = state::Private::from_bytes(&req.prior_private);

@@ -601,3 +601,51 @@ fn plan_after_import() {
     let changes = crate::kubernetes_job::buckets::classify(&adjusted, &resp.planned_state);
     assert_eq!(changes.replace, [AttributePath::root("spec").attr("image")]);
 }
+
+/// For an adopted Job: a change of the labels on its kept template
+/// replaces it, and the ServiceAccount it does not use is not planned.
+#[test]
+fn plan_of_an_adopted_job() {
+    let config = json!({
+        "metadata": {"name": "legacy"},
+        "spec": {"namespace": {"value": "team"}, "image": {"repo": "busybox", "tag": "1.36"}}
+    });
+    let mut prior = testing::config(&with_defaults(config.clone())).unwrap();
+    let job_only = vec![state::Tracked {
+        object: ObjectRef::of::<Job>("team", "legacy"),
+        uid: "u".into(),
+    }];
+    state::set(&mut prior, "objects", state::objects_value(&job_only));
+    let private = ImportPrivate {
+        imported: false,
+        adopted: Some(Adopted::default()),
+    }
+    .merge_into(Vec::new());
+
+    // Unchanged: the prior objects stand, although Planton would add a
+    // ServiceAccount.
+    let (req, mut resp) = plan_req(
+        prior.clone(),
+        testing::config(&with_defaults(config.clone())).unwrap(),
+        private.clone(),
+    );
+    state::set(&mut resp.planned_state, "objects", Value::UNKNOWN);
+    after_plan(&req, &mut resp);
+    assert!(resp.requires_replace.is_empty());
+    assert_eq!(resp.planned_state.get("objects"), prior.get("objects"));
+
+    // A new organization label replaces.
+    let mut changed = config;
+    changed["metadata"]["org"] = json!("acme");
+    let (req, mut resp) = plan_req(
+        prior,
+        testing::config(&with_defaults(changed)).unwrap(),
+        private,
+    );
+    after_plan(&req, &mut resp);
+    assert_eq!(
+        resp.requires_replace,
+        [AttributePath::root("metadata").attr("org")]
+    );
+    assert!(resp.planned_state.get("objects").is_unknown());
+}

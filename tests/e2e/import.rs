@@ -597,3 +597,44 @@ import {
     assert!(out.stderr.contains("staging"), "{out}");
     assert_eq!(error_count(&out), 1, "{out}");
 }
+
+/// `terraform plan -generate-config-out` writes the configuration of a
+/// Job kubectl made (GenerateResourceConfig); planning with it imports the
+/// Job and changes nothing.
+#[test]
+fn plan_generates_configuration_for_an_import_block() {
+    let tf = Tf::new("import-generate");
+    let cluster = Cluster::start(&tf.home());
+    kubectl_create(&tf, KUBECTL_OBJECTS);
+    tf.config(&format!(
+        "{}\nimport {{\n  to = planton_kubernetes_job.legacy\n  id = \"team/legacy\"\n}}\n",
+        cluster.provider_block()
+    ));
+    tf.init();
+    tf.run(&[
+        "plan",
+        "-no-color",
+        "-input=false",
+        "-generate-config-out=generated.tf",
+    ])
+    .success();
+    let generated = tf.read("generated.tf");
+    for want in [
+        "resource \"planton_kubernetes_job\" \"legacy\"",
+        "\"legacy-config\"",
+        "cpu    = \"500m\"",
+        "\"cat /cfg/settings\"",
+    ] {
+        assert!(generated.contains(want), "{want:?} missing:\n{generated}");
+    }
+    let plan = plan_json(&tf);
+    assert_eq!(
+        actions(&plan),
+        [(
+            "planton_kubernetes_job.legacy".to_string(),
+            vec!["no-op".to_string()],
+            true
+        )],
+        "{generated}"
+    );
+}
