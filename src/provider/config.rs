@@ -1417,6 +1417,14 @@ fn nothing_configured_detail(scope: &Scope, looked_for: &KubeconfigFiles) -> Str
             format!("KUBECONFIG is not set and {} does not exist", p.display())
         }
         KubeconfigFiles::Nowhere => "KUBECONFIG and HOME are not set".to_string(),
+        KubeconfigFiles::KubeconfigEnv(paths) => format!(
+            "none of the files KUBECONFIG lists exists ({})",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         other => format!("no kubeconfig ({other})"),
     };
     match scope {
@@ -1519,8 +1527,14 @@ fn read_kubeconfig(
         KubeconfigFiles::Home(p) if !p.is_file() => return Ok(None),
         KubeconfigFiles::Home(p) => (vec![p.clone()], "the default location".into()),
         KubeconfigFiles::Named { paths, origin } => (paths.clone(), origin.to_string()),
+        // As kubectl does, files KUBECONFIG lists but that do not exist
+        // are skipped; with none left, there is no kubeconfig.
         KubeconfigFiles::KubeconfigEnv(paths) => {
-            (paths.clone(), "the environment variable KUBECONFIG".into())
+            let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
+            if existing.is_empty() {
+                return Ok(None);
+            }
+            (existing, "the environment variable KUBECONFIG".into())
         }
     };
     let mut merged: Option<Kubeconfig> = None;

@@ -846,6 +846,24 @@ fn resolution_errors() {
         d.detail
     );
 
+    // Files KUBECONFIG lists that do not exist are skipped, as kubectl does.
+    let real = kubeconfig_file(dir.path(), KUBECONFIG);
+    let listed = format!("{}:{}", dir.path().join("gone").display(), real.display());
+    let r = resolve(&provider(&Value::Null, &env(&[("KUBECONFIG", &listed)]))).unwrap();
+    assert_eq!(r.endpoint, "https://one.example:6443");
+    let gone = dir.path().join("gone").display().to_string();
+    let d = resolve_err(&provider(
+        &Value::Null,
+        &env(&[("KUBECONFIG", &gone), ("HOME", &home)]),
+    ));
+    assert_eq!(d.summary, "No Kubernetes Cluster Configured");
+    assert!(
+        d.detail
+            .contains("none of the files KUBECONFIG lists exists"),
+        "{}",
+        d.detail
+    );
+
     let d = resolve_err(&provider(
         &block(&[("config_context", s("x"))]),
         &env(&[("HOME", &home)]),
