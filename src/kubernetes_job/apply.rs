@@ -281,9 +281,9 @@ fn not_ours(r: &ObjectRef, job_name: &str) -> String {
         ),
         "Job" => format!(
             "Choose another `metadata.name`, or remove the existing Job (`kubectl delete job -n {} {} \
-             --cascade=foreground`) and apply again. A Job that should be managed by Terraform can be imported \
-             (`terraform import`, when this provider supports it) instead of created.",
-            r.namespace, r.name
+             --cascade=foreground`) and apply again. To manage the existing Job with Terraform instead, \
+             import it (`terraform import <address> {}/{}`, or an `import` block).",
+            r.namespace, r.name, r.namespace, r.name
         ),
         "ConfigMap" => format!(
             "Rename the `spec.config_maps` entry, or remove the existing ConfigMap (`kubectl delete configmap -n {} \
