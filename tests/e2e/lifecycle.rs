@@ -605,7 +605,7 @@ fn interrupt_ends_the_wait() {
         "EMULATOR_NEVER_EXIT  = { value = \"1\" }",
     );
     let (tf, cluster) = world("lifecycle-interrupt", &hcl);
-    let mut child = tf
+    let child = tf
         .command(["apply", "-auto-approve", "-input=false", "-no-color"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
