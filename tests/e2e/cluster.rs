@@ -25,16 +25,34 @@ impl Cluster {
     /// Starts an emulator (fast timings) and writes its kubeconfig to
     /// `dir/kubeconfig`.
     pub fn start(dir: &Path) -> Cluster {
+        Cluster::start_with(dir, EmulatorConfig::fast(), None)
+    }
+
+    /// Starts an emulator with `config`. The kubeconfig in `dir/kubeconfig`
+    /// (the provider's) authenticates with `provider_token` when given, so
+    /// that the provider can be a user the emulator's authorization
+    /// refuses things; the test's own client keeps the emulator's
+    /// credentials (its admin token).
+    pub fn start_with(dir: &Path, config: EmulatorConfig, provider_token: Option<&str>) -> Cluster {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let emulator = runtime
-            .block_on(kube_emulator::start(EmulatorConfig::fast()))
-            .unwrap();
+        let emulator = runtime.block_on(kube_emulator::start(config)).unwrap();
         let kubeconfig = dir.join("kubeconfig");
-        std::fs::write(&kubeconfig, &emulator.kubeconfig).unwrap();
+        let provider_kubeconfig = match provider_token {
+            Some(token) => kube_emulator::tls::kubeconfig(
+                &emulator.url,
+                emulator.tls.as_ref().map(|t| t.ca_pem.as_str()),
+                &kube_emulator::tls::KubeconfigAuth {
+                    token: Some(token),
+                    client_cert: None,
+                },
+            ),
+            None => emulator.kubeconfig.clone(),
+        };
+        std::fs::write(&kubeconfig, provider_kubeconfig).unwrap();
         let client = runtime.block_on(async {
             let kc = kube::config::Kubeconfig::from_yaml(&emulator.kubeconfig).unwrap();
             let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())

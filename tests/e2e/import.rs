@@ -10,6 +10,8 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::PostParams;
+use kube_emulator::EmulatorConfig;
+use kube_emulator::authz::Authorization;
 use serde_json::{Value as Json, json};
 
 use crate::cluster::Cluster;
@@ -462,9 +464,10 @@ list "planton_kubernetes_job" "fleet" {
 
 /// Acceptance 4: an import that cannot work gives one clear error: a Job
 /// that does not exist, an ID in the wrong form, a namespace the
-/// credentials may not read. The emulator has no RBAC; the last case
-/// makes it answer 403 Forbidden for that namespace with its fault
-/// injection, as kube-apiserver answers a user without `get` on Jobs there.
+/// credentials may not read. The provider is the user `importer`, whom
+/// the emulator's authorization refuses everything in the namespace
+/// `private`, so the API server answers 403 Forbidden as kube-apiserver
+/// answers a user without `get` on Jobs there.
 #[test]
 fn failed_imports_give_one_clear_error() {
     let hcl = r#"
@@ -476,7 +479,16 @@ resource "planton_kubernetes_job" "x" {
   }
 }
 "#;
-    let (tf, cluster) = world("import-errors", hcl);
+    let tf = Tf::new("import-errors");
+    let config = EmulatorConfig {
+        token: Some("admin-token".into()),
+        token_users: [("importer-token".to_string(), "importer".to_string())].into(),
+        authorization: Authorization::default().deny("importer", &["*"], &["*"], &["private"]),
+        ..EmulatorConfig::fast()
+    };
+    let cluster = Cluster::start_with(&tf.home(), config, Some("importer-token"));
+    tf.config(&format!("{}\n{hcl}", cluster.provider_block()));
+    tf.init();
     let import = |id: &str| {
         tf.run(&[
             "import",
@@ -505,21 +517,18 @@ resource "planton_kubernetes_job" "x" {
     }
 
     create_jobs(&cluster, "private", 1);
-    cluster.admin(
-        "POST",
-        "faults",
-        Some(json!({
-            "method": "GET",
-            "pathPrefix": "/apis/batch/v1/namespaces/private/",
-            "action": "status",
-            "code": 403
-        })),
-    );
     let out = import("private/job-0");
     assert_ne!(out.code, 0, "{out}");
-    let text = out.stderr.replace('\n', " ");
+    let text = out.stderr.replace('│', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("Permission Denied By Kubernetes"), "{out}");
     assert!(text.contains("Job private/job-0"), "{out}");
+    assert!(
+        text.contains(
+            r#"jobs.batch "job-0" is forbidden: User "importer" cannot get resource "jobs" in API group "batch" in the namespace "private""#
+        ),
+        "{out}"
+    );
     assert_eq!(error_count(&out), 1, "{out}");
 }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine;
+use kube_emulator::authz::Authorization;
 use kube_emulator::tls::TlsBundle;
 use kube_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::{Value as Json, json};
@@ -36,6 +37,18 @@ pub struct Secure {
 impl Secure {
     /// Starts an emulator (fast timings) requiring `token`.
     pub fn start(token: &str, client_cert_auth: bool) -> Secure {
+        Secure::start_with(
+            token,
+            EmulatorConfig {
+                client_cert_auth,
+                ..EmulatorConfig::fast()
+            },
+        )
+    }
+
+    /// Starts an emulator with `config`, serving HTTPS and requiring `token`
+    /// (the admin's) or the credentials `config` adds.
+    pub fn start_with(token: &str, config: EmulatorConfig) -> Secure {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -45,8 +58,7 @@ impl Secure {
         let config = EmulatorConfig {
             tls: Some(tls.clone()),
             token: Some(token.to_string()),
-            client_cert_auth,
-            ..EmulatorConfig::fast()
+            ..config
         };
         let emulator = runtime.block_on(kube_emulator::start(config)).unwrap();
         let client = runtime.block_on(async {
@@ -440,6 +452,51 @@ fn issue_4_wrong_token_is_an_authentication_error() {
         "the token leaked:\n{out}"
     );
     assert_eq!(errors(&out).len(), 1, "the refusal is said once:\n{out}");
+    assert!(cluster.jobs("greetings").is_empty());
+}
+
+/// Credentials the cluster accepts but whose user may not write Jobs in
+/// the namespace: 403, with the server's words (the user it took the
+/// provider for, the verb, the resource and the namespace), the cluster,
+/// its address and which credentials were used (never the token itself).
+#[test]
+fn issue_4_forbidden_names_the_user() {
+    let cluster = Secure::start_with(
+        "admin-token",
+        EmulatorConfig {
+            token_users: [("ci-token".to_string(), "ci".to_string())].into(),
+            authorization: Authorization::default().deny(
+                "ci",
+                &["create", "update", "patch"],
+                &["jobs"],
+                &["greetings"],
+            ),
+            ..EmulatorConfig::fast()
+        },
+    );
+    let tf = Tf::new("provider-forbidden");
+    let ca = file(&tf, "ca.pem", &cluster.tls.ca_pem);
+    tf.config(&format!(
+        "provider \"planton\" {{\n  host                   = {}\n  token                  = \"ci-token\"\n  cluster_ca_certificate = file({})\n}}\n{}",
+        hcl(&cluster.url),
+        hcl(&ca.display().to_string()),
+        job("hello", "greetings", None)
+    ));
+    tf.init();
+    let out = apply(&tf);
+    fails_with(
+        &out,
+        "Permission Denied By Kubernetes",
+        &[
+            "Job greetings/hello",
+            r#"User "ci" cannot patch resource "jobs" in API group "batch" in the namespace "greetings""#,
+            "the provider-level cluster at",
+            &cluster.url,
+            "authenticated with the bearer token from `token`",
+        ],
+    );
+    assert!(!out.stderr.contains("ci-token"), "the token leaked:\n{out}");
+    assert_eq!(errors(&out).len(), 1, "one refusal, said once:\n{out}");
     assert!(cluster.jobs("greetings").is_empty());
 }
 

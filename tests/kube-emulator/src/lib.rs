@@ -14,7 +14,8 @@
 //!   the change history watches resume from (older is 410 Gone).
 //! - [`resources`]: the served kinds and their discovery facts.
 //! - [`server`]: HTTP (hyper, HTTP/1.1 and HTTP/2, optional TLS), authentication,
-//!   body limits, fault injection, routing; [`api`] the verbs; [`watch`] watch
+//!   body limits, fault injection, routing; [`authz`] authorization (an RBAC
+//!   stand-in); [`api`] the verbs; [`watch`] watch
 //!   streams; [`discovery`] `/version`, `/api`, `/apis`, OpenAPI v3 stubs;
 //!   [`table`] the `Table` answers kubectl asks for.
 //! - [`ops`]: the write path (create, update, patch, apply, delete) in
@@ -58,6 +59,21 @@
 //! core/v1 Events (SuccessfulCreate, Completed, BackoffLimitExceeded,
 //! DeadlineExceeded, Scheduled, Started, FailedCreate, ...).
 //!
+//! # Users and what they may do
+//!
+//! With [`EmulatorConfig::token`], [`EmulatorConfig::token_users`] or
+//! [`EmulatorConfig::client_cert_auth`], every request must authenticate (401
+//! otherwise): the `token` and the generated client certificate are the user
+//! [`authz::ADMIN_USER`], each `token_users` token its user, and any client
+//! certificate the CA signed ([`tls::TlsBundle::client_certificate`]) its
+//! common name. Without credentials configured, requests are
+//! [`authz::ANONYMOUS_USER`]'s. [`EmulatorConfig::authorization`] then refuses
+//! some users some requests with kube-apiserver's 403 Forbidden `Status`
+//! (`jobs.batch "x" is forbidden: User "alice" cannot get resource "jobs" in
+//! API group "batch" in the namespace "private"`); see [`authz`]. The binary's
+//! `--user NAME=TOKEN`, `--deny USER:VERBS:RESOURCES:NAMESPACES` and
+//! `--allow-namespaces USER:NAMESPACES` set them.
+//!
 //! # What is not emulated
 //!
 //! Requests for these are refused with a `Status` (404 for unknown paths and
@@ -77,8 +93,10 @@
 //! - lists at an exact historical resourceVersion (the current state is served;
 //!   older than the watch history is 410), snapshot-consistent pagination (later
 //!   pages show the current state), `sendInitialEvents` without bookmarks;
-//! - authorization (RBAC): any authenticated request may do anything;
-//!   impersonation; audit; API priority and fairness (except injected 429s);
+//! - RBAC objects (Roles, RoleBindings, ...) and groups: authorization is the
+//!   per-user deny list of [`authz`], and `kubectl auth can-i`
+//!   (SelfSubjectAccessReview) is not served; impersonation; audit; API
+//!   priority and fairness (except injected 429s);
 //! - admission beyond namespace lifecycle, service accounts (existence check and
 //!   pod defaults, but no token volume is injected), priority and default
 //!   tolerations; no LimitRanges or ResourceQuotas;
@@ -93,6 +111,7 @@
 pub mod admin;
 pub mod api;
 pub mod apply;
+pub mod authz;
 pub mod controllers;
 pub mod decode;
 pub mod defaults;
@@ -114,6 +133,7 @@ pub mod tls;
 pub mod validate;
 pub mod watch;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,8 +193,16 @@ pub struct EmulatorConfig {
     pub max_body_bytes: usize,
     /// Serve HTTPS with this material.
     pub tls: Option<Arc<tls::TlsBundle>>,
-    /// Require this bearer token (or a client certificate, when enabled).
+    /// Require this bearer token (or a client certificate, when enabled); it
+    /// authenticates as [`authz::ADMIN_USER`], and the kubeconfigs the
+    /// emulator writes carry it.
     pub token: Option<String>,
+    /// More bearer tokens, each authenticating as the user it maps to (token
+    /// to user name, like kube-apiserver's static token file); the binary's
+    /// `--user NAME=TOKEN`.
+    pub token_users: BTreeMap<String, String>,
+    /// What users may not do (default: nothing is refused).
+    pub authorization: authz::Authorization,
     /// Accept client certificates signed by the bundle's CA as authentication
     /// (requires `tls`; the binary's `--client-cert-auth`, alias `--client-ca`);
     /// requests then need a certificate or the token.
@@ -194,6 +222,8 @@ impl Default for EmulatorConfig {
             max_body_bytes: 3 * 1024 * 1024,
             tls: None,
             token: None,
+            token_users: BTreeMap::new(),
+            authorization: authz::Authorization::default(),
             client_cert_auth: false,
         }
     }
@@ -214,7 +244,7 @@ impl EmulatorConfig {
 
     /// Whether requests must authenticate.
     pub fn requires_auth(&self) -> bool {
-        self.token.is_some() || self.client_cert_auth
+        self.token.is_some() || self.client_cert_auth || !self.token_users.is_empty()
     }
 }
 

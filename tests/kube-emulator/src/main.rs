@@ -1,4 +1,5 @@
-//! `kube-emulator --listen 127.0.0.1:PORT --kubeconfig-out FILE [--tls] [--token T] [--client-cert-auth]`
+//! `kube-emulator --listen 127.0.0.1:PORT --kubeconfig-out FILE [--tls] [--token T] [--client-cert-auth]
+//! [--user NAME=TOKEN] [--deny USER:VERBS:RESOURCES:NAMESPACES] [--allow-namespaces USER:NAMESPACES]`
 //!
 //! Serves until killed. Port 0 picks a free port; the kubeconfig names it.
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 use kube_emulator::tls::{KubeconfigAuth, TlsBundle, kubeconfig};
 use kube_emulator::{EmulatorConfig, serve};
 
-const USAGE: &str = "usage: kube-emulator [--listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--tls] [--token TOKEN] [--client-cert-auth] [--fast] [--job-backoff SECONDS] [--run-seconds SECONDS] [--disable-controllers LIST]
+const USAGE: &str = "usage: kube-emulator [--listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--tls] [--token TOKEN] [--client-cert-auth] [--user NAME=TOKEN]... [--deny RULE]... [--allow-namespaces USER:NS,...]... [--fast] [--job-backoff SECONDS] [--run-seconds SECONDS] [--disable-controllers LIST]
 
 Serves a Kubernetes API-server emulator on a loopback address until killed.
   --listen ADDR            address to listen on (default 127.0.0.1:0, a free port)
@@ -17,6 +18,12 @@ Serves a Kubernetes API-server emulator on a loopback address until killed.
   --tls                    serve HTTPS with a generated CA (the kubeconfig carries it)
   --token TOKEN            require this bearer token
   --client-cert-auth       accept a generated client certificate (implies --tls; written to the kubeconfig)
+  --user NAME=TOKEN        also accept bearer TOKEN, as the user NAME (repeatable; --token is kube-emulator-admin)
+  --deny USER:VERBS:RESOURCES:NAMESPACES
+                           refuse USER these requests with 403 Forbidden; comma-separated lists, * for any,
+                           e.g. alice:get,list:jobs,pods/log:private (repeatable)
+  --allow-namespaces USER:NAMESPACES
+                           limit USER to these comma-separated namespaces (no cluster-scope requests)
   --fast                   short delays for tests (50 ms back-offs)
   --job-backoff SECONDS    first job controller back-off after a failed pod (default 10)
   --run-seconds SECONDS    run time of containers without EMULATOR_RUN_SECONDS (default 1)
@@ -48,6 +55,20 @@ fn run() -> Result<(), String> {
             "--kubeconfig-out" => kubeconfig_out = Some(value("--kubeconfig-out")?),
             "--tls" => want_tls = true,
             "--token" => config.token = Some(value("--token")?),
+            "--user" => {
+                let text = value("--user")?;
+                let (name, token) = text
+                    .split_once('=')
+                    .filter(|(n, t)| !n.is_empty() && !t.is_empty())
+                    .ok_or_else(|| format!("--user {text:?}: expected NAME=TOKEN\n{USAGE}"))?;
+                config
+                    .token_users
+                    .insert(token.to_string(), name.to_string());
+            }
+            "--deny" => config.authorization.add_deny_flag(&value("--deny")?)?,
+            "--allow-namespaces" => config
+                .authorization
+                .add_allow_namespaces_flag(&value("--allow-namespaces")?)?,
             "--client-cert-auth" | "--client-ca" => {
                 want_tls = true;
                 config.client_cert_auth = true;

@@ -1,5 +1,6 @@
 //! HTTP serving: connections (plain or TLS), authentication, body limits, the
-//! admin path, fault injection, and the one boundary where errors become responses.
+//! admin path, fault injection, authorization, and the one boundary where
+//! errors become responses.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -20,7 +21,7 @@ use crate::admin::Admin;
 use crate::controllers::logs::Logs;
 use crate::status::ApiError;
 use crate::store::Store;
-use crate::{EmulatorConfig, Shutdown, api, controllers};
+use crate::{EmulatorConfig, Shutdown, api, authz, controllers};
 
 /// Completes once the emulator is stopping.
 pub async fn stopped(mut rx: watch::Receiver<bool>) {
@@ -268,9 +269,39 @@ impl std::fmt::Display for ConnectionReset {
 
 impl std::error::Error for ConnectionReset {}
 
+/// The user a request authenticates as, or `None` when it must be refused
+/// with 401: the client certificate's user first, then the bearer token.
+fn authenticate(
+    config: &EmulatorConfig,
+    cert_user: Option<&str>,
+    headers: &HeaderMap,
+) -> Option<String> {
+    if let Some(user) = cert_user {
+        return Some(user.to_string());
+    }
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(given) = bearer {
+        if config.token.as_deref() == Some(given) {
+            return Some(authz::ADMIN_USER.to_string());
+        }
+        if let Some(user) = config.token_users.get(given) {
+            return Some(user.clone());
+        }
+    }
+    if config.requires_auth() {
+        None
+    } else {
+        Some(authz::ANONYMOUS_USER.to_string())
+    }
+}
+
 async fn handle(
     state: Arc<State>,
-    cert_authenticated: bool,
+    cert_user: Option<Arc<str>>,
     req: Request<Incoming>,
 ) -> Result<Response<ResBody>, ConnectionReset> {
     let (parts, body) = req.into_parts();
@@ -303,19 +334,9 @@ async fn handle(
         return Ok(admin_request(&state, method.as_str(), rest, &body));
     }
     state.admin.count(method.as_str(), &path);
-    if state.config.requires_auth() && !cert_authenticated {
-        let authorized = state.config.token.as_deref().is_some_and(|t| {
-            parts
-                .headers
-                .get(http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .is_some_and(|given| given.trim() == t)
-        });
-        if !authorized {
-            return Ok(error_response(&ApiError::unauthorized()));
-        }
-    }
+    let Some(user) = authenticate(&state.config, cert_user.as_deref(), &parts.headers) else {
+        return Ok(error_response(&ApiError::unauthorized()));
+    };
     let fault = state.admin.faults_for(method.as_str(), &path);
     if !fault.delay.is_zero() {
         tokio::time::sleep(fault.delay).await;
@@ -339,6 +360,12 @@ async fn handle(
         if retry.is_some() {
             e.retry_after = retry;
         }
+        return Ok(error_response(&e));
+    }
+    // After the (injected) priority and fairness answers, as in kube-apiserver's
+    // filter chain, and before anything is looked up.
+    let attributes = authz::RequestAttributes::parse(method.as_str(), &path, &query);
+    if let Err(e) = state.config.authorization.authorize(&user, &attributes) {
         return Ok(error_response(&e));
     }
     let request = ApiRequest {
@@ -389,8 +416,8 @@ fn admin_request(state: &Arc<State>, method: &str, rest: &str, body: &[u8]) -> R
 
 /// Serve the emulator on `listener` until `shutdown` completes.
 ///
-/// Only loopback listeners are accepted: the emulator has no authorization and is
-/// for tests on one machine.
+/// Only loopback listeners are accepted: the emulator is for tests on one
+/// machine, and its authorization is a test double, not a protection.
 pub async fn serve(
     listener: TcpListener,
     config: EmulatorConfig,
@@ -444,13 +471,17 @@ pub async fn serve(
                     let Ok(stream) = acceptor.accept(stream).await else {
                         return;
                     };
-                    let cert_ok = stream
+                    // rustls verified the chain; its leaf names the user.
+                    let cert_user: Option<Arc<str>> = stream
                         .get_ref()
                         .1
                         .peer_certificates()
-                        .is_some_and(|c| !c.is_empty());
-                    let svc =
-                        hyper::service::service_fn(move |req| handle(state.clone(), cert_ok, req));
+                        .and_then(|c| c.first())
+                        .and_then(|leaf| crate::tls::certificate_user(leaf))
+                        .map(Arc::from);
+                    let svc = hyper::service::service_fn(move |req| {
+                        handle(state.clone(), cert_user.clone(), req)
+                    });
                     let conn = builder.serve_connection(TokioIo::new(stream), svc);
                     tokio::select! {
                         _ = conn => {}
@@ -459,7 +490,7 @@ pub async fn serve(
                 }
                 None => {
                     let svc =
-                        hyper::service::service_fn(move |req| handle(state.clone(), false, req));
+                        hyper::service::service_fn(move |req| handle(state.clone(), None, req));
                     let conn = builder.serve_connection(TokioIo::new(stream), svc);
                     tokio::select! {
                         _ = conn => {}

@@ -367,6 +367,34 @@ impl ApiError {
         e
     }
 
+    /// The 403 of kube-apiserver's authorization filter (`NewForbidden` on the
+    /// request's group and resource): `jobs.batch "x" is forbidden: <why>`,
+    /// without the name for collections, details `{name, group, kind}` with
+    /// the empty ones left out.
+    pub fn forbidden_by_authorizer(group: &str, resource: &str, name: &str, why: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}.{group}")
+        };
+        let message = if qualified.is_empty() {
+            format!("forbidden: {why}")
+        } else if name.is_empty() {
+            format!("{qualified} is forbidden: {why}")
+        } else {
+            format!("{qualified} {} is forbidden: {why}", go_quote(name))
+        };
+        let mut e = Self::new(403, "Forbidden", message);
+        let mut d = Map::new();
+        for (k, v) in [("name", name), ("group", group), ("kind", resource)] {
+            if !v.is_empty() {
+                d.insert(k.into(), json!(v));
+            }
+        }
+        e.details = Some(Box::new(Value::Object(d)));
+        e
+    }
+
     /// 400 BadRequest with a message.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)

@@ -19,10 +19,12 @@ pub struct TlsBundle {
     pub server_cert_pem: String,
     /// The server key.
     pub server_key_pem: String,
-    /// A client certificate (CN `kube-emulator-admin`, O `system:masters`).
+    /// A client certificate (CN `kube-emulator-admin`, O `system:masters`): the
+    /// [`ADMIN_USER`](crate::authz::ADMIN_USER).
     pub client_cert_pem: String,
     /// Its key.
     pub client_key_pem: String,
+    ca_key_pem: String,
     ca_der: Vec<u8>,
     server_cert_der: Vec<u8>,
     server_key_der: Vec<u8>,
@@ -48,16 +50,8 @@ impl TlsBundle {
     /// Generate a fresh CA, server and client certificate.
     pub fn generate() -> Result<Self, TlsError> {
         let ca_key = KeyPair::generate().map_err(err)?;
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "kube-emulator-ca");
-        ca_params.distinguished_name = dn;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        let ca_key_pem = ca_key.serialize_pem();
+        let ca_params = ca_params()?;
         let ca_cert = ca_params.self_signed(&ca_key).map_err(err)?;
         let issuer = Issuer::new(ca_params, ca_key);
 
@@ -74,25 +68,32 @@ impl TlsBundle {
         server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let server_cert = server_params.signed_by(&server_key, &issuer).map_err(err)?;
 
-        let client_key = KeyPair::generate().map_err(err)?;
-        let mut client_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "kube-emulator-admin");
-        dn.push(DnType::OrganizationName, "system:masters");
-        client_params.distinguished_name = dn;
-        client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let client_cert = client_params.signed_by(&client_key, &issuer).map_err(err)?;
+        let (client_cert_pem, client_key_pem) =
+            client_certificate(&issuer, crate::authz::ADMIN_USER, &["system:masters"])?;
 
         Ok(Self {
             ca_pem: ca_cert.pem(),
             server_cert_pem: server_cert.pem(),
             server_key_pem: server_key.serialize_pem(),
-            client_cert_pem: client_cert.pem(),
-            client_key_pem: client_key.serialize_pem(),
+            client_cert_pem,
+            client_key_pem,
+            ca_key_pem,
             ca_der: ca_cert.der().to_vec(),
             server_cert_der: server_cert.der().to_vec(),
             server_key_der: server_key.serialize_der(),
         })
+    }
+
+    /// A client certificate and key (PEM) for the user `name` (the subject's
+    /// common name) in the `groups` (its organizations), signed by this CA:
+    /// with client-certificate auth, its requests are `name`'s.
+    pub fn client_certificate(
+        &self,
+        name: &str,
+        groups: &[&str],
+    ) -> Result<(String, String), TlsError> {
+        let key = KeyPair::from_pem(&self.ca_key_pem).map_err(err)?;
+        client_certificate(&Issuer::new(ca_params()?, key), name, groups)
     }
 
     /// A rustls server configuration; with `client_auth`, client certificates signed
@@ -129,6 +130,49 @@ impl TlsBundle {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
+}
+
+/// The CA's parameters; the same every time, so that the CA key alone can
+/// sign more certificates later.
+fn ca_params() -> Result<CertificateParams, TlsError> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "kube-emulator-ca");
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    Ok(params)
+}
+
+fn client_certificate(
+    issuer: &Issuer<'_, KeyPair>,
+    name: &str,
+    groups: &[&str],
+) -> Result<(String, String), TlsError> {
+    let key = KeyPair::generate().map_err(err)?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    for g in groups {
+        dn.push(DnType::OrganizationName, *g);
+    }
+    params.distinguished_name = dn;
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, issuer).map_err(err)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// The user a verified client certificate (DER) authenticates as: its
+/// subject's common name, as kube-apiserver's x509 authenticator takes it;
+/// `None` without one.
+pub fn certificate_user(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let cn = cert.subject().iter_common_name().next()?.as_str().ok()?;
+    (!cn.is_empty()).then(|| cn.to_string())
 }
 
 /// Credentials a kubeconfig carries.

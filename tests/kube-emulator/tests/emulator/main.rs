@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod authz;
 mod binary;
 mod crud;
 mod deletion;
