@@ -4,10 +4,9 @@
 //! apply keep the Job's UID) or "must be replaced" (and the apply succeed
 //! with a new Job); a plan after each apply is empty.
 //!
-//! Not here: template labels of a suspended, never-started Job (in place in
-//! Kubernetes, KEP-2926, but the emulator refuses any template label
-//! change), which the unit table in `src/kubernetes_job/buckets_tests.rs`
-//! covers.
+//! The pod template's labels (`metadata.id`, `org`, `env`) change in place
+//! while the Job is suspended and has never started, as Kubernetes allows
+//! (KEP-2926) and the emulator checks; otherwise they replace the Job.
 
 use k8s_openapi::api::batch::v1::Job;
 
@@ -66,9 +65,20 @@ enum Expect {
 
 /// Applies each change in turn and checks the plan's verdict and the Job.
 fn run_steps(name: &str, steps: &[(&str, &str, &str, Expect)]) {
-    let (tf, cluster) = world(name, BASE);
+    run_steps_from(name, BASE, steps, |_, _| {});
+}
+
+/// [`run_steps`] from the configuration `base`; `check` looks at the
+/// cluster after each step's apply (given the step's label).
+fn run_steps_from(
+    name: &str,
+    base: &str,
+    steps: &[(&str, &str, &str, Expect)],
+    check: impl Fn(&Cluster, &str),
+) {
+    let (tf, cluster) = world(name, base);
     apply(&tf).success();
-    let mut current = BASE.to_string();
+    let mut current = base.to_string();
     let mut uid = job_uid(&cluster, "buckets", "buckets");
     let mut namespace = "buckets".to_string();
     let mut job_name = "buckets".to_string();
@@ -104,6 +114,7 @@ fn run_steps(name: &str, steps: &[(&str, &str, &str, Expect)]) {
             Expect::Replace => assert_ne!(new_uid, uid, "{label}: the Job was not replaced"),
         }
         uid = new_uid;
+        check(&cluster, label);
         let again = plan_exit(&tf);
         assert_eq!(
             again.code, 0,
@@ -275,6 +286,65 @@ fn replace_fields_replace_the_job() {
                 Replace,
             ),
         ],
+    );
+}
+
+/// Issue 6: a suspended Job that has never started takes new pod template
+/// labels (`metadata.org`, `metadata.env`) in place, and the live template
+/// carries them; once it runs, the same change replaces it.
+#[test]
+fn issue_6_template_labels_in_place_while_suspended_and_never_started() {
+    use Expect::{InPlace, Replace};
+    let base = BASE.replace(
+        "suspend                    = false",
+        "suspend                    = true",
+    );
+    run_steps_from(
+        "buckets-suspended-labels",
+        &base,
+        &[
+            (
+                "org while suspended",
+                "org  = \"acme\"",
+                "org  = \"globex\"",
+                InPlace,
+            ),
+            (
+                "env while suspended",
+                "env  = \"dev\"",
+                "env  = \"prod\"",
+                InPlace,
+            ),
+            (
+                "resume",
+                "suspend                    = true",
+                "suspend                    = false",
+                InPlace,
+            ),
+            (
+                "org after it ran",
+                "org  = \"globex\"",
+                "org  = \"initech\"",
+                Replace,
+            ),
+        ],
+        |cluster, label| {
+            let job: Job = cluster.get("buckets", "buckets").unwrap();
+            let labels = job.spec.unwrap().template.metadata.unwrap().labels.unwrap();
+            let want = match label {
+                "org while suspended" => ("globex", "dev"),
+                "env while suspended" | "resume" => ("globex", "prod"),
+                _ => ("initech", "prod"),
+            };
+            assert_eq!(
+                (
+                    labels["planton.ai/organization"].as_str(),
+                    labels["planton.ai/environment"].as_str()
+                ),
+                want,
+                "{label}: the live pod template's labels"
+            );
+        },
     );
 }
 

@@ -2,7 +2,7 @@
 //! `validation` helpers, core/v1 pod validation, batch Job validation, and the
 //! update rules: immutable fields, finalizers of terminating objects).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::meta;
 use crate::quantity::Quantity;
@@ -1043,6 +1043,71 @@ fn without(v: Option<&Value>, keys: &[&str]) -> Value {
     v
 }
 
+/// A template whose `metadata` is an object: Go's ObjectMeta is a struct, so an
+/// absent one and `{}` are the same.
+fn with_metadata(mut template: Value) -> Value {
+    if let Some(t) = template.as_object_mut()
+        && !t.get("metadata").is_some_and(Value::is_object)
+    {
+        t.insert("metadata".into(), json!({}));
+    }
+    template
+}
+
+/// `old` (a Job's pod template) with what a suspended Job that never started
+/// may change taken from `new`, as kube-apiserver's `validatePodTemplateUpdate`
+/// does under `AllowMutableSchedulingDirectives` (KEP-2926, GA in 1.27): the
+/// labels, annotations, node selector, tolerations, scheduling gates, and node
+/// affinity, but no other affinity (affinity may be removed only when it held
+/// node affinity alone).
+fn with_scheduling_directives_of(old: &Value, new: &Value) -> Value {
+    let mut old = with_metadata(old.clone());
+    let new_meta = new.get("metadata");
+    let new_spec = new.get("spec");
+    let take = |into: &mut Map<String, Value>, from: Option<&Value>, key: &str| {
+        match from.and_then(|f| f.get(key)).filter(|v| !v.is_null()) {
+            Some(v) => into.insert(key.to_string(), v.clone()),
+            None => into.remove(key),
+        };
+    };
+    if let Some(meta) = old.get_mut("metadata").and_then(Value::as_object_mut) {
+        for key in ["labels", "annotations"] {
+            take(meta, new_meta, key);
+        }
+    }
+    if let Some(spec) = old.get_mut("spec").and_then(Value::as_object_mut) {
+        for key in ["nodeSelector", "tolerations", "schedulingGates"] {
+            take(spec, new_spec, key);
+        }
+        let new_affinity = new_spec
+            .and_then(|s| s.get("affinity"))
+            .filter(|v| !v.is_null());
+        let old_has_affinity = spec.get("affinity").is_some_and(|v| !v.is_null());
+        match (new_affinity, old_has_affinity) {
+            (None, true) => {
+                if let Some(a) = spec.get_mut("affinity").and_then(Value::as_object_mut) {
+                    a.remove("nodeAffinity");
+                    if a.is_empty() {
+                        spec.remove("affinity");
+                    }
+                }
+            }
+            (Some(n), false) => {
+                let mut a = Map::new();
+                take(&mut a, Some(n), "nodeAffinity");
+                spec.insert("affinity".into(), Value::Object(a));
+            }
+            (Some(n), true) => {
+                if let Some(a) = spec.get_mut("affinity").and_then(Value::as_object_mut) {
+                    take(a, Some(n), "nodeAffinity");
+                }
+            }
+            (None, false) => {}
+        }
+    }
+    old
+}
+
 fn validate_job_update(old: &Value, new: &Value, errs: &mut Vec<FieldError>) {
     let (os, ns) = (
         old.get("spec").cloned().unwrap_or(Value::Null),
@@ -1074,17 +1139,16 @@ fn validate_job_update(old: &Value, new: &Value, errs: &mut Vec<FieldError>) {
         ));
     }
     let (ot, nt) = (field(&os, "template"), field(&ns, "template"));
-    if ot != nt {
-        // A suspended Job that never started may change its scheduling directives.
-        let never_started = meta::get(old, &["status", "startTime"]).is_none_or(Value::is_null);
-        let suspended = meta::get_bool(old, &["spec", "suspend"]) == Some(true);
-        let directives = ["nodeSelector", "affinity", "tolerations", "schedulingGates"];
-        let mutable_ok = suspended
-            && never_started
-            && without(ot.get("spec"), &directives) == without(nt.get("spec"), &directives);
-        if !mutable_ok {
-            errs.push(FieldError::immutable("spec.template", &nt));
-        }
+    // Only the old Job counts: suspended, and never started.
+    let mutable_directives = meta::get_bool(old, &["spec", "suspend"]) == Some(true)
+        && meta::get(old, &["status", "startTime"]).is_none_or(Value::is_null);
+    let ot = if mutable_directives {
+        with_scheduling_directives_of(&ot, &nt)
+    } else {
+        ot
+    };
+    if with_metadata(ot) != with_metadata(nt.clone()) {
+        errs.push(FieldError::immutable("spec.template", &nt));
     }
     for f in [
         "completionMode",
@@ -1159,6 +1223,175 @@ mod tests {
             errs[0].to_string(),
             "spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
         );
+    }
+
+    /// A Job as stored: suspended or not, started or not, with a pod template.
+    fn stored_job(suspended: bool, started: bool, template: Value) -> Value {
+        let mut job = json!({"metadata": {"name": "j", "namespace": "d", "uid": "u"}, "spec": {
+            "suspend": suspended, "completionMode": "NonIndexed",
+            "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u"}},
+            "template": template}});
+        if started {
+            job["status"] = json!({"startTime": "2026-01-01T00:00:00Z"});
+        }
+        job
+    }
+
+    fn template(meta: Value, spec_extra: Value) -> Value {
+        let mut spec =
+            json!({"restartPolicy": "Never", "containers": [{"name": "c", "image": "i"}]});
+        if let (Some(s), Some(extra)) = (spec.as_object_mut(), spec_extra.as_object()) {
+            s.extend(extra.clone());
+        }
+        json!({"metadata": meta, "spec": spec})
+    }
+
+    fn template_errors(old: &Value, new_template: Value) -> Vec<String> {
+        let mut new = old.clone();
+        new["spec"]["template"] = new_template;
+        let mut errs = Vec::new();
+        validate_job_update(old, &new, &mut errs);
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    /// ValidateJobUpdate with AllowMutableSchedulingDirectives: a suspended
+    /// Job that never started may change its template's labels, annotations,
+    /// node selector, tolerations, scheduling gates and node affinity, and
+    /// nothing else; otherwise the template is immutable.
+    #[test]
+    fn suspended_never_started_job_may_change_scheduling_directives() {
+        let labels = json!({"labels": {"a": "1"}});
+        let node_affinity = json!({"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": "k", "operator": "In", "values": ["v"]}]}]}});
+        let pod_affinity =
+            json!({"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "t"}]});
+        let old = stored_job(true, false, template(labels.clone(), json!({})));
+        let allowed = [
+            (
+                "labels",
+                template(json!({"labels": {"a": "2", "b": "3"}}), json!({})),
+            ),
+            (
+                "annotations",
+                template(
+                    json!({"labels": {"a": "1"}, "annotations": {"n": "x"}}),
+                    json!({}),
+                ),
+            ),
+            ("no metadata", template(json!({}), json!({}))),
+            (
+                "node selector",
+                template(labels.clone(), json!({"nodeSelector": {"disk": "ssd"}})),
+            ),
+            (
+                "tolerations",
+                template(
+                    labels.clone(),
+                    json!({"tolerations": [{"key": "k", "operator": "Exists"}]}),
+                ),
+            ),
+            (
+                "scheduling gates",
+                template(labels.clone(), json!({"schedulingGates": [{"name": "g"}]})),
+            ),
+            (
+                "node affinity",
+                template(
+                    labels.clone(),
+                    json!({"affinity": {"nodeAffinity": node_affinity}}),
+                ),
+            ),
+            (
+                "empty affinity",
+                template(labels.clone(), json!({"affinity": {}})),
+            ),
+        ];
+        for (name, t) in allowed {
+            assert_eq!(template_errors(&old, t), Vec::<String>::new(), "{name}");
+        }
+        let refused = [
+            (
+                "image",
+                template(
+                    labels.clone(),
+                    json!({"containers": [{"name": "c", "image": "j"}]}),
+                ),
+            ),
+            (
+                "pod affinity",
+                template(
+                    labels.clone(),
+                    json!({"affinity": {"podAffinity": pod_affinity}}),
+                ),
+            ),
+            (
+                "service account",
+                template(labels.clone(), json!({"serviceAccountName": "s"})),
+            ),
+        ];
+        for (name, t) in refused {
+            let errs = template_errors(&old, t);
+            assert_eq!(errs.len(), 1, "{name}: {errs:?}");
+            assert!(
+                errs[0].starts_with("spec.template: Invalid value: "),
+                "{name}: {errs:?}"
+            );
+            assert!(
+                errs[0].ends_with(": field is immutable"),
+                "{name}: {errs:?}"
+            );
+        }
+
+        // Affinity goes away only when node affinity was all it held.
+        let with = |affinity: Value| {
+            stored_job(
+                true,
+                false,
+                template(labels.clone(), json!({"affinity": affinity})),
+            )
+        };
+        let plain = template(labels.clone(), json!({}));
+        assert!(
+            template_errors(&with(json!({"nodeAffinity": node_affinity})), plain.clone())
+                .is_empty()
+        );
+        assert_eq!(
+            template_errors(
+                &with(json!({"nodeAffinity": node_affinity, "podAffinity": pod_affinity})),
+                plain.clone()
+            )
+            .len(),
+            1
+        );
+        assert!(
+            template_errors(
+                &with(json!({"nodeAffinity": node_affinity, "podAffinity": pod_affinity})),
+                template(
+                    labels.clone(),
+                    json!({"affinity": {"podAffinity": pod_affinity}})
+                )
+            )
+            .is_empty()
+        );
+
+        // Not suspended, or started once: every change is refused.
+        let changed = template(json!({"labels": {"a": "2"}}), json!({}));
+        for (suspended, started) in [(false, false), (true, true), (false, true)] {
+            let old = stored_job(suspended, started, template(labels.clone(), json!({})));
+            assert_eq!(
+                template_errors(&old, changed.clone()).len(),
+                1,
+                "suspended {suspended}, started {started}"
+            );
+        }
+        // The new Job's suspend does not matter: unsuspending with new labels is one update.
+        let old = stored_job(true, false, template(labels.clone(), json!({})));
+        let mut new = old.clone();
+        new["spec"]["suspend"] = json!(false);
+        new["spec"]["template"] = changed;
+        let mut errs = Vec::new();
+        validate_job_update(&old, &new, &mut errs);
+        assert!(errs.is_empty(), "{errs:?}");
     }
 
     #[test]

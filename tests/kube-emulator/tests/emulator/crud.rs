@@ -363,6 +363,89 @@ async fn job_template_is_immutable_and_generation_tracks_spec() {
     );
 }
 
+/// KEP-2926: while a Job is suspended and has never started, its pod
+/// template's labels, annotations, node selector, tolerations, scheduling
+/// gates and node affinity may change (by SSA too); nothing else may, and
+/// once the Job has started (even if suspended again) none of it may.
+#[tokio::test]
+async fn suspended_job_that_never_started_may_change_scheduling_directives() {
+    let e = env().await;
+    let jobs: Api<Job> = e.api("default");
+    let mut spec = job("held", &[("EMULATOR_NEVER_EXIT", "1")]);
+    spec["spec"]["suspend"] = json!(true);
+    spec["spec"]["template"]["metadata"] = json!({"labels": {"team": "a"}});
+    let pp = PatchParams::apply("planton");
+    jobs.patch("held", &pp, &Patch::Apply(spec.clone()))
+        .await
+        .unwrap();
+    let t = &mut spec["spec"]["template"];
+    t["metadata"] = json!({"labels": {"team": "b"}, "annotations": {"note": "x"}});
+    t["spec"]["nodeSelector"] = json!({"disk": "ssd"});
+    t["spec"]["tolerations"] = json!([{"key": "gpu", "operator": "Exists"}]);
+    t["spec"]["schedulingGates"] = json!([{"name": "example.com/quota"}]);
+    t["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}});
+    let j = jobs
+        .patch("held", &pp, &Patch::Apply(spec.clone()))
+        .await
+        .unwrap();
+    let template = j.spec.unwrap().template;
+    assert_eq!(template.metadata.unwrap().labels.unwrap()["team"], "b");
+    assert_eq!(template.spec.unwrap().node_selector.unwrap()["disk"], "ssd");
+
+    let mut image = spec.clone();
+    image["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:1.37");
+    let mut pod_affinity = spec.clone();
+    pod_affinity["spec"]["template"]["spec"]["affinity"]["podAffinity"] = json!({
+        "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "zone"}]});
+    for (what, body) in [("image", image), ("pod affinity", pod_affinity)] {
+        let s = status_of(
+            jobs.patch("held", &pp, &Patch::Apply(body))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{what}");
+        assert!(
+            s.message
+                .starts_with("Job.batch \"held\" is invalid: spec.template: Invalid value: ")
+                && s.message.ends_with(": field is immutable"),
+            "{what}: {}",
+            s.message
+        );
+    }
+
+    // Started once, then suspended again: the template is fixed for good.
+    let mp = PatchParams::default();
+    jobs.patch(
+        "held",
+        &mp,
+        &Patch::Merge(json!({"spec": {"suspend": false}})),
+    )
+    .await
+    .unwrap();
+    crate::util::wait_job(&jobs, "held", 10, |j| {
+        j.status.as_ref().is_some_and(|s| s.start_time.is_some())
+    })
+    .await;
+    jobs.patch(
+        "held",
+        &mp,
+        &Patch::Merge(json!({"spec": {"suspend": true}})),
+    )
+    .await
+    .unwrap();
+    let s = status_of(
+        jobs.patch(
+            "held",
+            &mp,
+            &Patch::Merge(json!({"spec": {"template": {"metadata": {"labels": {"team": "c"}}}}})),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert!(s.message.ends_with(": field is immutable"), "{}", s.message);
+}
+
 /// Strategic merge patch merges containers and env by name; JSON merge patch replaces lists.
 #[tokio::test]
 async fn strategic_merge_patch_merges_lists_by_key() {
