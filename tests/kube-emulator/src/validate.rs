@@ -146,9 +146,38 @@ fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
+/// The elements of the array at `key`; none where it is absent or not an array.
+fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
 fn push_invalid(errs: &mut Vec<FieldError>, field: &str, value: &str, msgs: Vec<String>) {
     for m in msgs {
         errs.push(FieldError::invalid(field, &json!(value), m));
+    }
+}
+
+/// `name` of the list element at `path`: required, a DNS-1123 label, and not
+/// one already in `names` (to which it is added).
+fn unique_label_name(v: &Value, path: &str, names: &mut Vec<String>, errs: &mut Vec<FieldError>) {
+    let name = str_at(v, "name");
+    if name.is_empty() {
+        errs.push(FieldError::required(format!("{path}.name"), ""));
+    } else {
+        push_invalid(errs, &format!("{path}.name"), name, dns1123_label(name));
+        if names.iter().any(|n| n == name) {
+            errs.push(FieldError::duplicate(format!("{path}.name"), &json!(name)));
+        }
+        names.push(name.to_string());
+    }
+}
+
+/// Every entry of `imagePullSecrets` (reported under `path`) needs a name.
+fn validate_pull_secrets(v: &Value, path: &str, errs: &mut Vec<FieldError>) {
+    for (i, s) in items(v, "imagePullSecrets").enumerate() {
+        if str_at(s, "name").is_empty() {
+            errs.push(FieldError::required(format!("{path}[{i}].name"), ""));
+        }
     }
 }
 
@@ -235,20 +264,7 @@ fn validate_kind(rt: &ResourceType, obj: &Value, errs: &mut Vec<FieldError>) {
         }
         "Job" => validate_job(obj, errs),
         "ServiceAccount" => {
-            for (i, s) in obj
-                .get("imagePullSecrets")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if str_at(s, "name").is_empty() {
-                    errs.push(FieldError::required(
-                        format!("imagePullSecrets[{i}].name"),
-                        "",
-                    ));
-                }
-            }
+            validate_pull_secrets(obj, "imagePullSecrets", errs);
         }
         _ => {}
     }
@@ -533,13 +549,7 @@ fn validate_mode(v: &Value, path: &str, errs: &mut Vec<FieldError>) {
             "must be a number between 0 and 0777 (octal), both inclusive",
         ));
     }
-    for (i, item) in v
-        .get("items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, item) in items(v, "items").enumerate() {
         if str_at(item, "key").is_empty() {
             errs.push(FieldError::required(format!("{path}.items[{i}].key"), ""));
         }
@@ -564,24 +574,9 @@ fn validate_mode(v: &Value, path: &str, errs: &mut Vec<FieldError>) {
 
 fn validate_volumes(spec: &Value, p: &str, errs: &mut Vec<FieldError>) -> Vec<String> {
     let mut names = Vec::new();
-    for (i, v) in spec
-        .get("volumes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, v) in items(spec, "volumes").enumerate() {
         let path = format!("{p}.volumes[{i}]");
-        let name = str_at(v, "name");
-        if name.is_empty() {
-            errs.push(FieldError::required(format!("{path}.name"), ""));
-        } else {
-            push_invalid(errs, &format!("{path}.name"), name, dns1123_label(name));
-            if names.iter().any(|n| n == name) {
-                errs.push(FieldError::duplicate(format!("{path}.name"), &json!(name)));
-            }
-            names.push(name.to_string());
-        }
+        unique_label_name(v, &path, &mut names, errs);
         let sources: Vec<&str> = VOLUME_SOURCES
             .iter()
             .copied()
@@ -651,13 +646,7 @@ const FIELD_REF_PATHS: &[&str] = &[
 ];
 
 fn validate_env(c: &Value, path: &str, errs: &mut Vec<FieldError>) {
-    for (i, e) in c
-        .get("env")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, e) in items(c, "env").enumerate() {
         let ep = format!("{path}.env[{i}]");
         let name = str_at(e, "name");
         if name.is_empty() {
@@ -790,24 +779,9 @@ fn validate_containers(spec: &Value, p: &str, volumes: &[String], errs: &mut Vec
     }
     let mut names: Vec<String> = Vec::new();
     for list in ["initContainers", "containers"] {
-        for (i, c) in spec
-            .get(list)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, c) in items(spec, list).enumerate() {
             let path = format!("{p}.{list}[{i}]");
-            let name = str_at(c, "name");
-            if name.is_empty() {
-                errs.push(FieldError::required(format!("{path}.name"), ""));
-            } else {
-                push_invalid(errs, &format!("{path}.name"), name, dns1123_label(name));
-                if names.iter().any(|n| n == name) {
-                    errs.push(FieldError::duplicate(format!("{path}.name"), &json!(name)));
-                }
-                names.push(name.to_string());
-            }
+            unique_label_name(c, &path, &mut names, errs);
             if str_at(c, "image").trim().is_empty() {
                 errs.push(FieldError::required(format!("{path}.image"), ""));
             }
@@ -828,13 +802,7 @@ fn validate_containers(spec: &Value, p: &str, volumes: &[String], errs: &mut Vec
                 ));
             }
             validate_env(c, &path, errs);
-            for (j, port) in c
-                .get("ports")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (j, port) in items(c, "ports").enumerate() {
                 let n = int_at(port, "containerPort").unwrap_or(0);
                 if !(1..=65535).contains(&n) {
                     errs.push(FieldError::invalid(
@@ -853,13 +821,7 @@ fn validate_containers(spec: &Value, p: &str, volumes: &[String], errs: &mut Vec
                 }
             }
             let mut mount_paths: Vec<String> = Vec::new();
-            for (j, m) in c
-                .get("volumeMounts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (j, m) in items(c, "volumeMounts").enumerate() {
                 let mp = format!("{path}.volumeMounts[{j}]");
                 let vname = str_at(m, "name");
                 if vname.is_empty() {
@@ -934,20 +896,7 @@ pub fn validate_pod_spec(spec: &Value, p: &str, errs: &mut Vec<FieldError>) {
             dns1123_subdomain(sa),
         );
     }
-    for (i, s) in spec
-        .get("imagePullSecrets")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        if str_at(s, "name").is_empty() {
-            errs.push(FieldError::required(
-                format!("{p}.imagePullSecrets[{i}].name"),
-                "",
-            ));
-        }
-    }
+    validate_pull_secrets(spec, &format!("{p}.imagePullSecrets"), errs);
     validate_labels(spec.get("nodeSelector"), &format!("{p}.nodeSelector"), errs);
     let hostname = str_at(spec, "hostname");
     if !hostname.is_empty() {
