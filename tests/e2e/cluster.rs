@@ -12,47 +12,24 @@ use kube::Api;
 use kube_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::Value as Json;
 
-/// A running emulator and a way to look at it.
-pub struct Cluster {
+/// A running emulator on its own runtime, and a client with the emulator's
+/// own credentials (its admin token, when it has one) to look at it.
+pub struct Emulator {
     runtime: tokio::runtime::Runtime,
     emulator: Option<RunningEmulator>,
     /// A client for checks.
     pub client: kube::Client,
-    kubeconfig: PathBuf,
 }
 
-impl Cluster {
-    /// Starts an emulator (fast timings) and writes its kubeconfig to
-    /// `dir/kubeconfig`.
-    pub fn start(dir: &Path) -> Cluster {
-        Cluster::start_with(dir, EmulatorConfig::fast(), None)
-    }
-
-    /// Starts an emulator with `config`. The kubeconfig in `dir/kubeconfig`
-    /// (the provider's) authenticates with `provider_token` when given, so
-    /// that the provider can be a user the emulator's authorization
-    /// refuses things; the test's own client keeps the emulator's
-    /// credentials (its admin token).
-    pub fn start_with(dir: &Path, config: EmulatorConfig, provider_token: Option<&str>) -> Cluster {
+impl Emulator {
+    /// Starts an emulator with `config`.
+    pub fn start(config: EmulatorConfig) -> Emulator {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let emulator = runtime.block_on(kube_emulator::start(config)).unwrap();
-        let kubeconfig = dir.join("kubeconfig");
-        let provider_kubeconfig = match provider_token {
-            Some(token) => kube_emulator::tls::kubeconfig(
-                &emulator.url,
-                emulator.tls.as_ref().map(|t| t.ca_pem.as_str()),
-                &kube_emulator::tls::KubeconfigAuth {
-                    token: Some(token),
-                    client_cert: None,
-                },
-            ),
-            None => emulator.kubeconfig.clone(),
-        };
-        std::fs::write(&kubeconfig, provider_kubeconfig).unwrap();
         let client = runtime.block_on(async {
             let kc = kube::config::Kubeconfig::from_yaml(&emulator.kubeconfig).unwrap();
             let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
@@ -60,20 +37,16 @@ impl Cluster {
                 .unwrap();
             kube::Client::try_from(config).unwrap()
         });
-        Cluster {
+        Emulator {
             runtime,
             emulator: Some(emulator),
             client,
-            kubeconfig,
         }
     }
 
-    /// `provider "planton" { config_path = ... }` for this cluster.
-    pub fn provider_block(&self) -> String {
-        format!(
-            "provider \"planton\" {{\n  config_path = {:?}\n}}\n",
-            self.kubeconfig.display().to_string()
-        )
+    /// The running emulator: its URL, kubeconfig and TLS material.
+    pub fn running(&self) -> &RunningEmulator {
+        self.emulator.as_ref().unwrap()
     }
 
     /// Runs a future on the emulator's runtime.
@@ -150,10 +123,68 @@ impl Cluster {
     }
 }
 
-impl Drop for Cluster {
+impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(mut e) = self.emulator.take() {
             e.stop();
         }
+    }
+}
+
+/// An emulator with a kubeconfig for the provider block (it derefs to the
+/// [`Emulator`], to look at the cluster).
+pub struct Cluster {
+    emulator: Emulator,
+    kubeconfig: PathBuf,
+}
+
+impl Cluster {
+    /// Starts an emulator (fast timings) and writes its kubeconfig to
+    /// `dir/kubeconfig`.
+    pub fn start(dir: &Path) -> Cluster {
+        Cluster::start_with(dir, EmulatorConfig::fast(), None)
+    }
+
+    /// Starts an emulator with `config`. The kubeconfig in `dir/kubeconfig`
+    /// (the provider's) authenticates with `provider_token` when given, so
+    /// that the provider can be a user the emulator's authorization
+    /// refuses things; the test's own client keeps the emulator's
+    /// credentials (its admin token).
+    pub fn start_with(dir: &Path, config: EmulatorConfig, provider_token: Option<&str>) -> Cluster {
+        let emulator = Emulator::start(config);
+        let running = emulator.running();
+        let provider_kubeconfig = match provider_token {
+            Some(token) => kube_emulator::tls::kubeconfig(
+                &running.url,
+                running.tls.as_ref().map(|t| t.ca_pem.as_str()),
+                &kube_emulator::tls::KubeconfigAuth {
+                    token: Some(token),
+                    client_cert: None,
+                },
+            ),
+            None => running.kubeconfig.clone(),
+        };
+        let kubeconfig = dir.join("kubeconfig");
+        std::fs::write(&kubeconfig, provider_kubeconfig).unwrap();
+        Cluster {
+            emulator,
+            kubeconfig,
+        }
+    }
+
+    /// `provider "planton" { config_path = ... }` for this cluster.
+    pub fn provider_block(&self) -> String {
+        format!(
+            "provider \"planton\" {{\n  config_path = {:?}\n}}\n",
+            self.kubeconfig.display().to_string()
+        )
+    }
+}
+
+impl std::ops::Deref for Cluster {
+    type Target = Emulator;
+
+    fn deref(&self) -> &Emulator {
+        &self.emulator
     }
 }

@@ -12,26 +12,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine;
+use kube_emulator::EmulatorConfig;
 use kube_emulator::authz::Authorization;
 use kube_emulator::tls::TlsBundle;
-use kube_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::{Value as Json, json};
 
+use crate::cluster::Emulator;
 use crate::harness::{Output, Tf};
 use crate::lifecycle::{apply, destroy};
 
 /// An emulator that serves HTTPS and requires a bearer token (or, with
-/// `client_cert_auth`, a client certificate signed by its CA).
+/// `client_cert_auth`, a client certificate signed by its CA). It derefs to
+/// the [`Emulator`], whose client has the token.
 pub struct Secure {
-    runtime: tokio::runtime::Runtime,
-    emulator: Option<RunningEmulator>,
+    emulator: Emulator,
     /// Its address, `https://127.0.0.1:PORT`.
     pub url: String,
     /// The token it accepts.
     pub token: String,
     /// Its CA, client certificate and key.
     pub tls: Arc<TlsBundle>,
-    client: kube::Client,
 }
 
 impl Secure {
@@ -49,87 +49,33 @@ impl Secure {
     /// Starts an emulator with `config`, serving HTTPS and requiring `token`
     /// (the admin's) or the credentials `config` adds.
     pub fn start_with(token: &str, config: EmulatorConfig) -> Secure {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let tls = Arc::new(TlsBundle::generate().unwrap());
-        let config = EmulatorConfig {
+        let emulator = Emulator::start(EmulatorConfig {
             tls: Some(tls.clone()),
             token: Some(token.to_string()),
             ..config
-        };
-        let emulator = runtime.block_on(kube_emulator::start(config)).unwrap();
-        let client = runtime.block_on(async {
-            let kc = kube::config::Kubeconfig::from_yaml(&emulator.kubeconfig).unwrap();
-            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-                .await
-                .unwrap();
-            kube::Client::try_from(config).unwrap()
         });
         Secure {
-            url: emulator.url.clone(),
-            emulator: Some(emulator),
-            runtime,
+            url: emulator.running().url.clone(),
+            emulator,
             token: token.to_string(),
             tls,
-            client,
         }
-    }
-
-    /// Calls the emulator's admin API.
-    pub fn admin(&self, method: &str, path: &str) -> Json {
-        let req = http::Request::builder()
-            .method(method)
-            .uri(format!("/__emulator/{path}"))
-            .body(Vec::new())
-            .unwrap();
-        self.runtime
-            .block_on(self.client.request::<Json>(req))
-            .unwrap()
     }
 
     /// The API requests that reached it since the counters were zeroed.
     pub fn requests(&self) -> Json {
-        self.admin("GET", "requests")
+        self.admin("GET", "requests", None)
     }
 
     /// Zeroes the request counters.
     pub fn zero_requests(&self) {
-        self.admin("DELETE", "requests");
+        self.admin("DELETE", "requests", None);
     }
 
     /// Names of the Jobs in `ns` (not being deleted).
     pub fn jobs(&self, ns: &str) -> Vec<String> {
-        let req = http::Request::builder()
-            .uri(format!("/apis/batch/v1/namespaces/{ns}/jobs"))
-            .body(Vec::new())
-            .unwrap();
-        let list: Json = self
-            .runtime
-            .block_on(self.client.request::<Json>(req))
-            .unwrap();
-        let mut names: Vec<String> = list["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter(|o| o["metadata"]["deletionTimestamp"].is_null())
-            .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// Whether the namespace exists and is not terminating.
-    pub fn namespace_exists(&self, name: &str) -> bool {
-        let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
-            kube::Api::all(self.client.clone());
-        self.runtime
-            .block_on(api.get_opt(name))
-            .unwrap()
-            .is_some_and(|n| n.metadata.deletion_timestamp.is_none())
+        self.names("/apis/batch/v1", ns, "jobs")
     }
 
     /// A kubeconfig `cluster` entry for this emulator (JSON is YAML).
@@ -146,11 +92,11 @@ impl Secure {
     }
 }
 
-impl Drop for Secure {
-    fn drop(&mut self) {
-        if let Some(mut e) = self.emulator.take() {
-            e.stop();
-        }
+impl std::ops::Deref for Secure {
+    type Target = Emulator;
+
+    fn deref(&self) -> &Emulator {
+        &self.emulator
     }
 }
 
