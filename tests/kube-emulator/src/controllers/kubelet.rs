@@ -230,6 +230,24 @@ fn condition(ty: &str, status: bool, reason: Option<&str>, now: &str) -> Value {
     c
 }
 
+/// The five conditions kubelet reports on a pod, in its order: sandbox ready
+/// (`started`), Initialized, and Ready/ContainersReady (`ready`, `ready_reason`).
+fn pod_conditions(
+    started: bool,
+    init_reason: Option<&str>,
+    ready: bool,
+    ready_reason: Option<&str>,
+    now: &str,
+) -> Vec<Value> {
+    vec![
+        condition("PodReadyToStartContainers", started, None, now),
+        condition("Initialized", true, init_reason, now),
+        condition("Ready", ready, ready_reason, now),
+        condition("ContainersReady", ready, ready_reason, now),
+        condition("PodScheduled", true, None, now),
+    ]
+}
+
 /// Keep lastTransitionTime of conditions whose status did not change.
 fn merge_conditions(old: Option<&Value>, mut new: Vec<Value>) -> Vec<Value> {
     let old = old.and_then(Value::as_array).cloned().unwrap_or_default();
@@ -249,6 +267,28 @@ impl Kubelet {
         let mut new = (**pod).clone();
         new["status"] = status;
         ops::internal_write(store, PODS, pod, new, "kubelet", "status");
+    }
+
+    /// Write `status` with its phase, conditions (merged with the pod's current
+    /// ones) and container statuses.
+    fn write_pod_status(
+        store: &mut Store,
+        pod: &Arc<Value>,
+        mut status: serde_json::Map<String, Value>,
+        phase: &str,
+        conds: Vec<Value>,
+        cstatuses: Vec<Value>,
+    ) {
+        status.insert("phase".into(), json!(phase));
+        status.insert(
+            "conditions".into(),
+            json!(merge_conditions(
+                pod.get("status").and_then(|s| s.get("conditions")),
+                conds
+            )),
+        );
+        status.insert("containerStatuses".into(), json!(cstatuses));
+        Self::write_status(store, pod, Value::Object(status));
     }
 
     /// One pass; returns when it next needs to run.
@@ -416,7 +456,7 @@ impl Kubelet {
     ) -> Option<f64> {
         let now_s = meta::format_time(now);
         let ns = meta::namespace(pod).to_string();
-        let mut status = self.base_status(pod, &now_s);
+        let status = self.base_status(pod, &now_s);
         let containers = Self::containers(pod);
         // Volumes from Secrets and ConfigMaps must exist before anything starts.
         let mut missing_volume = None;
@@ -523,28 +563,14 @@ impl Kubelet {
                     }
                 })
                 .collect();
-            status.insert("phase".into(), json!("Pending"));
-            let conds = vec![
-                condition(
-                    "PodReadyToStartContainers",
-                    missing_volume.is_none(),
-                    None,
-                    &now_s,
-                ),
-                condition("Initialized", true, None, &now_s),
-                condition("Ready", false, Some("ContainersNotReady"), &now_s),
-                condition("ContainersReady", false, Some("ContainersNotReady"), &now_s),
-                condition("PodScheduled", true, None, &now_s),
-            ];
-            status.insert(
-                "conditions".into(),
-                json!(merge_conditions(
-                    pod.get("status").and_then(|s| s.get("conditions")),
-                    conds
-                )),
+            let conds = pod_conditions(
+                missing_volume.is_none(),
+                None,
+                false,
+                Some("ContainersNotReady"),
+                &now_s,
             );
-            status.insert("containerStatuses".into(), json!(statuses));
-            Self::write_status(store, pod, Value::Object(status));
+            Self::write_pod_status(store, pod, status, "Pending", conds, statuses);
             if first_time && let Some(msg) = &missing_volume {
                 ops::record_event(store, pod, "Pod", "Warning", "FailedMount", msg, "kubelet");
             }
@@ -577,23 +603,8 @@ impl Kubelet {
             r.started = true;
             r.containers = runtime;
         }
-        status.insert("phase".into(), json!("Running"));
-        let conds = vec![
-            condition("PodReadyToStartContainers", true, None, &now_s),
-            condition("Initialized", true, None, &now_s),
-            condition("Ready", true, None, &now_s),
-            condition("ContainersReady", true, None, &now_s),
-            condition("PodScheduled", true, None, &now_s),
-        ];
-        status.insert(
-            "conditions".into(),
-            json!(merge_conditions(
-                pod.get("status").and_then(|s| s.get("conditions")),
-                conds
-            )),
-        );
-        status.insert("containerStatuses".into(), json!(cstatuses));
-        Self::write_status(store, pod, Value::Object(status));
+        let conds = pod_conditions(true, None, true, None, &now_s);
+        Self::write_pod_status(store, pod, status, "Running", conds, cstatuses);
         for c in &containers {
             let cname = c.get("name").and_then(Value::as_str).unwrap_or("");
             ops::record_event(
@@ -678,7 +689,7 @@ impl Kubelet {
         if !changed {
             return (next < f64::MAX).then_some(next);
         }
-        let mut status = self.base_status(pod, &now_s);
+        let status = self.base_status(pod, &now_s);
         let run = self.pods.get_mut(&uid)?;
         let mut cstatuses = Vec::new();
         let mut all_done = true;
@@ -734,33 +745,10 @@ impl Kubelet {
             _ => None,
         };
         let ready = phase == "Running" && all_ready;
-        let conds = vec![
-            condition(
-                "PodReadyToStartContainers",
-                phase == "Running",
-                None,
-                &now_s,
-            ),
-            condition(
-                "Initialized",
-                true,
-                if phase == "Running" { None } else { reason },
-                &now_s,
-            ),
-            condition("Ready", ready, reason, &now_s),
-            condition("ContainersReady", ready, reason, &now_s),
-            condition("PodScheduled", true, None, &now_s),
-        ];
-        status.insert("phase".into(), json!(phase));
-        status.insert(
-            "conditions".into(),
-            json!(merge_conditions(
-                pod.get("status").and_then(|s| s.get("conditions")),
-                conds
-            )),
-        );
-        status.insert("containerStatuses".into(), json!(cstatuses));
-        Self::write_status(store, pod, Value::Object(status));
+        let running = phase == "Running";
+        let init_reason = if running { None } else { reason };
+        let conds = pod_conditions(running, init_reason, ready, reason, &now_s);
+        Self::write_pod_status(store, pod, status, phase, conds, cstatuses);
         if all_done {
             return None;
         }
@@ -814,19 +802,13 @@ impl Kubelet {
             .cloned()
             .unwrap_or_default();
         status.insert("phase".into(), json!(phase));
-        let conds = vec![
-            condition(
-                "DisruptionTarget",
-                true,
-                Some("DeletionByTaintManager"),
-                &now_s,
-            ),
-            condition("PodReadyToStartContainers", false, None, &now_s),
-            condition("Initialized", true, None, &now_s),
-            condition("Ready", false, Some(reason), &now_s),
-            condition("ContainersReady", false, Some(reason), &now_s),
-            condition("PodScheduled", true, None, &now_s),
-        ];
+        let mut conds = vec![condition(
+            "DisruptionTarget",
+            true,
+            Some("DeletionByTaintManager"),
+            &now_s,
+        )];
+        conds.extend(pod_conditions(false, None, false, Some(reason), &now_s));
         let mut conds =
             merge_conditions(pod.get("status").and_then(|s| s.get("conditions")), conds);
         conds.retain(|c| c.get("type").and_then(Value::as_str) != Some("DisruptionTarget"));
