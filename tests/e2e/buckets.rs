@@ -88,7 +88,7 @@ fn run_steps_from(
             "{label}: {from:?} not in the configuration"
         );
         current = current.replacen(from, to, 1);
-        tf.config(&format!("{}\n{current}", cluster.provider_block()));
+        cluster.configure(&tf, &current);
         if *from == "value = \"buckets\" }" {
             namespace = "buckets2".into();
         }
@@ -374,7 +374,7 @@ fn elastic_indexed_completions() {
             "parallelism                = 3",
             "parallelism                = 5",
         );
-    tf.config(&format!("{}\n{elastic}", cluster.provider_block()));
+    cluster.configure(&tf, &elastic);
     let plan = tf.run(&["plan", "-no-color", "-input=false"]).success();
     assert!(plan.stdout.contains("will be updated in-place"), "{plan}");
     apply(&tf).success();
@@ -386,7 +386,7 @@ fn elastic_indexed_completions() {
         "completions                = 5",
         "completions                = 6",
     );
-    tf.config(&format!("{}\n{alone}", cluster.provider_block()));
+    cluster.configure(&tf, &alone);
     let plan = tf.run(&["plan", "-no-color", "-input=false"]).success();
     assert!(plan.stdout.contains("must be replaced"), "{plan}");
     apply(&tf).success();

@@ -12,6 +12,8 @@ use kube::Api;
 use kube_emulator::{EmulatorConfig, RunningEmulator};
 use serde_json::Value as Json;
 
+use crate::harness::Tf;
+
 /// A running emulator on its own runtime, and a client with the emulator's
 /// own credentials (its admin token, when it has one) to look at it.
 pub struct Emulator {
@@ -172,12 +174,13 @@ impl Cluster {
         }
     }
 
-    /// `provider "planton" { config_path = ... }` for this cluster.
-    pub fn provider_block(&self) -> String {
-        format!(
-            "provider \"planton\" {{\n  config_path = {:?}\n}}\n",
+    /// Makes `hcl`, after a `provider "planton" { config_path = ... }` block
+    /// for this cluster, the whole configuration of `tf`.
+    pub fn configure(&self, tf: &Tf, hcl: &str) {
+        tf.config(&format!(
+            "provider \"planton\" {{\n  config_path = {:?}\n}}\n\n{hcl}",
             self.kubeconfig.display().to_string()
-        )
+        ));
     }
 }
 

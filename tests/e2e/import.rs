@@ -300,11 +300,7 @@ fn kubectl_job_imports_without_replacement() {
     let cluster = Cluster::start(&tf.home());
     kubectl_create(&tf, KUBECTL_OBJECTS);
     let before: Job = cluster.get("team", "legacy").unwrap();
-    tf.config(&format!(
-        "{}\n{}",
-        cluster.provider_block(),
-        legacy("1.36", 6)
-    ));
+    cluster.configure(&tf, &legacy("1.36", 6));
     tf.init();
 
     let address = "planton_kubernetes_job.legacy";
@@ -331,11 +327,7 @@ fn kubectl_job_imports_without_replacement() {
     assert_eq!(plan.code, 0, "plan after importing a kubectl Job:\n{plan}");
 
     // In place: the Job keeps its UID and its own container.
-    tf.config(&format!(
-        "{}\n{}",
-        cluster.provider_block(),
-        legacy("1.36", 3)
-    ));
+    cluster.configure(&tf, &legacy("1.36", 3));
     let plan = plan_json(&tf);
     assert_eq!(
         actions(&plan),
@@ -358,11 +350,7 @@ fn kubectl_job_imports_without_replacement() {
     assert_eq!(plan.code, 0, "plan after the in-place update:\n{plan}");
 
     // A new image replaces the Job.
-    tf.config(&format!(
-        "{}\n{}",
-        cluster.provider_block(),
-        legacy("1.37", 3)
-    ));
+    cluster.configure(&tf, &legacy("1.37", 3));
     let plan = plan_json(&tf);
     let (_, acts, _) = actions(&plan).remove(0);
     assert!(
@@ -487,7 +475,7 @@ resource "planton_kubernetes_job" "x" {
         ..EmulatorConfig::fast()
     };
     let cluster = Cluster::start_with(&tf.home(), config, Some("importer-token"));
-    tf.config(&format!("{}\n{hcl}", cluster.provider_block()));
+    cluster.configure(&tf, hcl);
     tf.init();
     let import = |id: &str| {
         tf.run(&[
@@ -615,10 +603,10 @@ fn plan_generates_configuration_for_an_import_block() {
     let tf = Tf::new("import-generate");
     let cluster = Cluster::start(&tf.home());
     kubectl_create(&tf, KUBECTL_OBJECTS);
-    tf.config(&format!(
-        "{}\nimport {{\n  to = planton_kubernetes_job.legacy\n  id = \"team/legacy\"\n}}\n",
-        cluster.provider_block()
-    ));
+    cluster.configure(
+        &tf,
+        "import {\n  to = planton_kubernetes_job.legacy\n  id = \"team/legacy\"\n}\n",
+    );
     tf.init();
     tf.run(&[
         "plan",

@@ -34,7 +34,7 @@ pub fn destroy(tf: &Tf) -> Output {
 pub fn world(name: &str, hcl: &str) -> (Tf, Cluster) {
     let tf = Tf::new(name);
     let cluster = Cluster::start(&tf.home());
-    tf.config(&format!("{}\n{hcl}", cluster.provider_block()));
+    cluster.configure(&tf, hcl);
     tf.init();
     (tf, cluster)
 }
@@ -215,7 +215,7 @@ fn destroy_leaves_existing_namespace_as_found() {
         cluster.names("/api/v1", "team", "secrets"),
         cluster.names("/api/v1", "team", "serviceaccounts"),
     );
-    tf.config(&format!("{}\n{hcl}", cluster.provider_block()));
+    cluster.configure(&tf, &hcl);
     tf.init();
     apply(&tf).success();
     assert_eq!(
