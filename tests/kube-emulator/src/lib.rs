@@ -242,6 +242,28 @@ impl EmulatorConfig {
         }
     }
 
+    /// The scheme it serves: `https` with `tls`, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// A kubeconfig for an emulator with this configuration serving at `url`:
+    /// the bundle's CA, the token, and with `client_cert_auth` the bundle's
+    /// client certificate.
+    pub fn kubeconfig(&self, url: &str) -> String {
+        let tls = self.tls.as_deref();
+        let client_cert = if self.client_cert_auth {
+            tls.map(|t| (t.client_cert_pem.as_str(), t.client_key_pem.as_str()))
+        } else {
+            None
+        };
+        let auth = tls::KubeconfigAuth {
+            token: self.token.as_deref(),
+            client_cert,
+        };
+        tls::kubeconfig(url, tls.map(|t| t.ca_pem.as_str()), &auth)
+    }
+
     /// Whether requests must authenticate.
     pub fn requires_auth(&self) -> bool {
         self.token.is_some() || self.client_cert_auth || !self.token_users.is_empty()

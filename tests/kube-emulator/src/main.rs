@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube_emulator::tls::{KubeconfigAuth, TlsBundle, kubeconfig};
+use kube_emulator::tls::TlsBundle;
 use kube_emulator::{EmulatorConfig, serve};
 
 const USAGE: &str = "usage: kube-emulator [--listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--tls] [--token TOKEN] [--client-cert-auth] [--user NAME=TOKEN]... [--deny RULE]... [--allow-namespaces USER:NS,...]... [--fast] [--job-backoff SECONDS] [--run-seconds SECONDS] [--disable-controllers LIST]
@@ -122,25 +122,9 @@ fn run() -> Result<(), String> {
             .await
             .map_err(|e| format!("listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let scheme = if config.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        let url = format!("{scheme}://{addr}");
+        let url = format!("{}://{addr}", config.scheme());
         if let Some(path) = &kubeconfig_out {
-            let tls = config.tls.clone();
-            let client_cert = if config.client_cert_auth {
-                tls.as_ref()
-                    .map(|t| (t.client_cert_pem.as_str(), t.client_key_pem.as_str()))
-            } else {
-                None
-            };
-            let auth = KubeconfigAuth {
-                token: config.token.as_deref(),
-                client_cert,
-            };
-            let text = kubeconfig(&url, tls.as_ref().map(|t| t.ca_pem.as_str()), &auth);
+            let text = config.kubeconfig(&url);
             std::fs::write(path, text).map_err(|e| format!("write {path}: {e}"))?;
         }
         eprintln!("kube-emulator: serving {url}");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use crate::EmulatorConfig;
-use crate::tls::{KubeconfigAuth, TlsBundle, kubeconfig};
+use crate::tls::TlsBundle;
 
 /// A running in-process emulator.
 pub struct RunningEmulator {
@@ -42,24 +42,9 @@ impl Drop for RunningEmulator {
 pub async fn start(config: EmulatorConfig) -> std::io::Result<RunningEmulator> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let url = format!("{scheme}://{addr}");
+    let url = format!("{}://{addr}", config.scheme());
     let tls = config.tls.clone();
-    let client_cert = if config.client_cert_auth {
-        tls.as_ref()
-            .map(|t| (t.client_cert_pem.as_str(), t.client_key_pem.as_str()))
-    } else {
-        None
-    };
-    let auth = KubeconfigAuth {
-        token: config.token.as_deref(),
-        client_cert,
-    };
-    let kubeconfig = kubeconfig(&url, tls.as_ref().map(|t| t.ca_pem.as_str()), &auth);
+    let kubeconfig = config.kubeconfig(&url);
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = crate::serve(listener, config, async move {
