@@ -30,7 +30,7 @@ use planton_provider::tf::resource::{
 use planton_provider::tf::value::msgpack;
 use planton_provider::tf::{Attribute, Block, Provider, Resource, Schema, Type, Value};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::net::UnixStream;
 use tokio_util::sync::CancellationToken;
@@ -43,46 +43,11 @@ const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(20);
 // Client side: certificates and channels
 // ---------------------------------------------------------------------------
 
-/// A client certificate shaped like the one Terraform's go-plugin client
-/// makes: self-signed ECDSA P-521, a CA used as a leaf, SAN localhost.
-struct ClientIdentity {
-    cert: CertificateDer<'static>,
-    key: PrivatePkcs8KeyDer<'static>,
-    pem: String,
-}
-
-impl ClientIdentity {
-    fn generate() -> Self {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-            KeyUsagePurpose,
-        };
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
-        let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "HashiCorp");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-            KeyUsagePurpose::KeyAgreement,
-            KeyUsagePurpose::KeyCertSign,
-        ];
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ClientAuth,
-            ExtendedKeyUsagePurpose::ServerAuth,
-        ];
-        let cert = params.self_signed(&key).unwrap();
-        ClientIdentity {
-            pem: cert.pem(),
-            cert: cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        }
-    }
+/// A client certificate as Terraform's go-plugin client makes it: the same
+/// shape as the server's (self-signed ECDSA P-521, a CA used as a leaf, SAN
+/// localhost), with go-plugin's organization.
+fn client_identity() -> tls::Identity {
+    tls::Identity::generate_for("HashiCorp").unwrap()
 }
 
 /// Trusts exactly the server certificate from the handshake line, as
@@ -148,7 +113,7 @@ async fn plain_channel(socket: &Path) -> Result<Channel, tonic::transport::Error
 async fn tls_channel(
     socket: &Path,
     server_der: &[u8],
-    client: Option<&ClientIdentity>,
+    client: Option<&tls::Identity>,
 ) -> Result<Channel, tonic::transport::Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = Arc::new(PinnedServer {
@@ -162,10 +127,7 @@ async fn tls_channel(
         .with_custom_certificate_verifier(verifier);
     let mut config = match client {
         Some(id) => builder
-            .with_client_auth_cert(
-                vec![id.cert.clone()],
-                PrivateKeyDer::Pkcs8(id.key.clone_key()),
-            )
+            .with_client_auth_cert(vec![id.cert().clone()], id.key())
             .unwrap(),
         None => builder.with_no_client_auth(),
     };
@@ -207,7 +169,7 @@ struct PluginProcess {
 impl PluginProcess {
     /// Starts the binary as Terraform would, with AutoMTLS when `client`
     /// is given, and waits for its first stdout line.
-    fn start(client: Option<&ClientIdentity>, args: &[&str]) -> Self {
+    fn start(client: Option<&tls::Identity>, args: &[&str]) -> Self {
         let base = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(BINARY);
         cmd.args(args)
@@ -220,7 +182,7 @@ impl PluginProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(id) = client {
-            cmd.env(handshake::CLIENT_CERT_KEY, &id.pem);
+            cmd.env(handshake::CLIENT_CERT_KEY, id.cert_pem());
         }
         let mut child = cmd.spawn().unwrap();
 
@@ -323,7 +285,7 @@ fn parse_handshake(line: &str) -> Handshake {
 fn handshake_line_has_the_documented_shape() {
     use std::os::unix::fs::FileTypeExt as _;
 
-    let client = ClientIdentity::generate();
+    let client = client_identity();
     let mut plugin = PluginProcess::start(Some(&client), &[]);
     let hs = parse_handshake(&plugin.first_line);
     assert!(
@@ -420,7 +382,7 @@ fn unknown_arguments_are_rejected() {
 
 #[tokio::test]
 async fn pinned_client_certificate_connects() {
-    let client = ClientIdentity::generate();
+    let client = client_identity();
     let plugin = PluginProcess::start(Some(&client), &[]);
     let hs = parse_handshake(&plugin.first_line);
     let channel = tls_channel(&hs.socket, hs.cert.as_ref().unwrap(), Some(&client))
@@ -454,13 +416,13 @@ async fn pinned_client_certificate_connects() {
 
 #[tokio::test]
 async fn other_client_certificates_are_refused() {
-    let client = ClientIdentity::generate();
+    let client = client_identity();
     let plugin = PluginProcess::start(Some(&client), &[]);
     let hs = parse_handshake(&plugin.first_line);
     let server_der = hs.cert.unwrap();
 
     // Another certificate of exactly the same shape.
-    let stranger = ClientIdentity::generate();
+    let stranger = client_identity();
     assert!(
         schema_call(tls_channel(&hs.socket, &server_der, Some(&stranger)).await)
             .await
@@ -500,7 +462,7 @@ async fn schema_call(channel: Result<Channel, tonic::transport::Error>) -> Resul
 
 #[tokio::test]
 async fn controller_shutdown_ends_the_process_within_a_second() {
-    let client = ClientIdentity::generate();
+    let client = client_identity();
     let mut plugin = PluginProcess::start(Some(&client), &[]);
     let hs = parse_handshake(&plugin.first_line);
     let channel = tls_channel(&hs.socket, hs.cert.as_ref().unwrap(), Some(&client))
@@ -579,7 +541,7 @@ async fn debug_mode_prints_a_reattach_line_and_serves_until_interrupted() {
 async fn sigint_is_ignored_in_plugin_mode() {
     // Ctrl-C in Terraform's terminal reaches the provider too; Terraform
     // handles it with StopProvider, so the process must keep serving.
-    let client = ClientIdentity::generate();
+    let client = client_identity();
     let mut plugin = PluginProcess::start(Some(&client), &[]);
     let hs = parse_handshake(&plugin.first_line);
     let channel = tls_channel(&hs.socket, hs.cert.as_ref().unwrap(), Some(&client))
@@ -696,9 +658,9 @@ impl InProcess {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("plugin.sock");
         let listener = tokio::net::UnixListener::bind(&socket).unwrap();
-        let client = ClientIdentity::generate();
-        let identity = tls::ServerIdentity::generate().unwrap();
-        let config = tls::server_config(&identity, client.cert.clone()).unwrap();
+        let client = client_identity();
+        let identity = tls::Identity::generate().unwrap();
+        let config = tls::server_config(&identity, client.cert().clone()).unwrap();
         let started = Arc::new(tokio::sync::Notify::new());
         let provider = Arc::new(TestProvider {
             resource: Arc::new(TestResource {

@@ -109,7 +109,7 @@ async fn serve_plugin(provider: Arc<dyn Provider>) -> Result<(), ServeError> {
     let (tls, server_cert) = match client_cert {
         Some(pem) => {
             let client = tls::parse_client_cert(&pem)?;
-            let identity = tls::ServerIdentity::generate()?;
+            let identity = tls::Identity::generate()?;
             let config = tls::server_config(&identity, client)?;
             (Some(config), Some(identity.cert_der().to_vec()))
         }

@@ -35,18 +35,28 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
-/// The server's certificate and key, generated at start.
+/// A certificate and its key, generated at start. go-plugin makes both
+/// ends' certificates the same way, so the protocol tests use this for
+/// Terraform's side too.
 #[derive(Debug)]
-pub struct ServerIdentity {
+pub struct Identity {
     cert: CertificateDer<'static>,
     key: PrivatePkcs8KeyDer<'static>,
+    pem: String,
 }
 
-impl ServerIdentity {
+impl Identity {
+    /// The server's certificate: [`Identity::generate_for`] with our name as
+    /// the organization.
+    pub fn generate() -> Result<Identity, TlsError> {
+        Identity::generate_for("terraform-provider-planton")
+    }
+
     /// Generates a certificate shaped like go-plugin's: self-signed ECDSA
     /// P-521, CA flag set, usable for server and client auth, with SAN
-    /// `localhost` (the name Terraform's client verifies).
-    pub fn generate() -> Result<ServerIdentity, TlsError> {
+    /// `localhost` (the name Terraform's client verifies) and `organization`
+    /// in the subject (go-plugin's is "HashiCorp").
+    pub fn generate_for(organization: &str) -> Result<Identity, TlsError> {
         use rcgen::{
             BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
             KeyUsagePurpose,
@@ -60,7 +70,7 @@ impl ServerIdentity {
             .push(DnType::CommonName, "localhost");
         params
             .distinguished_name
-            .push(DnType::OrganizationName, "terraform-provider-planton");
+            .push(DnType::OrganizationName, organization);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -82,7 +92,8 @@ impl ServerIdentity {
         let (y, m, d) = ymd(today.year + 30, today.month, today.day.min(28));
         params.not_after = rcgen::date_time_ymd(y, m, d);
         let cert = params.self_signed(&key)?;
-        Ok(ServerIdentity {
+        Ok(Identity {
+            pem: cert.pem(),
             cert: cert.der().clone(),
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
         })
@@ -91,6 +102,21 @@ impl ServerIdentity {
     /// The certificate's DER, as sent in the handshake line.
     pub fn cert_der(&self) -> &[u8] {
         self.cert.as_ref()
+    }
+
+    /// The certificate.
+    pub fn cert(&self) -> &CertificateDer<'static> {
+        &self.cert
+    }
+
+    /// The certificate as PEM, as PLUGIN_CLIENT_CERT carries it.
+    pub fn cert_pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// The private key, for a TLS configuration.
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(self.key.clone_key())
     }
 }
 
@@ -118,7 +144,7 @@ pub fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, TlsError>
 /// The rustls server configuration: our certificate, exactly one trusted
 /// client certificate, ALPN `h2` (grpc-go refuses TLS without it).
 pub fn server_config(
-    identity: &ServerIdentity,
+    identity: &Identity,
     client_cert: CertificateDer<'static>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -126,10 +152,7 @@ pub fn server_config(
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            vec![identity.cert.clone()],
-            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
-        )?;
+        .with_single_cert(vec![identity.cert.clone()], identity.key())?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
 }
@@ -205,7 +228,7 @@ mod tests {
 
     #[test]
     fn generated_certificate_is_a_localhost_ca() {
-        let id = ServerIdentity::generate().unwrap();
+        let id = Identity::generate().unwrap();
         let der = id.cert_der();
         // DER SEQUENCE; "localhost" appears as CN and as a SAN dNSName.
         assert_eq!(der[0], 0x30);
@@ -213,23 +236,25 @@ mod tests {
         let count = der.windows(needle.len()).filter(|w| w == needle).count();
         assert!(count >= 2, "expected CN and SAN localhost");
         // A config can be built from it.
-        let client = ServerIdentity::generate().unwrap();
+        let client = Identity::generate().unwrap();
         server_config(&id, client.cert.clone()).unwrap();
     }
 
     #[test]
     fn client_cert_pem_parses_and_garbage_does_not() {
-        let id = ServerIdentity::generate().unwrap();
-        let pem = pem_of(id.cert_der());
-        assert_eq!(parse_client_cert(&pem).unwrap().as_ref(), id.cert_der());
+        let id = Identity::generate().unwrap();
+        assert_eq!(
+            parse_client_cert(id.cert_pem()).unwrap().as_ref(),
+            id.cert_der()
+        );
         assert!(parse_client_cert("not a certificate").is_err());
     }
 
     #[test]
     fn only_the_pinned_certificate_is_accepted() {
         let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let pinned = ServerIdentity::generate().unwrap();
-        let other = ServerIdentity::generate().unwrap();
+        let pinned = Identity::generate().unwrap();
+        let other = Identity::generate().unwrap();
         let v = PinnedClientCert::new(pinned.cert.clone(), &provider);
         let now = UnixTime::now();
         assert!(v.verify_client_cert(&pinned.cert, &[], now).is_ok());
@@ -239,17 +264,5 @@ mod tests {
             v.supported_verify_schemes()
                 .contains(&SignatureScheme::ECDSA_NISTP521_SHA512)
         );
-    }
-
-    fn pem_of(der: &[u8]) -> String {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-        for chunk in b64.as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(chunk).unwrap());
-            pem.push('\n');
-        }
-        pem.push_str("-----END CERTIFICATE-----\n");
-        pem
     }
 }
