@@ -153,6 +153,19 @@ fn world(name: &str, provider: &str) -> Tf {
     tf
 }
 
+/// Makes `host`, `token` and `cluster_ca_certificate` (the cluster's CA,
+/// written to `ca.pem`) the provider block, before one job.
+fn token_and_ca(tf: &Tf, cluster: &Secure, token: &str) {
+    let ca = file(tf, "ca.pem", &cluster.tls.ca_pem);
+    tf.config(&format!(
+        "provider \"planton\" {{\n  host                   = {}\n  token                  = {}\n  cluster_ca_certificate = file({})\n}}\n{}",
+        hcl(&cluster.url),
+        hcl(token),
+        hcl(&ca.display().to_string()),
+        job("hello", "greetings", None)
+    ));
+}
+
 /// Applies, expecting success and the job in `cluster`.
 #[track_caller]
 fn applies_to(tf: &Tf, cluster: &Secure) {
@@ -189,6 +202,15 @@ fn fails_with(out: &Output, summary: &str, contains: &[&str]) {
             "{summary:?} lacks {text:?}: {error}\n\n{out}"
         );
     }
+}
+
+/// After [`fails_with`]: the refusal is said once, never quotes `token`,
+/// and no Job was made.
+#[track_caller]
+fn refused_once(out: &Output, cluster: &Secure, token: &str) {
+    assert!(!out.stderr.contains(token), "the token leaked:\n{out}");
+    assert_eq!(errors(out).len(), 1, "the refusal is said once:\n{out}");
+    assert!(cluster.jobs("greetings").is_empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -231,14 +253,7 @@ fn issue_4_kubeconfig_and_context() {
 fn issue_4_host_token_and_ca() {
     let cluster = Secure::start("static-token", false);
     let tf = Tf::new("provider-token");
-    let ca = file(&tf, "ca.pem", &cluster.tls.ca_pem);
-    tf.config(&format!(
-        "provider \"planton\" {{\n  host                   = {}\n  token                  = {}\n  cluster_ca_certificate = file({})\n}}\n{}",
-        hcl(&cluster.url),
-        hcl(&cluster.token),
-        hcl(&ca.display().to_string()),
-        job("hello", "greetings", None)
-    ));
+    token_and_ca(&tf, &cluster, &cluster.token);
     tf.init();
     applies_to(&tf, &cluster);
 }
@@ -360,12 +375,7 @@ fn issue_4_wrong_ca_is_a_tls_error() {
             "cluster_ca_certificate",
         ],
     );
-    assert!(
-        !out.stderr.contains(&cluster.token),
-        "the token leaked:\n{out}"
-    );
-    assert_eq!(errors(&out).len(), 1, "the refusal is said once:\n{out}");
-    assert!(cluster.jobs("greetings").is_empty());
+    refused_once(&out, &cluster, &cluster.token);
 }
 
 /// A token the cluster does not accept: 401, naming the cluster, its
@@ -374,13 +384,7 @@ fn issue_4_wrong_ca_is_a_tls_error() {
 fn issue_4_wrong_token_is_an_authentication_error() {
     let cluster = Secure::start("right-token", false);
     let tf = Tf::new("provider-wrong-token");
-    let ca = file(&tf, "ca.pem", &cluster.tls.ca_pem);
-    tf.config(&format!(
-        "provider \"planton\" {{\n  host                   = {}\n  token                  = \"wrong-token\"\n  cluster_ca_certificate = file({})\n}}\n{}",
-        hcl(&cluster.url),
-        hcl(&ca.display().to_string()),
-        job("hello", "greetings", None)
-    ));
+    token_and_ca(&tf, &cluster, "wrong-token");
     tf.init();
     let out = apply(&tf);
     fails_with(
@@ -393,12 +397,7 @@ fn issue_4_wrong_token_is_an_authentication_error() {
             "did not accept the bearer token from `token`",
         ],
     );
-    assert!(
-        !out.stderr.contains("wrong-token"),
-        "the token leaked:\n{out}"
-    );
-    assert_eq!(errors(&out).len(), 1, "the refusal is said once:\n{out}");
-    assert!(cluster.jobs("greetings").is_empty());
+    refused_once(&out, &cluster, "wrong-token");
 }
 
 /// Credentials the cluster accepts but whose user may not write Jobs in
@@ -421,13 +420,7 @@ fn issue_4_forbidden_names_the_user() {
         },
     );
     let tf = Tf::new("provider-forbidden");
-    let ca = file(&tf, "ca.pem", &cluster.tls.ca_pem);
-    tf.config(&format!(
-        "provider \"planton\" {{\n  host                   = {}\n  token                  = \"ci-token\"\n  cluster_ca_certificate = file({})\n}}\n{}",
-        hcl(&cluster.url),
-        hcl(&ca.display().to_string()),
-        job("hello", "greetings", None)
-    ));
+    token_and_ca(&tf, &cluster, "ci-token");
     tf.init();
     let out = apply(&tf);
     fails_with(
@@ -441,9 +434,7 @@ fn issue_4_forbidden_names_the_user() {
             "authenticated with the bearer token from `token`",
         ],
     );
-    assert!(!out.stderr.contains("ci-token"), "the token leaked:\n{out}");
-    assert_eq!(errors(&out).len(), 1, "one refusal, said once:\n{out}");
-    assert!(cluster.jobs("greetings").is_empty());
+    refused_once(&out, &cluster, "ci-token");
 }
 
 /// An exec plugin that fails: its standard error is shown, with the
