@@ -145,18 +145,5 @@ pub fn reconcile(store: &mut Store) {
 }
 
 fn remove_finalizer(store: &mut Store, res: usize, obj: &Arc<Value>, fin: &str) {
-    let Some(cur) = store.get(res, meta::namespace(obj), meta::name(obj)) else {
-        return;
-    };
-    let fins: Vec<String> = meta::finalizers(&cur)
-        .into_iter()
-        .filter(|f| f != fin)
-        .collect();
-    let mut new = (*cur).clone();
-    if fins.is_empty() {
-        meta::remove(&mut new, &["metadata", "finalizers"]);
-    } else {
-        meta::set(&mut new, &["metadata", "finalizers"], json!(fins));
-    }
-    ops::internal_write(store, res, &cur, new, "generic-garbage-collector", "");
+    super::remove_finalizer(store, res, obj, fin, "generic-garbage-collector");
 }

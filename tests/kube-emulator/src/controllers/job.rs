@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::EmulatorConfig;
-use crate::controllers::{Dirty, condition_true, controller_owner, controller_owner_name};
+use crate::controllers::{
+    Dirty, condition_true, controller_owner, controller_owner_name, remove_finalizer,
+};
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
 use crate::resources::{self, JOBS, PODS};
@@ -125,20 +127,7 @@ fn set_condition(
 }
 
 fn remove_tracking(store: &mut Store, pod: &Arc<Value>) {
-    let Some(cur) = store.get(PODS, meta::namespace(pod), meta::name(pod)) else {
-        return;
-    };
-    let fins: Vec<String> = meta::finalizers(&cur)
-        .into_iter()
-        .filter(|f| f != TRACKING_FINALIZER)
-        .collect();
-    let mut new = (*cur).clone();
-    if fins.is_empty() {
-        meta::remove(&mut new, &["metadata", "finalizers"]);
-    } else {
-        meta::set(&mut new, &["metadata", "finalizers"], json!(fins));
-    }
-    ops::internal_write(store, PODS, &cur, new, MANAGER, "");
+    remove_finalizer(store, PODS, pod, TRACKING_FINALIZER, MANAGER);
 }
 
 fn delete_pod(store: &mut Store, pod: &Value) {

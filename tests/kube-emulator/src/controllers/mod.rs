@@ -72,8 +72,8 @@ pub fn condition_true(obj: &Value, ty: &str) -> bool {
         })
 }
 
-/// The controller owner's uid, if the owner is of `kind`.
-pub fn controller_owner(obj: &Value, kind: &str) -> Option<String> {
+/// `field` of the controller owner reference, if the owner is of `kind`.
+fn controller_owner_field(obj: &Value, kind: &str, field: &str) -> Option<String> {
     meta::get(obj, &["metadata", "ownerReferences"])
         .and_then(Value::as_array)
         .and_then(|refs| {
@@ -82,8 +82,31 @@ pub fn controller_owner(obj: &Value, kind: &str) -> Option<String> {
                     r.get("controller").and_then(Value::as_bool) == Some(true)
                         && r.get("kind").and_then(Value::as_str) == Some(kind)
                 })
-                .and_then(|r| r.get("uid").and_then(Value::as_str).map(str::to_string))
+                .and_then(|r| r.get(field).and_then(Value::as_str).map(str::to_string))
         })
+}
+
+/// The controller owner's uid, if the owner is of `kind`.
+pub fn controller_owner(obj: &Value, kind: &str) -> Option<String> {
+    controller_owner_field(obj, kind, "uid")
+}
+
+/// Take finalizer `fin` off the stored version of `obj` (resource `res`), as `manager`.
+pub fn remove_finalizer(store: &mut Store, res: usize, obj: &Arc<Value>, fin: &str, manager: &str) {
+    let Some(cur) = store.get(res, meta::namespace(obj), meta::name(obj)) else {
+        return;
+    };
+    let fins: Vec<String> = meta::finalizers(&cur)
+        .into_iter()
+        .filter(|f| f != fin)
+        .collect();
+    let mut new = (*cur).clone();
+    if fins.is_empty() {
+        meta::remove(&mut new, &["metadata", "finalizers"]);
+    } else {
+        meta::set(&mut new, &["metadata", "finalizers"], json!(fins));
+    }
+    ops::internal_write(store, res, &cur, new, manager, "");
 }
 
 /// What changed since the controllers last looked: which Jobs and pods need a
@@ -130,16 +153,7 @@ impl Dirty {
 
 /// The controller owner's name, if the owner is of `kind`.
 pub fn controller_owner_name(obj: &Value, kind: &str) -> Option<String> {
-    meta::get(obj, &["metadata", "ownerReferences"])
-        .and_then(Value::as_array)
-        .and_then(|refs| {
-            refs.iter()
-                .find(|r| {
-                    r.get("controller").and_then(Value::as_bool) == Some(true)
-                        && r.get("kind").and_then(Value::as_str) == Some(kind)
-                })
-                .and_then(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
-        })
+    controller_owner_field(obj, kind, "name")
 }
 
 fn drain(rx: &mut broadcast::Receiver<Arc<Change>>, dirty: &mut Dirty) {
