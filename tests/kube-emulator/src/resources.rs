@@ -39,19 +39,20 @@ impl ResourceType {
 
     /// `jobs.batch` or `configmaps`: how messages name the resource.
     pub fn group_resource(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        self.with_group(self.plural)
     }
 
     /// `Job.batch` or `ConfigMap`.
     pub fn qualified_kind(&self) -> String {
+        self.with_group(self.kind)
+    }
+
+    /// `name.group`, or `name` in the core group.
+    fn with_group(&self, name: &str) -> String {
         if self.group.is_empty() {
-            self.kind.to_string()
+            name.to_string()
         } else {
-            format!("{}.{}", self.kind, self.group)
+            format!("{name}.{}", self.group)
         }
     }
 
