@@ -2,10 +2,10 @@
 //! and oversized requests.
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use serde_json::json;
 
-use crate::util::{env, typed};
+use crate::util::{create, env};
 
 /// Injected 429/503 faults answer Status bodies with Retry-After, count down, and requests are counted.
 #[tokio::test]
@@ -53,12 +53,7 @@ async fn faults_and_counters() {
     assert_eq!((code, s["code"].as_u64()), (503, Some(503)));
     e.raw("DELETE", "/__emulator/faults", None, vec![]).await;
     let cms: Api<ConfigMap> = e.api("default");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "c"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "c"}})).await;
     let (_, _, counts) = e.raw("GET", "/__emulator/requests", None, vec![]).await;
     let post = counts
         .as_array()
@@ -102,12 +97,7 @@ async fn latency_reset_and_store_reset() {
         Err(kube::Error::HyperError(_) | kube::Error::Service(_))
     ));
     let cms: Api<ConfigMap> = e.api("default");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "c"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "c"}})).await;
     let (code, _, _) = e.raw("POST", "/__emulator/reset", None, vec![]).await;
     assert_eq!(code, 200);
     assert!(cms.get_opt("c").await.unwrap().is_none());

@@ -13,7 +13,7 @@ use kube_emulator::authz::Authorization;
 use kube_emulator::tls::{KubeconfigAuth, TlsBundle, kubeconfig};
 use serde_json::json;
 
-use crate::util::{client_for, env_with, job, status_of, typed};
+use crate::util::{client_for, create, env_with, job, status_of, typed};
 
 /// An emulator where `admin-token` is the admin and `alice-token` is alice.
 fn config(authorization: Authorization) -> EmulatorConfig {
@@ -118,13 +118,7 @@ async fn refused_requests_get_forbidden_with_the_user_verb_and_namespace() {
 
     // Elsewhere alice may do everything, discovery included; the admin may everywhere.
     let public: Api<ConfigMap> = Api::namespaced(alice.clone(), "public");
-    public
-        .create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": "c"}})),
-        )
-        .await
-        .unwrap();
+    create(&public, json!({"metadata": {"name": "c"}})).await;
     assert!(namespaces.list(&ListParams::default()).await.is_ok());
     assert!(alice.apiserver_version().await.is_ok());
     assert!(alice.list_api_groups().await.is_ok());
@@ -155,12 +149,7 @@ async fn namespace_limits_and_single_verbs() {
     );
     assert!(namespaces.get("team-a").await.is_ok());
     let mine: Api<ConfigMap> = Api::namespaced(bob.clone(), "team-a");
-    mine.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "c"}})),
-    )
-    .await
-    .unwrap();
+    create(&mine, json!({"metadata": {"name": "c"}})).await;
     let theirs: Api<ConfigMap> = Api::namespaced(bob.clone(), "default");
     let s = status_of(theirs.get("kube-root-ca.crt").await.unwrap_err());
     assert_eq!(

@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use crate::util::{env, job, status_of, typed};
+use crate::util::{create, env, job, status_of, typed};
 
 /// Created objects get uid, creationTimestamp, resourceVersion and kind defaults.
 #[tokio::test]
@@ -24,13 +24,11 @@ async fn create_sets_system_fields_and_defaults() {
         vec!["kubernetes".to_string()]
     );
     let secrets: Api<Secret> = e.api("app");
-    let s = secrets
-        .create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": "s"}, "stringData": {"k": "v"}})),
-        )
-        .await
-        .unwrap();
+    let s = create(
+        &secrets,
+        json!({"metadata": {"name": "s"}, "stringData": {"k": "v"}}),
+    )
+    .await;
     assert_eq!(s.type_.as_deref(), Some("Opaque"));
     assert_eq!(s.data.unwrap()["k"].0, b"v");
     assert!(s.metadata.uid.is_some() && s.metadata.creation_timestamp.is_some());
@@ -84,13 +82,7 @@ async fn duplicate_create_is_already_exists() {
 async fn stale_resource_version_update_conflicts() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    let first = cms
-        .create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": "c"}, "data": {"a": "1"}})),
-        )
-        .await
-        .unwrap();
+    let first = create(&cms, json!({"metadata": {"name": "c"}, "data": {"a": "1"}})).await;
     let mut second = first.clone();
     second.data = Some([("a".to_string(), "2".to_string())].into());
     cms.replace("c", &PostParams::default(), &second)
@@ -115,13 +107,7 @@ async fn stale_resource_version_update_conflicts() {
 async fn no_op_update_keeps_resource_version() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    let c = cms
-        .create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": "c"}, "data": {"a": "1"}})),
-        )
-        .await
-        .unwrap();
+    let c = create(&cms, json!({"metadata": {"name": "c"}, "data": {"a": "1"}})).await;
     let again = cms.replace("c", &PostParams::default(), &c).await.unwrap();
     assert_eq!(again.metadata.resource_version, c.metadata.resource_version);
 }
@@ -217,12 +203,11 @@ async fn namespace_lifecycle_admission() {
     );
     e.namespace("doomed").await;
     let cms: Api<ConfigMap> = e.api("doomed");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "keep", "finalizers": ["example.com/hold"]}})),
+    create(
+        &cms,
+        json!({"metadata": {"name": "keep", "finalizers": ["example.com/hold"]}}),
     )
-    .await
-    .unwrap();
+    .await;
     let ns: Api<Namespace> = Api::all(e.client.clone());
     ns.delete("doomed", &Default::default()).await.unwrap();
     let s = status_of(
@@ -308,12 +293,7 @@ async fn job_defaults_match_kube_apiserver() {
 async fn job_template_is_immutable_and_generation_tracks_spec() {
     let e = env().await;
     let jobs: Api<Job> = e.api("default");
-    jobs.create(
-        &PostParams::default(),
-        &typed(job("im", &[("EMULATOR_NEVER_EXIT", "1")])),
-    )
-    .await
-    .unwrap();
+    create(&jobs, job("im", &[("EMULATOR_NEVER_EXIT", "1")])).await;
     let pp = PatchParams::default();
     let s = status_of(
         jobs.patch("im", &pp, &Patch::Merge(json!({"spec": {"template": {"spec": {"containers": [{"name": "main", "image": "busybox:1.37"}]}}}})))
@@ -462,12 +442,11 @@ async fn strategic_merge_patch_merges_lists_by_key() {
         .await;
     assert_eq!(status_of(r.unwrap_err()).code, 422);
     let cms: Api<ConfigMap> = e.api("default");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "c", "finalizers": ["a.io/x"]}, "data": {"a": "1"}})),
+    create(
+        &cms,
+        json!({"metadata": {"name": "c", "finalizers": ["a.io/x"]}, "data": {"a": "1"}}),
     )
-    .await
-    .unwrap();
+    .await;
     let c = cms
         .patch(
             "c",
@@ -510,12 +489,11 @@ async fn list_selectors_and_pagination() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
     for (name, tier) in [("a", "web"), ("b", "db"), ("c", "web"), ("d", "cache")] {
-        cms.create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": name, "labels": {"tier": tier}}})),
+        create(
+            &cms,
+            json!({"metadata": {"name": name, "labels": {"tier": tier}}}),
         )
-        .await
-        .unwrap();
+        .await;
     }
     let names = |l: kube::core::ObjectList<ConfigMap>| -> Vec<String> {
         l.items
@@ -581,12 +559,11 @@ async fn delete_collection_honours_selectors() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
     for (name, app) in [("a", "x"), ("b", "x"), ("c", "y")] {
-        cms.create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": name, "labels": {"app": app}}})),
+        create(
+            &cms,
+            json!({"metadata": {"name": name, "labels": {"app": app}}}),
         )
-        .await
-        .unwrap();
+        .await;
     }
     let r = cms
         .delete_collection(&Default::default(), &ListParams::default().labels("app=x"))

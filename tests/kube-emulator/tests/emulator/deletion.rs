@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams, Preconditions, PropagationPolicy};
 use serde_json::json;
 
-use crate::util::{env, eventually, has_condition, job, status_of, typed, wait_job};
+use crate::util::{create, env, eventually, has_condition, job, status_of, typed, wait_job};
 
 async fn running_job(e: &crate::util::Env, name: &str) -> (Api<Job>, Api<Pod>) {
     let jobs: Api<Job> = e.api("default");
@@ -94,12 +94,7 @@ async fn orphan_propagation_keeps_pods() {
 async fn delete_preconditions_are_checked() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "c"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "c"}})).await;
     let dp = DeleteParams {
         preconditions: Some(Preconditions {
             uid: Some("wrong".into()),
@@ -157,19 +152,9 @@ async fn namespace_deletion_removes_content() {
     let e = env().await;
     e.namespace("gone").await;
     let cms: Api<ConfigMap> = e.api("gone");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "c"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "c"}})).await;
     let jobs: Api<Job> = e.api("gone");
-    jobs.create(
-        &PostParams::default(),
-        &typed(job("j", &[("EMULATOR_NEVER_EXIT", "1")])),
-    )
-    .await
-    .unwrap();
+    create(&jobs, job("j", &[("EMULATOR_NEVER_EXIT", "1")])).await;
     wait_job(&jobs, "j", 10, |j| {
         j.status.as_ref().and_then(|s| s.active) == Some(1)
     })
@@ -200,12 +185,7 @@ async fn namespace_deletion_removes_content() {
 async fn job_delete_without_policy_warns() {
     let e = env().await;
     let jobs: Api<Job> = e.api("default");
-    jobs.create(
-        &PostParams::default(),
-        &typed(job("w", &[("EMULATOR_NEVER_EXIT", "1")])),
-    )
-    .await
-    .unwrap();
+    create(&jobs, job("w", &[("EMULATOR_NEVER_EXIT", "1")])).await;
     let (code, headers, body) = e
         .raw(
             "DELETE",

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, LogParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use crate::util::{condition_reason, env, eventually, has_condition, job, typed, wait_job};
+use crate::util::{condition_reason, create, env, eventually, has_condition, job, typed, wait_job};
 
 async fn pods_of(pods: &Api<Pod>, job: &str) -> Vec<Pod> {
     pods.list(&ListParams::default().labels(&format!("batch.kubernetes.io/job-name={job}")))
@@ -267,12 +267,7 @@ async fn suspend_and_resume() {
 async fn pod_outcomes_follow_env() {
     let e = env().await;
     let jobs: Api<Job> = e.api("default");
-    jobs.create(
-        &PostParams::default(),
-        &typed(job("pull", &[("EMULATOR_IMAGE_PULL_FAILURE", "1")])),
-    )
-    .await
-    .unwrap();
+    create(&jobs, job("pull", &[("EMULATOR_IMAGE_PULL_FAILURE", "1")])).await;
     let mut oom = job(
         "oom",
         &[("EMULATOR_OOM", "1"), ("EMULATOR_RUN_SECONDS", "0.05")],
@@ -354,12 +349,11 @@ async fn pod_outcomes_follow_env() {
 async fn failed_pod_is_retried_until_success() {
     let e = env().await;
     let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = e.api("default");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "outcome"}, "data": {"code": "1"}})),
+    create(
+        &cms,
+        json!({"metadata": {"name": "outcome"}, "data": {"code": "1"}}),
     )
-    .await
-    .unwrap();
+    .await;
     let jobs: Api<Job> = e.api("default");
     let mut spec = job("flaky", &[("EMULATOR_RUN_SECONDS", "0.05")]);
     spec["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "EMULATOR_RUN_SECONDS", "value": "0.05"}, {"name": "EMULATOR_EXIT_CODE", "valueFrom": {"configMapKeyRef": {"name": "outcome", "key": "code"}}}]);

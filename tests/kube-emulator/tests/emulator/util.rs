@@ -123,6 +123,14 @@ pub fn typed<K: DeserializeOwned>(v: Value) -> K {
     serde_json::from_value(v).expect("typed value")
 }
 
+/// Create the object `v` describes through `api` (default parameters), which must succeed.
+pub async fn create<K>(api: &Api<K>, v: Value) -> K
+where
+    K: Clone + DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    api.create(&PostParams::default(), &typed(v)).await.unwrap()
+}
+
 /// Wait until a Job satisfies `cond` (watch-based), at most `secs` seconds.
 pub async fn wait_job(api: &Api<Job>, name: &str, secs: u64, cond: impl Fn(&Job) -> bool) -> Job {
     let fut = await_condition(api.clone(), name, move |j: Option<&Job>| {

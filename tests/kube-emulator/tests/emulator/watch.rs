@@ -3,23 +3,18 @@
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, PostParams, WatchEvent, WatchParams};
+use kube::api::{Api, WatchEvent, WatchParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
 
-use crate::util::{env, raw, typed};
+use crate::util::{create, env, raw};
 
 /// A watch from a list's resourceVersion sees exactly the later changes, in order.
 #[tokio::test]
 async fn watch_resumes_from_resource_version() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "before"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "before"}})).await;
     let rv = cms
         .list(&Default::default())
         .await
@@ -27,12 +22,7 @@ async fn watch_resumes_from_resource_version() {
         .metadata
         .resource_version
         .unwrap();
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "after"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "after"}})).await;
     cms.delete("before", &Default::default()).await.unwrap();
     let mut stream = cms
         .watch(&WatchParams::default().timeout(5), &rv)
@@ -58,12 +48,7 @@ async fn watch_resumes_from_resource_version() {
 async fn watch_too_old_resource_version_is_gone() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "x"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "x"}})).await;
     let (code, _, _) = raw(&e.emu.url, "POST", "/__emulator/compact", None, vec![]).await;
     assert_eq!(code, 200);
     let mut stream = cms
@@ -102,12 +87,11 @@ async fn selector_transitions_and_bookmarks() {
         .await
         .unwrap()
         .boxed();
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "c", "labels": {"app": "x"}}})),
+    create(
+        &cms,
+        json!({"metadata": {"name": "c", "labels": {"app": "x"}}}),
     )
-    .await
-    .unwrap();
+    .await;
     cms.patch(
         "c",
         &Default::default(),
@@ -142,18 +126,8 @@ async fn kube_runtime_watcher_observes_object() {
     )
     .applied_objects();
     let mut stream = stream.boxed();
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "other"}})),
-    )
-    .await
-    .unwrap();
-    cms.create(
-        &PostParams::default(),
-        &typed(json!({"metadata": {"name": "w"}, "data": {"k": "1"}})),
-    )
-    .await
-    .unwrap();
+    create(&cms, json!({"metadata": {"name": "other"}})).await;
+    create(&cms, json!({"metadata": {"name": "w"}, "data": {"k": "1"}})).await;
     let got = tokio::time::timeout(std::time::Duration::from_secs(5), stream.try_next())
         .await
         .unwrap()
