@@ -1,5 +1,6 @@
 //! The `kube-emulator` binary: `--listen 127.0.0.1:0 --kubeconfig-out FILE`.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -17,16 +18,14 @@ impl Drop for Child {
     }
 }
 
-/// The binary picks a free port, writes a kubeconfig naming it (with TLS and a token), and serves.
-#[tokio::test]
-async fn binary_serves_and_writes_kubeconfig() {
-    let dir = tempfile::tempdir().unwrap();
-    let kc_path = dir.path().join("kubeconfig");
-    let _child = Child(
+/// Run the binary on a free loopback port with `flags`, writing its kubeconfig
+/// to `kc_path`; returns once the kubeconfig is written (at most 20 s).
+async fn serve(kc_path: &Path, flags: &[&str]) -> (Child, String) {
+    let child = Child(
         Command::new(env!("CARGO_BIN_EXE_kube-emulator"))
             .args(["--listen", "127.0.0.1:0", "--kubeconfig-out"])
-            .arg(&kc_path)
-            .args(["--tls", "--token", "t0ken", "--fast"])
+            .arg(kc_path)
+            .args(flags)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -34,7 +33,7 @@ async fn binary_serves_and_writes_kubeconfig() {
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let kubeconfig = loop {
-        if let Ok(text) = std::fs::read_to_string(&kc_path)
+        if let Ok(text) = std::fs::read_to_string(kc_path)
             && text.contains("users:")
         {
             break text;
@@ -45,6 +44,15 @@ async fn binary_serves_and_writes_kubeconfig() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    (child, kubeconfig)
+}
+
+/// The binary picks a free port, writes a kubeconfig naming it (with TLS and a token), and serves.
+#[tokio::test]
+async fn binary_serves_and_writes_kubeconfig() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc_path = dir.path().join("kubeconfig");
+    let (_child, kubeconfig) = serve(&kc_path, &["--tls", "--token", "t0ken", "--fast"]).await;
     assert!(
         kubeconfig.contains("server: https://127.0.0.1:") && kubeconfig.contains("token: t0ken")
     );
@@ -71,32 +79,23 @@ async fn binary_serves_and_writes_kubeconfig() {
 async fn binary_flags_refuse_users_requests() {
     let dir = tempfile::tempdir().unwrap();
     let kc_path = dir.path().join("kubeconfig");
-    let _child = Child(
-        Command::new(env!("CARGO_BIN_EXE_kube-emulator"))
-            .args(["--listen", "127.0.0.1:0", "--kubeconfig-out"])
-            .arg(&kc_path)
-            .args(["--token", "admin-token", "--fast"])
-            .args(["--user", "alice=alice-token", "--user", "bob=bob-token"])
-            .args(["--deny", "alice:get,list:configmaps:default"])
-            .args(["--allow-namespaces", "bob:kube-system"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let kubeconfig = loop {
-        if let Ok(text) = std::fs::read_to_string(&kc_path)
-            && text.contains("users:")
-        {
-            break text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no kubeconfig written"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let (_child, kubeconfig) = serve(
+        &kc_path,
+        &[
+            "--token",
+            "admin-token",
+            "--fast",
+            "--user",
+            "alice=alice-token",
+            "--user",
+            "bob=bob-token",
+            "--deny",
+            "alice:get,list:configmaps:default",
+            "--allow-namespaces",
+            "bob:kube-system",
+        ],
+    )
+    .await;
     let as_user =
         |token: &str| kubeconfig.replace("token: admin-token", &format!("token: {token}"));
     let alice: Api<ConfigMap> =
