@@ -59,6 +59,12 @@ impl Fault {
         }
     }
 
+    /// An attribute `name` that the object type `ty` does not have
+    /// (encoding or decoding), at that attribute.
+    pub(super) fn no_such_attribute(ty: &Type, name: String) -> Fault {
+        Fault::mismatch(ty, "the object type has no such attribute").at(Step::Attr(name))
+    }
+
     /// This fault, seen from one level further out.
     pub(super) fn at(mut self, step: Step) -> Fault {
         self.steps.push(step);
@@ -94,8 +100,44 @@ pub(super) fn check_depth(depth: usize) -> Result<(), Fault> {
     }
 }
 
+/// The checks both encoders make before writing `value` as a `ty`, for
+/// mistakes that are the same in every format: a dynamic attribute's value
+/// without its concrete type, a tuple of the wrong length, an object with
+/// an attribute its type lacks. (Null and unknown pass; other mismatches
+/// are [`wrong_value`].)
+pub(super) fn check_encodable(ty: &Type, value: &Value) -> Result<(), Fault> {
+    match (ty, value) {
+        (_, Value::Null | Value::Unknown(_)) | (Type::Dynamic, Value::Dynamic(..)) => Ok(()),
+        (Type::Dynamic, other) => Err(Fault::mismatch(
+            ty,
+            format!(
+                "{} of a dynamic attribute must carry its concrete type (Value::Dynamic)",
+                describe_value(other)
+            ),
+        )),
+        (Type::Tuple(elems), Value::Tuple(items)) if elems.len() != items.len() => {
+            Err(Fault::mismatch(
+                ty,
+                format!("a tuple of {} elements has {}", elems.len(), items.len()),
+            ))
+        }
+        (Type::Object(attrs), Value::Object(entries)) => {
+            match entries.keys().find(|k| !attrs.contains_key(*k)) {
+                Some(extra) => Err(Fault::no_such_attribute(ty, extra.clone())),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An encoder was given a value that is not of type `ty`.
+pub(super) fn wrong_value(ty: &Type, value: &Value) -> Fault {
+    Fault::mismatch(ty, format!("found {}", describe_value(value)))
+}
+
 /// What kind of value this is, for error messages.
-pub(super) fn describe_value(value: &Value) -> &'static str {
+fn describe_value(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Unknown(_) => "an unknown value",
@@ -166,5 +208,43 @@ mod tests {
             panic!("wrong kind");
         };
         assert_eq!(path, "(root)");
+    }
+
+    /// Both encoders refuse the same values with the same errors.
+    #[test]
+    fn encoders_refuse_alike() {
+        let cases = [
+            (
+                Type::Dynamic,
+                Value::string("hi"),
+                "(root)",
+                "must carry its concrete type",
+            ),
+            (
+                Type::Tuple(vec![Type::String, Type::Bool]),
+                Value::Tuple(vec![Value::string("a")]),
+                "(root)",
+                "a tuple of 2 elements has 1",
+            ),
+            (
+                Type::object([("a", Type::String)]),
+                Value::object([("a", Value::string("x")), ("b", Value::Null)]),
+                ".b",
+                "no such attribute",
+            ),
+            (Type::Bool, Value::string("x"), "(root)", "found a string"),
+        ];
+        for (ty, value, want_path, want_message) in cases {
+            for err in [
+                super::super::json::encode(&value, &ty).unwrap_err(),
+                super::super::msgpack::encode(&value, &ty).unwrap_err(),
+            ] {
+                let CodecError::TypeMismatch { path, message, .. } = &err else {
+                    panic!("wrong kind: {err}");
+                };
+                assert_eq!(path, want_path, "{err}");
+                assert!(message.contains(want_message), "{err}");
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ use std::io::Write as _;
 
 use serde_json::Value as Json;
 
-use super::codec::{Fault, Step, check_depth, describe_value};
+use super::codec::{Fault, Step, check_depth, check_encodable, wrong_value};
 use super::number::{parse_decimal, plain_text};
 use super::{CodecError, Value};
 use crate::tf::types::Type;
@@ -44,6 +44,9 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 
 fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<(), Fault> {
     check_depth(depth)?;
+    // From here on, tuples have the right length and objects no extra
+    // attributes.
+    check_encodable(ty, value)?;
     match (ty, value) {
         (_, Value::Null) => out.extend_from_slice(b"null"),
         (_, Value::Unknown(_)) => {
@@ -60,15 +63,6 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
             out.extend_from_slice(br#","type":"#);
             write_json(out, &concrete.to_json())?;
             out.push(b'}');
-        }
-        (Type::Dynamic, other) => {
-            return Err(Fault::mismatch(
-                ty,
-                format!(
-                    "{} of a dynamic attribute must carry its concrete type (Value::Dynamic)",
-                    describe_value(other)
-                ),
-            ));
         }
         (_, Value::Dynamic(concrete, inner)) if concrete == ty => {
             encode_value(out, inner, ty, depth)?;
@@ -91,12 +85,6 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
             out.push(b']');
         }
         (Type::Tuple(elems), Value::Tuple(items)) => {
-            if elems.len() != items.len() {
-                return Err(Fault::mismatch(
-                    ty,
-                    format!("a tuple of {} elements has {}", elems.len(), items.len()),
-                ));
-            }
             out.push(b'[');
             for (i, (item, elem)) in items.iter().zip(elems).enumerate() {
                 if i > 0 {
@@ -120,10 +108,6 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
             out.push(b'}');
         }
         (Type::Object(attrs), Value::Object(entries)) => {
-            if let Some(extra) = entries.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(Fault::mismatch(ty, "the object type has no such attribute")
-                    .at(Step::Attr(extra.clone())));
-            }
             out.push(b'{');
             for (i, (name, attr_ty)) in attrs.iter().enumerate() {
                 if i > 0 {
@@ -137,12 +121,7 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
             }
             out.push(b'}');
         }
-        (_, other) => {
-            return Err(Fault::mismatch(
-                ty,
-                format!("found {}", describe_value(other)),
-            ));
-        }
+        (_, other) => return Err(wrong_value(ty, other)),
     }
     Ok(())
 }
@@ -244,8 +223,7 @@ fn decode_value(json: Json, ty: &Type, depth: usize) -> Result<Value, Fault> {
             let mut out = BTreeMap::new();
             for (name, item) in entries {
                 let Some(attr_ty) = attrs.get(&name) else {
-                    return Err(Fault::mismatch(ty, "the object type has no such attribute")
-                        .at(Step::Attr(name)));
+                    return Err(Fault::no_such_attribute(ty, name));
                 };
                 match decode_value(item, attr_ty, depth + 1) {
                     Ok(value) => out.insert(name, value),

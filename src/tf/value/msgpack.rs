@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
-use super::codec::{Fault, Step, check_depth, describe_value};
+use super::codec::{Fault, Step, check_depth, check_encodable, wrong_value};
 use super::number::{exact_f64, from_f64_exact, parse_decimal, plain_text};
 use super::{CodecError, Number, Value};
 use crate::tf::types::Type;
@@ -55,6 +55,9 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 
 fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<(), Fault> {
     check_depth(depth)?;
+    // From here on, tuples have the right length and objects no extra
+    // attributes.
+    check_encodable(ty, value)?;
     match (ty, value) {
         (_, Value::Null) => out.push(0xc0),
         (_, Value::Unknown(refinements)) => write_unknown(out, refinements.as_deref(), ty),
@@ -66,15 +69,6 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
             write_array_len(out, 2)?;
             write_bin(out, &concrete.to_json_bytes())?;
             encode_value(out, inner, concrete, depth + 1)?;
-        }
-        (Type::Dynamic, other) => {
-            return Err(Fault::mismatch(
-                ty,
-                format!(
-                    "{} of a dynamic attribute must carry its concrete type (Value::Dynamic)",
-                    describe_value(other)
-                ),
-            ));
         }
         // A value already tagged with exactly the expected type.
         (_, Value::Dynamic(concrete, inner)) if concrete == ty => {
@@ -90,12 +84,6 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
             }
         }
         (Type::Tuple(elems), Value::Tuple(items)) => {
-            if elems.len() != items.len() {
-                return Err(Fault::mismatch(
-                    ty,
-                    format!("a tuple of {} elements has {}", elems.len(), items.len()),
-                ));
-            }
             write_array_len(out, items.len())?;
             for (i, (item, elem)) in items.iter().zip(elems).enumerate() {
                 encode_value(out, item, elem, depth + 1).map_err(|f| f.at(Step::Index(i)))?;
@@ -110,10 +98,6 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
             }
         }
         (Type::Object(attrs), Value::Object(entries)) => {
-            if let Some(extra) = entries.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(Fault::mismatch(ty, "the object type has no such attribute")
-                    .at(Step::Attr(extra.clone())));
-            }
             write_map_len(out, attrs.len())?;
             for (name, attr_ty) in attrs {
                 write_str(out, name)?;
@@ -122,12 +106,7 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Re
                     .map_err(|f| f.at(Step::Attr(name.clone())))?;
             }
         }
-        (_, other) => {
-            return Err(Fault::mismatch(
-                ty,
-                format!("found {}", describe_value(other)),
-            ));
-        }
+        (_, other) => return Err(wrong_value(ty, other)),
     }
     Ok(())
 }
@@ -536,9 +515,7 @@ fn decode_value(r: &mut Reader<'_>, ty: &Type, depth: usize) -> Result<Value, Fa
                 })?;
                 let step = || Step::Attr(name.to_owned());
                 let Some(attr_ty) = attrs.get(name) else {
-                    return Err(
-                        Fault::mismatch(ty, "the object type has no such attribute").at(step())
-                    );
+                    return Err(Fault::no_such_attribute(ty, name.to_owned()));
                 };
                 let item = decode_value(r, attr_ty, depth + 1).map_err(|f| f.at(step()))?;
                 if entries.insert(name.to_owned(), item).is_some() {
