@@ -142,6 +142,20 @@ fn service(count: usize) -> ProviderService {
     ProviderService::new(Arc::new(TestProvider { count }))
 }
 
+/// Every event of a ListResource call, in order.
+async fn list_events(
+    svc: &ProviderService,
+    request: pb::list_resource::Request,
+) -> Vec<pb::list_resource::Event> {
+    svc.list_resource(Request::new(request))
+        .await
+        .unwrap()
+        .into_inner()
+        .map(Result::unwrap)
+        .collect()
+        .await
+}
+
 fn dynamic(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
     Some(encode_value(v, ty).unwrap())
 }
@@ -176,22 +190,17 @@ async fn list_streams_and_stops_at_the_limit() {
     let config_ty = Type::object([("prefix", Type::String)]);
     let config = Value::object([("prefix", Value::string("a"))]);
     let run = |limit: i64, include: bool| {
-        svc.list_resource(Request::new(pb::list_resource::Request {
-            type_name: TYPE.into(),
-            config: dynamic(&config, &config_ty),
-            include_resource_object: include,
-            limit,
-        }))
+        list_events(
+            &svc,
+            pb::list_resource::Request {
+                type_name: TYPE.into(),
+                config: dynamic(&config, &config_ty),
+                include_resource_object: include,
+                limit,
+            },
+        )
     };
-    let events: Vec<_> = run(3, false)
-        .await
-        .unwrap()
-        .into_inner()
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let events = run(3, false).await;
     assert_eq!(events.len(), 3, "{events:?}");
     assert_eq!(events[2].display_name, "a-2");
     assert_eq!(
@@ -200,15 +209,7 @@ async fn list_streams_and_stops_at_the_limit() {
     );
     assert!(events[0].resource_object.is_none());
 
-    let events: Vec<_> = run(100, true)
-        .await
-        .unwrap()
-        .into_inner()
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let events = run(100, true).await;
     assert_eq!(events.len(), 6);
     let object = decode_value(events[0].resource_object.as_ref(), &schema().value_type()).unwrap();
     assert_eq!(object.get("name"), &Value::string("a-0"));
@@ -220,20 +221,18 @@ async fn list_streams_and_stops_at_the_limit() {
 /// An unknown list type is one event carrying one error.
 #[tokio::test]
 async fn unknown_list_type_is_one_error() {
-    let events: Vec<_> = service(1)
-        .list_resource(Request::new(pb::list_resource::Request {
+    let events = list_events(
+        &service(1),
+        pb::list_resource::Request {
             type_name: "nope".into(),
             config: None,
             include_resource_object: false,
             limit: 10,
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .collect::<Vec<_>>()
-        .await;
+        },
+    )
+    .await;
     assert_eq!(events.len(), 1);
-    let event = events.into_iter().next().unwrap().unwrap();
+    let event = &events[0];
     assert_eq!(event.diagnostic.len(), 1);
     assert!(
         event.diagnostic[0]
