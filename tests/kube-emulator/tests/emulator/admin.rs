@@ -12,14 +12,7 @@ use crate::util::{create, env};
 async fn faults_and_counters() {
     let e = env().await;
     let fault = json!({"method": "GET", "pathPrefix": "/api/v1/namespaces/default/configmaps", "action": "status", "code": 429, "retryAfterSeconds": 2, "times": 1});
-    let (code, _, body) = e
-        .raw(
-            "POST",
-            "/__emulator/faults",
-            Some("application/json"),
-            serde_json::to_vec(&fault).unwrap(),
-        )
-        .await;
+    let (code, _, body) = e.post_json("/__emulator/faults", &fault).await;
     assert_eq!(code, 201, "{body}");
     let (code, headers, body) = e
         .raw("GET", "/api/v1/namespaces/default/configmaps", None, vec![])
@@ -34,13 +27,7 @@ async fn faults_and_counters() {
         .await;
     assert_eq!(code, 200, "the fault applied once");
     let fault = json!({"method": "POST", "pathPrefix": "/api/v1", "action": "status", "code": 503});
-    e.raw(
-        "POST",
-        "/__emulator/faults",
-        Some("application/json"),
-        serde_json::to_vec(&fault).unwrap(),
-    )
-    .await;
+    e.post_json("/__emulator/faults", &fault).await;
     let cm = serde_json::to_vec(&json!({"metadata": {"name": "c"}})).unwrap();
     let (code, _, s) = e
         .raw(
@@ -69,13 +56,7 @@ async fn faults_and_counters() {
 async fn latency_reset_and_store_reset() {
     let e = env().await;
     let fault = json!({"pathPrefix": "/api/v1/namespaces/default/secrets", "action": "latency", "latencyMs": 300, "times": 1});
-    e.raw(
-        "POST",
-        "/__emulator/faults",
-        Some("application/json"),
-        serde_json::to_vec(&fault).unwrap(),
-    )
-    .await;
+    e.post_json("/__emulator/faults", &fault).await;
     let started = std::time::Instant::now();
     let (code, _, _) = e
         .raw("GET", "/api/v1/namespaces/default/secrets", None, vec![])
@@ -84,13 +65,7 @@ async fn latency_reset_and_store_reset() {
     assert!(started.elapsed().as_millis() >= 300);
     let fault =
         json!({"pathPrefix": "/api/v1/namespaces/default/secrets", "action": "reset", "times": 1});
-    e.raw(
-        "POST",
-        "/__emulator/faults",
-        Some("application/json"),
-        serde_json::to_vec(&fault).unwrap(),
-    )
-    .await;
+    e.post_json("/__emulator/faults", &fault).await;
     let cms: Api<k8s_openapi::api::core::v1::Secret> = e.api("default");
     assert!(matches!(
         cms.list(&Default::default()).await,
@@ -170,14 +145,7 @@ async fn bad_requests_get_status_answers() {
         (405, Some("MethodNotAllowed"))
     );
     let big = json!({"metadata": {"name": "big"}, "data": {"x": "a".repeat(3 * 1024 * 1024)}});
-    let (code, _, body) = e
-        .raw(
-            "POST",
-            path,
-            Some("application/json"),
-            serde_json::to_vec(&big).unwrap(),
-        )
-        .await;
+    let (code, _, body) = e.post_json(path, &big).await;
     assert_eq!(
         (code, body["reason"].as_str()),
         (413, Some("RequestEntityTooLarge"))

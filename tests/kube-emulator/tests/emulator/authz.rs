@@ -56,10 +56,7 @@ async fn refused_requests_get_forbidden_with_the_user_verb_and_namespace() {
         e.namespace(ns).await;
     }
     let admin_jobs: Api<Job> = e.api("private");
-    admin_jobs
-        .create(&PostParams::default(), &typed(job("x", &[])))
-        .await
-        .unwrap();
+    create(&admin_jobs, job("x", &[])).await;
 
     let alice = client_with_token(&e.emu.url, "alice-token").await;
     let jobs: Api<Job> = Api::namespaced(alice.clone(), "private");

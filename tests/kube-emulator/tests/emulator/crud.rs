@@ -167,12 +167,7 @@ async fn validation_errors_carry_causes() {
     let mut j = job("q", &[]);
     j["spec"]["template"]["spec"]["containers"][0]["resources"] = json!({"limits": {"cpu": "one"}});
     let (code, _, body) = e
-        .raw(
-            "POST",
-            "/apis/batch/v1/namespaces/default/jobs",
-            Some("application/json"),
-            serde_json::to_vec(&j).unwrap(),
-        )
+        .post_json("/apis/batch/v1/namespaces/default/jobs", &j)
         .await;
     assert_eq!(code, 400);
     assert!(
@@ -241,10 +236,7 @@ async fn job_defaults_match_kube_apiserver() {
     let mut spec = job("d", &[("EMULATOR_NEVER_EXIT", "1")]);
     spec["spec"]["suspend"] = json!(true);
     spec["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox");
-    let j = jobs
-        .create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    let j = create(&jobs, spec).await;
     let uid = j.metadata.uid.clone().unwrap();
     assert_eq!(j.metadata.generation, Some(1));
     // Created without labels, the Job reads back with its template's labels.
@@ -433,9 +425,7 @@ async fn strategic_merge_patch_merges_lists_by_key() {
     let jobs: Api<Job> = e.api("default");
     let mut spec = job("p", &[("A", "1")]);
     spec["spec"]["suspend"] = json!(true);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     // Suspended and never started: still immutable template (env is not a scheduling directive).
     let r = jobs
         .patch("p", &PatchParams::default(), &Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [{"name": "main", "env": [{"name": "B", "value": "2"}]}]}}}})))
@@ -594,10 +584,7 @@ async fn bare_pod_runs_to_completion() {
     let e = env().await;
     let pods: Api<k8s_openapi::api::core::v1::Pod> = e.api("default");
     let pod = json!({"metadata": {"name": "bare"}, "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "env": [{"name": "EMULATOR_RUN_SECONDS", "value": "0.05"}]}]}});
-    let p = pods
-        .create(&PostParams::default(), &typed(pod))
-        .await
-        .unwrap();
+    let p = create(&pods, pod).await;
     let spec = p.spec.unwrap();
     assert_eq!(spec.service_account_name.as_deref(), Some("default"));
     assert_eq!(spec.enable_service_links, Some(true));

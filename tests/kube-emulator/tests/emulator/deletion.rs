@@ -3,19 +3,17 @@
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
-use kube::api::{Api, DeleteParams, ListParams, PostParams, Preconditions, PropagationPolicy};
+use kube::api::{Api, DeleteParams, ListParams, Preconditions, PropagationPolicy};
 use serde_json::json;
 
-use crate::util::{create, env, eventually, has_condition, job, status_of, typed, wait_job};
+use crate::util::{create, env, eventually, has_condition, job, status_of, wait_job};
 
 async fn running_job(e: &crate::util::Env, name: &str) -> (Api<Job>, Api<Pod>) {
     let jobs: Api<Job> = e.api("default");
     let mut spec = job(name, &[("EMULATOR_NEVER_EXIT", "1")]);
     spec["spec"]["parallelism"] = json!(2);
     spec["spec"]["completions"] = json!(2);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     wait_job(&jobs, name, 10, |j| {
         j.status.as_ref().and_then(|s| s.ready) == Some(2)
     })
@@ -129,9 +127,7 @@ async fn ttl_after_finished_deletes_job_and_pods() {
     let jobs: Api<Job> = e.api("default");
     let mut spec = job("ttl", &[("EMULATOR_RUN_SECONDS", "0.05")]);
     spec["spec"]["ttlSecondsAfterFinished"] = json!(1);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     wait_job(&jobs, "ttl", 20, |j| has_condition(j, "Complete")).await;
     let done = std::time::Instant::now();
     eventually(10, || async {

@@ -3,10 +3,10 @@
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Pod};
-use kube::api::{Api, ListParams, LogParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, ListParams, LogParams, Patch, PatchParams};
 use serde_json::json;
 
-use crate::util::{condition_reason, create, env, eventually, has_condition, job, typed, wait_job};
+use crate::util::{condition_reason, create, env, eventually, has_condition, job, wait_job};
 
 async fn pods_of(pods: &Api<Pod>, job: &str) -> Vec<Pod> {
     pods.list(&ListParams::default().labels(&format!("batch.kubernetes.io/job-name={job}")))
@@ -29,9 +29,7 @@ async fn non_indexed_job_completes() {
     );
     spec["spec"]["completions"] = json!(3);
     spec["spec"]["parallelism"] = json!(2);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     let j = wait_job(&jobs, "ni", 20, |j| has_condition(j, "Complete")).await;
     let st = j.status.clone().unwrap();
     assert_eq!(st.succeeded, Some(3));
@@ -106,9 +104,7 @@ async fn indexed_job_completes_every_index() {
     spec["spec"]["completions"] = json!(3);
     spec["spec"]["parallelism"] = json!(3);
     spec["spec"]["completionMode"] = json!("Indexed");
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     let j = wait_job(&jobs, "ix", 20, |j| has_condition(j, "Complete")).await;
     assert_eq!(j.status.unwrap().completed_indexes.as_deref(), Some("0-2"));
     let pods: Api<Pod> = e.api("default");
@@ -144,9 +140,7 @@ async fn failing_job_exceeds_backoff_limit() {
         ],
     );
     spec["spec"]["backoffLimit"] = json!(2);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     let j = wait_job(&jobs, "fail", 20, |j| has_condition(j, "Failed")).await;
     assert_eq!(j.status.as_ref().unwrap().failed, Some(3));
     assert!(has_condition(&j, "FailureTarget"));
@@ -188,9 +182,7 @@ async fn on_failure_restarts_in_place_until_backoff_limit() {
     );
     spec["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure");
     spec["spec"]["backoffLimit"] = json!(2);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     let j = wait_job(&jobs, "retry", 20, |j| has_condition(j, "Failed")).await;
     assert_eq!(
         condition_reason(&j, "Failed").as_deref(),
@@ -216,9 +208,7 @@ async fn deadline_exceeded_fails_job() {
     let jobs: Api<Job> = e.api("default");
     let mut spec = job("late", &[("EMULATOR_NEVER_EXIT", "1")]);
     spec["spec"]["activeDeadlineSeconds"] = json!(1);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     let j = wait_job(&jobs, "late", 20, |j| has_condition(j, "Failed")).await;
     assert_eq!(
         condition_reason(&j, "Failed").as_deref(),
@@ -237,9 +227,7 @@ async fn suspend_and_resume() {
     let jobs: Api<Job> = e.api("default");
     let mut spec = job("sus", &[("EMULATOR_RUN_SECONDS", "0.1")]);
     spec["spec"]["suspend"] = json!(true);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     let j = wait_job(&jobs, "sus", 10, |j| has_condition(j, "Suspended")).await;
     assert_eq!(
         condition_reason(&j, "Suspended").as_deref(),
@@ -273,15 +261,11 @@ async fn pod_outcomes_follow_env() {
         &[("EMULATOR_OOM", "1"), ("EMULATOR_RUN_SECONDS", "0.05")],
     );
     oom["spec"]["backoffLimit"] = json!(0);
-    jobs.create(&PostParams::default(), &typed(oom))
-        .await
-        .unwrap();
+    create(&jobs, oom).await;
     let mut sec = job("sec", &[]);
     sec["spec"]["template"]["spec"]["containers"][0]["env"] =
         json!([{"name": "X", "valueFrom": {"secretKeyRef": {"name": "missing", "key": "k"}}}]);
-    jobs.create(&PostParams::default(), &typed(sec))
-        .await
-        .unwrap();
+    create(&jobs, sec).await;
     let pods: Api<Pod> = e.api("default");
     let reason_of = |p: &Pod| -> Option<String> {
         let cs = p
@@ -357,9 +341,7 @@ async fn failed_pod_is_retried_until_success() {
     let jobs: Api<Job> = e.api("default");
     let mut spec = job("flaky", &[("EMULATOR_RUN_SECONDS", "0.05")]);
     spec["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "EMULATOR_RUN_SECONDS", "value": "0.05"}, {"name": "EMULATOR_EXIT_CODE", "valueFrom": {"configMapKeyRef": {"name": "outcome", "key": "code"}}}]);
-    jobs.create(&PostParams::default(), &typed(spec))
-        .await
-        .unwrap();
+    create(&jobs, spec).await;
     wait_job(&jobs, "flaky", 20, |j| {
         j.status.as_ref().and_then(|s| s.failed).unwrap_or(0) >= 1
     })

@@ -76,6 +76,12 @@ impl Env {
     ) -> (u16, http::HeaderMap, Value) {
         raw(&self.emu.url, method, path, content_type, body).await
     }
+
+    /// POST `v` as JSON to `path` (raw HTTP, like [`Env::raw`]).
+    pub async fn post_json(&self, path: &str, v: &Value) -> (u16, http::HeaderMap, Value) {
+        let body = serde_json::to_vec(v).unwrap();
+        self.raw("POST", path, Some("application/json"), body).await
+    }
 }
 
 /// Raw HTTP to a URL (plain HTTP only).
