@@ -304,8 +304,7 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     state::set(planned, "drift", Value::List(Vec::new()));
 
     if prior.is_null() {
-        state::set(planned, "objects", Value::UNKNOWN);
-        state::set(planned, "status", Value::UNKNOWN);
+        state::set_new_objects_unknown(planned);
         return;
     }
 
@@ -314,8 +313,7 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     resp.requires_replace.sort();
     resp.requires_replace.dedup();
     if !resp.requires_replace.is_empty() {
-        state::set(planned, "objects", Value::UNKNOWN);
-        state::set(planned, "status", Value::UNKNOWN);
+        state::set_new_objects_unknown(planned);
         return;
     }
 

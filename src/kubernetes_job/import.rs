@@ -1267,8 +1267,7 @@ pub fn after_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     resp.requires_replace.dedup();
     if !resp.requires_replace.is_empty() {
         // As the plan marks any replacement: new objects, new status.
-        state::set(planned, "objects", Value::UNKNOWN);
-        state::set(planned, "status", Value::UNKNOWN);
+        state::set_new_objects_unknown(planned);
         return;
     }
     if !planned.get("objects").is_unknown() {

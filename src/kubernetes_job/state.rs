@@ -231,6 +231,13 @@ pub fn set(object: &mut Value, name: &str, value: Value) {
     }
 }
 
+/// Marks the values that a create or replacement makes new, `objects` and
+/// `status`, as known only after apply.
+pub fn set_new_objects_unknown(planned: &mut Value) {
+    set(planned, "objects", Value::UNKNOWN);
+    set(planned, "status", Value::UNKNOWN);
+}
+
 /// The object at `path` (attribute names) inside `root`, for in-place
 /// edits; `None` when a step is not a known object or map.
 pub fn get_mut<'a>(root: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
