@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::api::{Api, ListParams, PostParams, WatchParams};
+use kube::api::{Api, ListParams, WatchParams};
 use kube_emulator::EmulatorConfig;
 use kube_emulator::authz::Authorization;
 use kube_emulator::tls::{KubeconfigAuth, TlsBundle, kubeconfig};
 use serde_json::json;
 
-use crate::util::{client_for, create, env_with, job, status_of, typed};
+use crate::util::{client_for, create, create_refused, env_with, job, status_of};
 
 /// An emulator where `admin-token` is the admin and `alice-token` is alice.
 fn config(authorization: Authorization) -> EmulatorConfig {
@@ -88,11 +88,7 @@ async fn refused_requests_get_forbidden_with_the_user_verb_and_namespace() {
             .message
             .contains("cannot watch resource \"jobs\""),
     );
-    let s = status_of(
-        jobs.create(&PostParams::default(), &typed(job("y", &[])))
-            .await
-            .unwrap_err(),
-    );
+    let s = create_refused(&jobs, job("y", &[])).await;
     assert_eq!(
         s.message,
         "jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"private\""

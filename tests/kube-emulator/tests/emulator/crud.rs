@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use crate::util::{create, env, job, status_of, typed};
+use crate::util::{create, create_refused, env, job, status_of, typed};
 
 /// Created objects get uid, creationTimestamp, resourceVersion and kind defaults.
 #[tokio::test]
@@ -117,14 +117,7 @@ async fn no_op_update_keeps_resource_version() {
 async fn validation_errors_carry_causes() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    let s = status_of(
-        cms.create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": "Bad_Name"}})),
-        )
-        .await
-        .unwrap_err(),
-    );
+    let s = create_refused(&cms, json!({"metadata": {"name": "Bad_Name"}})).await;
     assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"));
     assert!(s.message.starts_with("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"), "{}", s.message);
     let cause = &s.details.unwrap().causes[0];
@@ -136,11 +129,7 @@ async fn validation_errors_carry_causes() {
     let jobs: Api<Job> = e.api("default");
     let mut j = job("j", &[("A=B", "x")]);
     j["spec"]["template"]["spec"]["restartPolicy"] = json!("Always");
-    let s = status_of(
-        jobs.create(&PostParams::default(), &typed(j))
-            .await
-            .unwrap_err(),
-    );
+    let s = create_refused(&jobs, j).await;
     assert_eq!(s.code, 422);
     let fields: Vec<String> = s
         .details
@@ -184,14 +173,7 @@ async fn validation_errors_carry_causes() {
 async fn namespace_lifecycle_admission() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("ghost");
-    let s = status_of(
-        cms.create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": "c"}})),
-        )
-        .await
-        .unwrap_err(),
-    );
+    let s = create_refused(&cms, json!({"metadata": {"name": "c"}})).await;
     assert_eq!(
         (s.code, s.message.as_str()),
         (404, "namespaces \"ghost\" not found")
@@ -205,14 +187,7 @@ async fn namespace_lifecycle_admission() {
     .await;
     let ns: Api<Namespace> = Api::all(e.client.clone());
     ns.delete("doomed", &Default::default()).await.unwrap();
-    let s = status_of(
-        cms.create(
-            &PostParams::default(),
-            &typed(json!({"metadata": {"name": "c"}})),
-        )
-        .await
-        .unwrap_err(),
-    );
+    let s = create_refused(&cms, json!({"metadata": {"name": "c"}})).await;
     assert_eq!(s.code, 403);
     assert_eq!(
         s.message,

@@ -137,6 +137,18 @@ where
     api.create(&PostParams::default(), &typed(v)).await.unwrap()
 }
 
+/// Create the object `v` describes through `api`, which must be refused; the `Status` it answers.
+pub async fn create_refused<K>(api: &Api<K>, v: Value) -> kube::core::Status
+where
+    K: Clone + DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    status_of(
+        api.create(&PostParams::default(), &typed(v))
+            .await
+            .unwrap_err(),
+    )
+}
+
 /// Wait until a Job satisfies `cond` (watch-based), at most `secs` seconds.
 pub async fn wait_job(api: &Api<Job>, name: &str, secs: u64, cond: impl Fn(&Job) -> bool) -> Job {
     let fut = await_condition(api.clone(), name, move |j: Option<&Job>| {

@@ -15,13 +15,7 @@ async fn watch_resumes_from_resource_version() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
     create(&cms, json!({"metadata": {"name": "before"}})).await;
-    let rv = cms
-        .list(&Default::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
+    let rv = list_version(&cms).await;
     create(&cms, json!({"metadata": {"name": "after"}})).await;
     cms.delete("before", &Default::default()).await.unwrap();
     let mut stream = cms
@@ -75,13 +69,7 @@ async fn watch_too_old_resource_version_is_gone() {
 async fn selector_transitions_and_bookmarks() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    let rv = cms
-        .list(&Default::default())
-        .await
-        .unwrap()
-        .metadata
-        .resource_version
-        .unwrap();
+    let rv = list_version(&cms).await;
     let mut stream = cms
         .watch(&WatchParams::default().labels("app=x").timeout(10), &rv)
         .await
@@ -143,4 +131,14 @@ async fn kube_runtime_watcher_observes_object() {
         .unwrap()
         .unwrap();
     assert!(first.metadata.name.is_some());
+}
+
+/// The resourceVersion of a list of `api`'s objects: where a watch starts.
+async fn list_version(api: &Api<ConfigMap>) -> String {
+    api.list(&Default::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap()
 }
