@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use crate::EmulatorConfig;
 use crate::controllers::{
-    Dirty, condition_true, controller_owner, controller_owner_name, remove_finalizer,
+    Dirty, changed_or_due, condition_true, controller_owner, controller_owner_name,
+    remove_finalizer,
 };
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
@@ -151,25 +152,18 @@ impl JobController {
         dirty: &Dirty,
     ) -> f64 {
         // What to look at: everything, or changed Jobs and those whose timers are due.
-        let mut keys: Vec<(String, String)> = Vec::new();
-        if dirty.full {
-            keys.extend(
-                store
-                    .list(JOBS, None)
-                    .iter()
-                    .map(|j| (meta::namespace(j).to_string(), meta::name(j).to_string())),
-            );
+        let keys: Vec<(String, String)> = if dirty.full {
+            let mut keys: Vec<(String, String)> = store
+                .list(JOBS, None)
+                .iter()
+                .map(|j| (meta::namespace(j).to_string(), meta::name(j).to_string()))
+                .collect();
+            keys.sort();
+            keys.dedup();
+            keys
         } else {
-            keys.extend(dirty.jobs.iter().cloned());
-            keys.extend(
-                self.timers
-                    .iter()
-                    .filter(|(_, t)| **t <= now)
-                    .map(|(k, _)| k.clone()),
-            );
-        }
-        keys.sort();
-        keys.dedup();
+            changed_or_due(&dirty.jobs, &self.timers, now)
+        };
         let jobs: Vec<Arc<Value>> = keys
             .iter()
             .filter_map(|(ns, n)| store.get(JOBS, ns, n))

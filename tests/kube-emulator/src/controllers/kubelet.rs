@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::controllers::Dirty;
+use crate::controllers::{Dirty, changed_or_due};
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
 use crate::resources::{self, CONFIGMAPS, PODS, SECRETS};
@@ -309,16 +309,8 @@ impl Kubelet {
             }
             pods
         } else {
-            let mut keys: Vec<(String, String)> = dirty.pods.iter().cloned().collect();
-            keys.extend(
-                self.timers
-                    .iter()
-                    .filter(|(_, t)| **t <= now)
-                    .map(|(k, _)| k.clone()),
-            );
-            keys.sort();
-            keys.dedup();
-            keys.iter()
+            changed_or_due(&dirty.pods, &self.timers, now)
+                .iter()
                 .filter_map(|(ns, n)| store.get(PODS, ns, n))
                 .collect()
         };

@@ -16,7 +16,7 @@ pub mod namespace;
 pub mod serviceaccounts;
 pub mod ttl;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -149,6 +149,25 @@ impl Dirty {
     fn is_empty(&self) -> bool {
         !self.full && !self.gc && self.jobs.is_empty() && self.pods.is_empty()
     }
+}
+
+/// Objects (namespace, name) to look at: the `changed` ones and those whose
+/// timer is due at `now`, sorted, each once.
+pub fn changed_or_due(
+    changed: &HashSet<(String, String)>,
+    timers: &HashMap<(String, String), f64>,
+    now: f64,
+) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = changed.iter().cloned().collect();
+    keys.extend(
+        timers
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(k, _)| k.clone()),
+    );
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// The controller owner's name, if the owner is of `kind`.
