@@ -231,6 +231,21 @@ impl PluginProcess {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Whether stderr contains `needle` before `deadline`: a thread collects
+    /// stderr, so a line the plugin just wrote may not be there yet.
+    fn stderr_shows(&self, needle: &str, deadline: Duration) -> bool {
+        let start = Instant::now();
+        loop {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            if start.elapsed() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Waits for the process to exit, polling until `deadline`.
     fn wait_exit(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
         let start = Instant::now();
@@ -443,7 +458,7 @@ async fn other_client_certificates_are_refused() {
             .is_ok()
     );
     assert!(
-        plugin.stderr().contains("Refused a connection"),
+        plugin.stderr_shows("Refused a connection", Duration::from_secs(10)),
         "{}",
         plugin.stderr()
     );
