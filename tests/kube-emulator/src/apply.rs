@@ -898,6 +898,16 @@ fn conflict_error(conflicts: &[(String, String, FieldPath)]) -> ApiError {
 mod tests {
     use super::*;
 
+    /// `apply` of a ConfigMap (no subresource, v1, time "t").
+    fn apply_cm(
+        live: Option<&Value>,
+        config: &Value,
+        manager: &str,
+        force: bool,
+    ) -> Result<Applied, ApiError> {
+        apply("ConfigMap", live, config, manager, force, "", "v1", "t")
+    }
+
     #[test]
     fn fields_v1_round_trips_with_dot_for_members_with_children() {
         let cfg =
@@ -913,54 +923,17 @@ mod tests {
 
     #[test]
     fn second_manager_conflicts_unless_forced() {
-        let live = apply(
-            "ConfigMap",
-            None,
-            &json!({"data": {"a": "1"}}),
-            "m1",
-            false,
-            "",
-            "v1",
-            "t",
-        )
-        .map(|a| a.object);
+        let live = apply_cm(None, &json!({"data": {"a": "1"}}), "m1", false).map(|a| a.object);
         let live = live.unwrap_or_default();
-        let err = apply(
-            "ConfigMap",
-            Some(&live),
-            &json!({"data": {"a": "2"}}),
-            "m2",
-            false,
-            "",
-            "v1",
-            "t",
-        );
+        let err = apply_cm(Some(&live), &json!({"data": {"a": "2"}}), "m2", false);
         let err = err.err().map(|e| e.message).unwrap_or_default();
         assert_eq!(
             err,
             "Apply failed with 1 conflict: conflict with \"m1\": .data.a"
         );
-        let same = apply(
-            "ConfigMap",
-            Some(&live),
-            &json!({"data": {"a": "1"}}),
-            "m2",
-            false,
-            "",
-            "v1",
-            "t",
-        );
+        let same = apply_cm(Some(&live), &json!({"data": {"a": "1"}}), "m2", false);
         assert!(same.is_ok());
-        let forced = apply(
-            "ConfigMap",
-            Some(&live),
-            &json!({"data": {"a": "2"}}),
-            "m2",
-            true,
-            "",
-            "v1",
-            "t",
-        );
+        let forced = apply_cm(Some(&live), &json!({"data": {"a": "2"}}), "m2", true);
         let forced = forced.map(|a| a.object).unwrap_or_default();
         assert_eq!(forced["data"]["a"], "2");
         assert_eq!(managers_of(&forced).len(), 1);
@@ -968,27 +941,9 @@ mod tests {
 
     #[test]
     fn dropped_fields_are_pruned() {
-        let live = apply(
-            "ConfigMap",
-            None,
-            &json!({"data": {"a": "1", "b": "2"}}),
-            "m1",
-            false,
-            "",
-            "v1",
-            "t",
-        );
+        let live = apply_cm(None, &json!({"data": {"a": "1", "b": "2"}}), "m1", false);
         let live = live.map(|a| a.object).unwrap_or_default();
-        let next = apply(
-            "ConfigMap",
-            Some(&live),
-            &json!({"data": {"a": "1"}}),
-            "m1",
-            false,
-            "",
-            "v1",
-            "t",
-        );
+        let next = apply_cm(Some(&live), &json!({"data": {"a": "1"}}), "m1", false);
         let next = next.map(|a| a.object).unwrap_or_default();
         assert_eq!(next["data"], json!({"a": "1"}));
     }
