@@ -245,37 +245,40 @@ impl ApiError {
         }
     }
 
+    /// This error with `details`.
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(Box::new(details));
+        self
+    }
+
     /// `jobs.batch "x" not found`
     pub fn not_found(rt: &ResourceType, name: &str) -> Self {
-        let mut e = Self::new(
+        Self::new(
             404,
             "NotFound",
             format!("{} {} not found", rt.group_resource(), go_quote(name)),
-        );
-        e.details = Some(Box::new(object_details(rt, name)));
-        e
+        )
+        .with_details(object_details(rt, name))
     }
 
     /// `namespaces "x" not found` for a namespace that a namespaced request names.
     pub fn namespace_not_found(ns: &str) -> Self {
-        let mut e = Self::new(
+        Self::new(
             404,
             "NotFound",
             format!("namespaces {} not found", go_quote(ns)),
-        );
-        e.details = Some(Box::new(json!({"name": ns, "kind": "namespaces"})));
-        e
+        )
+        .with_details(json!({"name": ns, "kind": "namespaces"}))
     }
 
     /// `jobs.batch "x" already exists`
     pub fn already_exists(rt: &ResourceType, name: &str) -> Self {
-        let mut e = Self::new(
+        Self::new(
             409,
             "AlreadyExists",
             format!("{} {} already exists", rt.group_resource(), go_quote(name)),
-        );
-        e.details = Some(Box::new(object_details(rt, name)));
-        e
+        )
+        .with_details(object_details(rt, name))
     }
 
     /// The optimistic-concurrency conflict of an update with a stale resourceVersion.
@@ -289,7 +292,7 @@ impl ApiError {
 
     /// `Operation cannot be fulfilled on jobs.batch "x": <why>`
     pub fn conflict(rt: &ResourceType, name: &str, why: &str) -> Self {
-        let mut e = Self::new(
+        Self::new(
             409,
             "Conflict",
             format!(
@@ -298,16 +301,13 @@ impl ApiError {
                 go_quote(name),
                 why
             ),
-        );
-        e.details = Some(Box::new(object_details(rt, name)));
-        e
+        )
+        .with_details(object_details(rt, name))
     }
 
     /// Server-side apply conflicts: message and causes as the field manager builds them.
     pub fn apply_conflict(message: String, causes: Vec<Value>) -> Self {
-        let mut e = Self::new(409, "Conflict", message);
-        e.details = Some(Box::new(json!({ "causes": causes })));
-        e
+        Self::new(409, "Conflict", message).with_details(json!({ "causes": causes }))
     }
 
     /// `Job.batch "x" is invalid: <errors>` (422).
@@ -335,9 +335,7 @@ impl ApiError {
         }
         d.insert("kind".into(), json!(kind));
         d.insert("causes".into(), Value::Array(causes));
-        let mut e = Self::new(422, "Invalid", message);
-        e.details = Some(Box::new(Value::Object(d)));
-        e
+        Self::new(422, "Invalid", message).with_details(Value::Object(d))
     }
 
     /// Invalid errors on a resource's own kind.
@@ -402,24 +400,22 @@ impl ApiError {
 
     /// 404 for a path the server does not serve.
     pub fn path_not_found() -> Self {
-        let mut e = Self::new(
+        Self::new(
             404,
             "NotFound",
             "the server could not find the requested resource",
-        );
-        e.details = Some(Box::new(json!({})));
-        e
+        )
+        .with_details(json!({}))
     }
 
     /// 405 for a verb the resource does not support.
     pub fn method_not_allowed() -> Self {
-        let mut e = Self::new(
+        Self::new(
             405,
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource",
-        );
-        e.details = Some(Box::new(json!({})));
-        e
+        )
+        .with_details(json!({}))
     }
 
     /// 410 Gone with reason Expired (`too old resource version: 5 (100)`).
@@ -505,15 +501,14 @@ impl ApiError {
 
     /// A request that names something the emulator deliberately does not emulate.
     pub fn not_emulated(what: &str) -> Self {
-        let mut e = Self::new(
+        Self::new(
             405,
             "MethodNotAllowed",
             format!(
                 "{what} is not emulated by kube-emulator (see the crate documentation for what is)"
             ),
-        );
-        e.details = Some(Box::new(json!({})));
-        e
+        )
+        .with_details(json!({}))
     }
 
     /// The same error with another message.
