@@ -215,13 +215,7 @@ fn insert_zero(v: &mut Value, parent: &[Seg], field: &str, zero: Value) -> bool 
 /// Turn a serde message into Go's `json: cannot unmarshal X into Go struct field P of type T`.
 /// The Go struct holding the field at `segs` (what Go's UnmarshalTypeError names).
 fn go_struct(rt: &ResourceType, segs: &[Seg]) -> String {
-    let keys: Vec<&str> = segs
-        .iter()
-        .filter_map(|s| match s {
-            Seg::Key(k) => Some(k.as_str()),
-            Seg::Index(_) => None,
-        })
-        .collect();
+    let keys = field_keys(segs);
     let parents = &keys[..keys.len().saturating_sub(1)];
     let in_pod_spec = |p: &[&str]| p.contains(&"containers") || p.contains(&"initContainers");
     match parents {
@@ -258,17 +252,20 @@ fn go_struct(rt: &ResourceType, segs: &[Seg]) -> String {
     }
 }
 
-fn go_message(rt: &ResourceType, input: &Value, segs: &[Seg], message: &str) -> String {
-    let path = render_path(segs);
-    // Go's field path has no list indexes.
-    let go_path: Vec<&str> = segs
-        .iter()
+/// The field names along `segs`, without list indexes.
+fn field_keys(segs: &[Seg]) -> Vec<&str> {
+    segs.iter()
         .filter_map(|s| match s {
             Seg::Key(k) => Some(k.as_str()),
             Seg::Index(_) => None,
         })
-        .collect();
-    let go_path = go_path.join(".");
+        .collect()
+}
+
+fn go_message(rt: &ResourceType, input: &Value, segs: &[Seg], message: &str) -> String {
+    let path = render_path(segs);
+    // Go's field path has no list indexes.
+    let go_path = field_keys(segs).join(".");
     let owner = go_struct(rt, segs);
     if let Some(rest) = message.strip_prefix("invalid type: ") {
         let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
