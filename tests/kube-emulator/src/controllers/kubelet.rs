@@ -169,23 +169,17 @@ fn expand(v: &str, env: &HashMap<String, String>) -> String {
 }
 
 fn field_ref(pod: &Value, path: &str) -> String {
-    if let Some(key) = path
-        .strip_prefix("metadata.annotations['")
-        .and_then(|r| r.strip_suffix("']"))
-    {
-        return meta::get(pod, &["metadata", "annotations", key])
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-    }
-    if let Some(key) = path
-        .strip_prefix("metadata.labels['")
-        .and_then(|r| r.strip_suffix("']"))
-    {
-        return meta::get(pod, &["metadata", "labels", key])
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+    // metadata.annotations['KEY'] and metadata.labels['KEY'].
+    for map in ["annotations", "labels"] {
+        if let Some(key) = path
+            .strip_prefix(&format!("metadata.{map}['"))
+            .and_then(|r| r.strip_suffix("']"))
+        {
+            return meta::get(pod, &["metadata", map, key])
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+        }
     }
     let parts: Vec<&str> = path.split('.').collect();
     meta::get(pod, &parts)
