@@ -144,28 +144,18 @@ impl Store {
     }
 
     /// Insert a new object, assigning its resourceVersion.
-    pub fn insert(&mut self, res: usize, mut obj: Value) -> Arc<Value> {
-        let rv = self.bump(&mut obj);
-        let key = (
-            meta::namespace(&obj).to_string(),
-            meta::name(&obj).to_string(),
-        );
-        let obj = Arc::new(obj);
-        if let Some(map) = self.objects.get_mut(res) {
-            map.insert(key, obj.clone());
-        }
-        self.record(Change {
-            rv,
-            resource: res,
-            kind: EventType::Added,
-            old: None,
-            object: obj.clone(),
-        });
-        obj
+    pub fn insert(&mut self, res: usize, obj: Value) -> Arc<Value> {
+        self.put(res, obj, true)
     }
 
     /// Replace an existing object, assigning a new resourceVersion.
-    pub fn replace(&mut self, res: usize, mut obj: Value) -> Arc<Value> {
+    pub fn replace(&mut self, res: usize, obj: Value) -> Arc<Value> {
+        self.put(res, obj, false)
+    }
+
+    /// Store `obj` at a new resourceVersion and record the change: ADDED when
+    /// `new` or nothing was there, else MODIFIED with the old object.
+    fn put(&mut self, res: usize, mut obj: Value, new: bool) -> Arc<Value> {
         let rv = self.bump(&mut obj);
         let key = (
             meta::namespace(&obj).to_string(),
@@ -175,7 +165,8 @@ impl Store {
         let old = self
             .objects
             .get_mut(res)
-            .and_then(|m| m.insert(key, obj.clone()));
+            .and_then(|m| m.insert(key, obj.clone()))
+            .filter(|_| !new);
         let kind = if old.is_some() {
             EventType::Modified
         } else {
