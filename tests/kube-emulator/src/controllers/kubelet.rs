@@ -593,24 +593,12 @@ impl Kubelet {
         Self::write_pod_status(store, pod, status, "Running", conds, cstatuses);
         for c in &containers {
             let cname = c.get("name").and_then(Value::as_str).unwrap_or("");
-            ops::record_event(
-                store,
-                pod,
-                "Pod",
-                "Normal",
-                "Created",
-                &format!("Created container: {cname}"),
-                "kubelet",
-            );
-            ops::record_event(
-                store,
-                pod,
-                "Pod",
-                "Normal",
-                "Started",
-                &format!("Started container {cname}"),
-                "kubelet",
-            );
+            for (reason, message) in [
+                ("Created", format!("Created container: {cname}")),
+                ("Started", format!("Started container {cname}")),
+            ] {
+                ops::record_event(store, pod, "Pod", "Normal", reason, &message, "kubelet");
+            }
         }
         Some(now)
     }
