@@ -147,14 +147,9 @@ fn parse_target(group: &str, version: &str, rest: &[&str]) -> Result<Target, Api
 fn field_manager(req: &ApiRequest) -> Result<String, ApiError> {
     if let Some(m) = req.param("fieldManager") {
         if m.len() > 128 {
-            return Err(ApiError::invalid(
-                "meta.k8s.io",
+            return Err(ApiError::invalid_options(
                 "PatchOptions",
-                "",
-                &[FieldError::too_long(
-                    "fieldManager",
-                    "may not be more than 128 bytes",
-                )],
+                FieldError::too_long("fieldManager", "may not be more than 128 bytes"),
             ));
         }
         return Ok(m.to_string());
@@ -175,11 +170,9 @@ fn ctx_for(state: &State, req: &ApiRequest, kind: &str, apply: bool) -> Result<C
         None | Some("") => false,
         Some("All") => true,
         Some(other) => {
-            return Err(ApiError::invalid(
-                "meta.k8s.io",
+            return Err(ApiError::invalid_options(
                 options_kind,
-                "",
-                &[FieldError::not_supported("dryRun", &json!(other), &["All"])],
+                FieldError::not_supported("dryRun", &json!(other), &["All"]),
             ));
         }
     };
@@ -356,14 +349,9 @@ async fn resource_request(
                 Some(v) => parse_bool(Some(v)),
             };
             if !apply && req.param("force").is_some() {
-                return Err(ApiError::invalid(
-                    "meta.k8s.io",
+                return Err(ApiError::invalid_options(
                     "PatchOptions",
-                    "",
-                    &[FieldError::forbidden(
-                        "force",
-                        "may not be specified for non-apply patch",
-                    )],
+                    FieldError::forbidden("force", "may not be specified for non-apply patch"),
                 ));
             }
             let existed;

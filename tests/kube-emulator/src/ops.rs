@@ -598,14 +598,12 @@ pub fn patch(
         return apply_patch(store, rt, ns, name, body, force, ctx);
     }
     if force {
-        return Err(ApiError::invalid(
-            "meta.k8s.io",
+        return Err(ApiError::invalid_options(
             "PatchOptions",
-            "",
-            &[crate::status::FieldError::forbidden(
+            crate::status::FieldError::forbidden(
                 "force",
                 "may not be specified for non-apply patch",
-            )],
+            ),
         ));
     }
     let patch_doc = parse_body(body, false)?;
@@ -662,14 +660,9 @@ fn apply_patch(
     ctx: &Ctx,
 ) -> Result<Written, ApiError> {
     if ctx.manager.is_empty() {
-        return Err(ApiError::invalid(
-            "meta.k8s.io",
+        return Err(ApiError::invalid_options(
             "PatchOptions",
-            "",
-            &[crate::status::FieldError::required(
-                "fieldManager",
-                "is required for apply patch",
-            )],
+            crate::status::FieldError::required("fieldManager", "is required for apply patch"),
         ));
     }
     let config = parse_body(body, true)?;
@@ -856,29 +849,25 @@ pub fn delete(
         (None, None) => default_propagation(rt).into(),
     };
     if !matches!(policy.as_str(), "Orphan" | "Background" | "Foreground") {
-        return Err(ApiError::invalid(
-            "meta.k8s.io",
+        return Err(ApiError::invalid_options(
             "DeleteOptions",
-            "",
-            &[crate::status::FieldError::not_supported(
+            crate::status::FieldError::not_supported(
                 "propagationPolicy",
                 &json!(policy),
                 &["Foreground", "Background", "Orphan", "nil"],
-            )],
+            ),
         ));
     }
     if let Some(g) = opts.grace_period
         && g < 0
     {
-        return Err(ApiError::invalid(
-            "meta.k8s.io",
+        return Err(ApiError::invalid_options(
             "DeleteOptions",
-            "",
-            &[crate::status::FieldError::invalid(
+            crate::status::FieldError::invalid(
                 "gracePeriodSeconds",
                 &json!(g),
                 "must be greater than or equal to 0",
-            )],
+            ),
         ));
     }
     let now = meta::now_secs();

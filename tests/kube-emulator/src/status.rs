@@ -338,6 +338,12 @@ impl ApiError {
         Self::new(422, "Invalid", message).with_details(Value::Object(d))
     }
 
+    /// `<Kind>.meta.k8s.io "" is invalid: <error>`: a request's options (`kind`
+    /// `CreateOptions`, `PatchOptions`, ...) refused.
+    pub fn invalid_options(kind: &str, err: FieldError) -> Self {
+        Self::invalid("meta.k8s.io", kind, "", &[err])
+    }
+
     /// Invalid errors on a resource's own kind.
     pub fn invalid_object(rt: &ResourceType, name: &str, errs: &[FieldError]) -> Self {
         Self::invalid(rt.group, rt.kind, name, errs)

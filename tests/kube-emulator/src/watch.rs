@@ -119,14 +119,12 @@ pub fn start(
     let bookmarks = matches!(req.param("allowWatchBookmarks"), Some("true" | "1"));
     let send_initial = matches!(req.param("sendInitialEvents"), Some("true" | "1"));
     if send_initial && !bookmarks {
-        return Err(ApiError::invalid(
-            "meta.k8s.io",
+        return Err(ApiError::invalid_options(
             "ListOptions",
-            "",
-            &[crate::status::FieldError::forbidden(
+            crate::status::FieldError::forbidden(
                 "allowWatchBookmarks",
                 "sendInitialEvents requires setting allowWatchBookmarks to true",
-            )],
+            ),
         ));
     }
     let timeout = req
