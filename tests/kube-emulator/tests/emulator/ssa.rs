@@ -11,26 +11,31 @@ fn cm(data: serde_json::Value) -> serde_json::Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": data})
 }
 
+/// Server-side apply of ConfigMap `cfg` with `data`.
+async fn apply_cfg(
+    cms: &Api<ConfigMap>,
+    pp: &PatchParams,
+    data: serde_json::Value,
+) -> kube::Result<ConfigMap> {
+    cms.patch("cfg", pp, &Patch::Apply(cm(data))).await
+}
+
 /// A second manager applying a field the first owns gets 409 listing the conflict; force takes it.
 #[tokio::test]
 async fn apply_conflicts_between_managers_unless_forced() {
     let e = env().await;
     let cms: Api<ConfigMap> = e.api("default");
-    cms.patch(
-        "cfg",
+    apply_cfg(
+        &cms,
         &PatchParams::apply("alice"),
-        &Patch::Apply(cm(json!({"a": "1", "b": "1"}))),
+        json!({"a": "1", "b": "1"}),
     )
     .await
     .unwrap();
     let s = status_of(
-        cms.patch(
-            "cfg",
-            &PatchParams::apply("bob"),
-            &Patch::Apply(cm(json!({"a": "2"}))),
-        )
-        .await
-        .unwrap_err(),
+        apply_cfg(&cms, &PatchParams::apply("bob"), json!({"a": "2"}))
+            .await
+            .unwrap_err(),
     );
     assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
     assert_eq!(
@@ -43,21 +48,16 @@ async fn apply_conflicts_between_managers_unless_forced() {
         ("FieldManagerConflict", ".data.a")
     );
     // Same value: shared ownership, no conflict.
-    cms.patch(
-        "cfg",
-        &PatchParams::apply("bob"),
-        &Patch::Apply(cm(json!({"b": "1"}))),
+    apply_cfg(&cms, &PatchParams::apply("bob"), json!({"b": "1"}))
+        .await
+        .unwrap();
+    let forced = apply_cfg(
+        &cms,
+        &PatchParams::apply("bob").force(),
+        json!({"a": "2", "b": "1"}),
     )
     .await
     .unwrap();
-    let forced = cms
-        .patch(
-            "cfg",
-            &PatchParams::apply("bob").force(),
-            &Patch::Apply(cm(json!({"a": "2", "b": "1"}))),
-        )
-        .await
-        .unwrap();
     assert_eq!(forced.data.unwrap()["a"], "2");
     let managers: Vec<String> = forced
         .metadata
@@ -69,10 +69,10 @@ async fn apply_conflicts_between_managers_unless_forced() {
     assert!(managers.contains(&"alice".to_string()) && managers.contains(&"bob".to_string()));
     // Alice now conflicts with bob on a, listing both of her conflicting fields.
     let s = status_of(
-        cms.patch(
-            "cfg",
+        apply_cfg(
+            &cms,
             &PatchParams::apply("alice"),
-            &Patch::Apply(cm(json!({"a": "3", "b": "3"}))),
+            json!({"a": "3", "b": "3"}),
         )
         .await
         .unwrap_err(),
@@ -127,13 +127,9 @@ async fn dropped_fields_are_removed() {
     let cms: Api<ConfigMap> = e.api("default");
     let pp = PatchParams::apply("alice");
     cms.patch("cfg", &pp, &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "labels": {"x": "1", "y": "2"}}, "data": {"a": "1", "b": "2"}}))).await.unwrap();
-    cms.patch(
-        "cfg",
-        &PatchParams::apply("bob"),
-        &Patch::Apply(cm(json!({"b": "2"}))),
-    )
-    .await
-    .unwrap();
+    apply_cfg(&cms, &PatchParams::apply("bob"), json!({"b": "2"}))
+        .await
+        .unwrap();
     let c = cms.patch("cfg", &pp, &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "labels": {"x": "1"}}, "data": {}}))).await.unwrap();
     assert_eq!(c.metadata.labels.unwrap().len(), 1);
     // a is gone (only alice owned it); b stays (bob owns it too).
@@ -208,13 +204,9 @@ async fn apply_conflict_with_update_manager_names_api_version() {
     .await
     .unwrap();
     let s = status_of(
-        cms.patch(
-            "cfg",
-            &PatchParams::apply("applier"),
-            &Patch::Apply(cm(json!({"a": "2"}))),
-        )
-        .await
-        .unwrap_err(),
+        apply_cfg(&cms, &PatchParams::apply("applier"), json!({"a": "2"}))
+            .await
+            .unwrap_err(),
     );
     assert_eq!(
         s.message,
