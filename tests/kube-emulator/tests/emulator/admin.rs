@@ -169,16 +169,20 @@ async fn bad_requests_get_status_answers() {
 #[tokio::test]
 async fn discovery_documents() {
     let e = env().await;
+    // The entry for `name` in an API resource list.
+    let served = |v: &serde_json::Value, name: &str| {
+        v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
     let (_, _, v) = e.raw("GET", "/version", None, vec![]).await;
     assert_eq!(v["major"], "1");
     let (_, _, v) = e.raw("GET", "/apis/batch/v1", None, vec![]).await;
-    let jobs = v["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "jobs")
-        .unwrap()
-        .clone();
+    let jobs = served(&v, "jobs");
     assert_eq!(
         (
             jobs["kind"].as_str(),
@@ -188,13 +192,7 @@ async fn discovery_documents() {
         (Some("Job"), Some(true), Some("job"))
     );
     let (_, _, v) = e.raw("GET", "/api/v1", None, vec![]).await;
-    let ns = v["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "namespaces")
-        .unwrap()
-        .clone();
+    let ns = served(&v, "namespaces");
     assert_eq!(ns["shortNames"], json!(["ns"]));
     let (_, _, v) = e.raw("GET", "/apis", None, vec![]).await;
     assert_eq!(v["groups"][0]["name"], "batch");
