@@ -619,7 +619,11 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
     );
     let int = |v: Option<i32>| v.map(|n| json!(n)).unwrap_or(J::Null);
     spec.insert("parallelism".into(), int(job_spec.parallelism));
-    spec.insert("completions".into(), int(job_spec.completions));
+    // A work-queue Job leaves `completions` unset: 0 says so (as in Planton).
+    spec.insert(
+        "completions".into(),
+        json!(job_spec.completions.unwrap_or(0)),
+    );
     spec.insert("backoff_limit".into(), int(job_spec.backoff_limit));
     spec.insert(
         "active_deadline_seconds".into(),
@@ -736,16 +740,6 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
                  for as long as this Job exists, and in-place updates leave them alone. A change that replaces \
                  the Job creates it from the spec alone, without them.",
                 all.join("\n  - ")
-            ),
-        );
-    }
-    if job_spec.completions.is_none() {
-        diagnostics.warning(
-            "Job Without Completions",
-            format!(
-                "The Job {id} does not set `completions` (a work-queue Job). planton_kubernetes_job always sets \
-                 it (default 1), so the next plan replaces the Job unless the configuration sets \
-                 `spec.completions` explicitly; it cannot express an unset value."
             ),
         );
     }

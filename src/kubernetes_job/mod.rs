@@ -29,6 +29,7 @@ pub mod cluster;
 pub mod delete;
 pub mod generate;
 pub mod import;
+pub mod kinds;
 pub mod list;
 pub mod options;
 pub mod quantity;

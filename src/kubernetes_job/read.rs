@@ -134,10 +134,12 @@ pub fn refresh_adopted(
             l.uid() == t.uid || render::is_owned_by(l.metadata().labels.as_ref(), &job_name)
         });
         let Some(found) = found else {
-            let ttl_set = !state
+            // 0 means no TTL, as in Planton.
+            let ttl_set = state
                 .get("spec")
                 .get("ttl_seconds_after_finished")
-                .is_null();
+                .as_number()
+                .is_some_and(|n| !n.is_zero());
             match (r.kind.as_str(), ttl_set, options.after_ttl_deletion) {
                 ("Job", true, AfterTtlDeletion::Keep) => {
                     private.job_reaped = true;
@@ -249,8 +251,12 @@ fn reflect_job(state: &mut Value, job: &k8s_openapi::api::batch::v1::Job) {
         let Some(slot) = state::get_mut(state_spec, &[name]) else {
             continue;
         };
-        // A field we do not set belongs to whoever set it.
-        if slot.is_null() {
+        // A field we do not set belongs to whoever set it, and so does one
+        // whose 0 leaves it unset (Planton's rule, see render).
+        if slot.is_null()
+            || (render::ZERO_MEANS_UNSET.contains(&name)
+                && slot.as_number().is_some_and(|n| n.is_zero()))
+        {
             continue;
         }
         let Some(live) = live else { continue };

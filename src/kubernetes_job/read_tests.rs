@@ -178,16 +178,23 @@ fn deleted_objects() {
 #[test]
 fn deleted_job_follows_the_policy() {
     for (policy, ttl, want_reaped, want_drift) in [
-        ("keep", Some(0), true, None),
+        ("keep", Some(600), true, None),
         (
             "recreate",
-            Some(0),
+            Some(600),
             false,
             Some(
                 "Job batch/nightly was deleted by its TTL after it finished; after_ttl_deletion = \"recreate\" creates it again",
             ),
         ),
         ("keep", None, false, Some("Job batch/nightly was deleted")),
+        // 0 means no TTL (as in Planton), so the TTL cannot explain it.
+        (
+            "keep",
+            Some(0),
+            false,
+            Some("Job batch/nightly was deleted"),
+        ),
     ] {
         let (state, tracked, mut live) = applied(|j| {
             j["after_ttl_deletion"] = json!(policy);

@@ -63,6 +63,16 @@ pub const DOCKER_CONFIG_TYPE: &str = "kubernetes.io/dockerconfigjson";
 /// Variables the provider puts first in the container's env.
 pub const INJECTED_ENV: [&str; 2] = ["HOSTNAME", "K8S_POD_ID"];
 
+/// The Job's `spec` attributes whose 0 means "unset", as in Planton's
+/// modules: a 0 is not rendered, and Kubernetes' own default applies.
+/// (`backoff_limit` is not among them: Planton renders its 0, no retries.)
+pub const ZERO_MEANS_UNSET: [&str; 4] = [
+    "parallelism",
+    "completions",
+    "active_deadline_seconds",
+    "ttl_seconds_after_finished",
+];
+
 /// Name of the Secret holding the literal `env.secrets` values.
 pub fn env_secret_name(job_name: &str) -> String {
     format!("{job_name}-env-secrets")
@@ -505,6 +515,11 @@ pub fn render(job: &KubernetesJob, options: &Options) -> Result<Rendered> {
             .map(|n| int32(n, || sp().attr(attr)))
             .transpose()
     };
+    // Planton's modules leave these out when they are 0 (zero means unset),
+    // so Kubernetes' own defaults apply; `backoff_limit` of 0 is kept.
+    let unless_zero = |field: &Field<Number>, attr: &'static str| -> Result<Option<i32>> {
+        Ok(number(field, attr)?.filter(|n| *n != 0))
+    };
     let active_deadline_seconds = opt(&spec.active_deadline_seconds, || {
         sp().attr("active_deadline_seconds")
     })?
@@ -514,15 +529,16 @@ pub fn render(job: &KubernetesJob, options: &Options) -> Result<Rendered> {
             problem: "not a 64-bit whole number",
         })
     })
-    .transpose()?;
+    .transpose()?
+    .filter(|n| *n != 0);
     let job_object = Job {
         metadata: object_meta(&name, true),
         spec: Some(K8sJobSpec {
-            parallelism: number(&spec.parallelism, "parallelism")?,
-            completions: number(&spec.completions, "completions")?,
+            parallelism: unless_zero(&spec.parallelism, "parallelism")?,
+            completions: unless_zero(&spec.completions, "completions")?,
             backoff_limit: number(&spec.backoff_limit, "backoff_limit")?,
             active_deadline_seconds,
-            ttl_seconds_after_finished: number(
+            ttl_seconds_after_finished: unless_zero(
                 &spec.ttl_seconds_after_finished,
                 "ttl_seconds_after_finished",
             )?,
@@ -783,9 +799,11 @@ fn keyed(source: &ConfigMapVolumeSource, p: &dyn Fn() -> AttributePath) -> Resul
             ..KeyToPath::default()
         }]
     });
+    // As in Planton, 0 leaves the volume's default mode (0644).
     let mode = opt(&source.default_mode, || p().attr("default_mode"))?
         .map(|n| int32(n, || p().attr("default_mode")))
-        .transpose()?;
+        .transpose()?
+        .filter(|m| *m != 0);
     Ok((name, items, mode))
 }
 

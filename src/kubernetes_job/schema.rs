@@ -46,7 +46,11 @@ pub fn schema() -> Schema {
 }
 
 const RESOURCE: &str = "Runs a batch workload as a Kubernetes Job, described the way Project Planton's \
-`KubernetesJob` manifest describes it (`metadata` and `spec` mirror the manifest field for field, in snake_case).
+`KubernetesJob` manifest describes it: `metadata` and `spec` have the manifest's fields, in snake_case, with \
+Planton's defaults, and the same spec renders the same Job as Planton's Pulumi module, except where the guide \
+\"Coming from Project Planton\" lists a deliberate difference (for example, `value_from` references are not \
+resolved, and a ServiceAccount is created). The provider functions `kubernetes_job_from_manifest` and \
+`kubernetes_job_manifest` turn a Planton manifest into `metadata` and `spec` and back.
 
 One resource manages the Job and what it needs: the namespace (when `spec.create_namespace` is true), a Secret \
 `<name>-env-secrets` holding the literal values of `spec.env.secrets`, one ConfigMap per `spec.config_maps` entry, \
@@ -55,8 +59,8 @@ single container named `job-container`. Objects are applied with server-side app
 dependency order and listed in `objects`; an existing object is adopted only when it carries this Job's \
 `planton.ai/*` labels.
 
-Every configuration problem that Planton, Kubernetes or this provider would reject is reported by \
-`terraform validate` and `terraform plan`, on the attribute it concerns. Each attribute's description says \
+Configuration problems that Planton's validation rules or Kubernetes would reject are reported by \
+`terraform validate` and `terraform plan`, on the attribute they concern. Each attribute's description says \
 whether changing it updates the objects in place or replaces the Job (which runs it again); `terraform apply` \
 waits for the Job to finish unless `wait_for_completion = false`.";
 
@@ -127,8 +131,9 @@ const META_RELATIONSHIPS: &str = "Planton relationships to other resources (for 
 runs in). Recorded for Planton's resource graph; Terraform orders resources by references instead, so these \
 create no dependency here. Changing them updates the state only.";
 
-const REL_KIND: &str = "Planton kind of the related resource, by name (for example `KubernetesNamespace` or \
-`KubernetesPostgres`). Must not be empty.";
+const REL_KIND: &str = "Planton kind of the related resource: a name of Planton's `CloudResourceKind` enum, \
+exact spelling (for example `KubernetesNamespace` or `KubernetesPostgres`). An unknown name is an error that \
+lists the closest kind names.";
 
 const REL_ENV: &str = "Environment of the related resource, when it differs from this one's.";
 
@@ -317,8 +322,8 @@ fn value_from(description: &str) -> Attribute {
     .set_optional()
 }
 
-const VALUE_FROM_KIND: &str =
-    "Planton kind of the referenced resource, for example `KubernetesPostgres`.";
+const VALUE_FROM_KIND: &str = "Planton kind of the referenced resource: a name of Planton's \
+`CloudResourceKind` enum, exact spelling, for example `KubernetesPostgres`.";
 const VALUE_FROM_ENV: &str = "Environment of the referenced resource.";
 const VALUE_FROM_NAME: &str = "Name of the referenced resource. Must not be empty.";
 const VALUE_FROM_FIELD_PATH: &str = "Field to read from the referenced resource, for example \
@@ -397,21 +402,25 @@ const SECRET_REF_NAME: &str = "Name of the Secret: a DNS-1123 subdomain. Require
 const SECRET_REF_KEY: &str = "Key inside the Secret: letters, digits, `-`, `_` and `.`. Required.";
 
 const PARALLELISM: &str = "Maximum number of pods running at once (Job `parallelism`). Defaults to `1`. A whole \
-number from 0 to 2147483647 (at most 100000 in `Indexed` mode); 0 pauses the Job. Can change in place.";
+number from 0 to 2147483647 (at most 100000 in `Indexed` mode). `0` means unset, as in Planton: the field is left \
+out of the Job and Kubernetes' default (1) applies. Can change in place.";
 
 const COMPLETIONS: &str = "Number of successful pods that complete the Job (Job `completions`). Defaults to `1`. \
-A whole number from 0 to 2147483647; in `Indexed` mode it is the number of indexes, must be set explicitly and \
-is at most 100000. Changing it replaces the Job, except for an `Indexed` Job whose `completions` and `parallelism` are equal before and after the change (an elastic Indexed Job), which changes in place.";
+A whole number from 0 to 2147483647; in `Indexed` mode it is the number of indexes (at most 100000). `0` means \
+unset, as in Planton: the field is left out of the Job, and Kubernetes runs it as a work queue (done when one \
+pod succeeds and the others have stopped); an `Indexed` Job cannot leave it unset. Changing it replaces the Job, except for an `Indexed` Job whose `completions` and `parallelism` are equal before and after the change (an elastic Indexed Job), which changes in place.";
 
 const BACKOFF_LIMIT: &str = "Number of retries before the Job is marked failed (Job `backoffLimit`). Defaults \
 to `6`; 0 means no retry. A whole number from 0 to 2147483647. Can change in place.";
 
 const ACTIVE_DEADLINE: &str = "Seconds the Job may run before Kubernetes stops it and marks it failed (Job \
-`activeDeadlineSeconds`). Leave it out for no deadline. A positive whole number. Can change in place.";
+`activeDeadlineSeconds`). Leave it out, or set `0` (Planton's default), for no deadline: `0` is not sent to \
+Kubernetes. A whole number. Can change in place.";
 
 const TTL: &str = "Seconds after the Job finishes before Kubernetes deletes it (Job \
-`ttlSecondsAfterFinished`); 0 deletes it as soon as it finishes. Leave it out to keep finished Jobs. A whole \
-number from 0 to 2147483647. Can change in place.";
+`ttlSecondsAfterFinished`). Leave it out, or set `0` (Planton's default), to keep finished Jobs: as in Planton, \
+`0` means no automatic cleanup and is not sent to Kubernetes (so a Job cannot be deleted the moment it \
+finishes). A whole number from 0 to 2147483647. Can change in place.";
 
 const COMPLETION_MODE: &str = "`NonIndexed` (default: pods are interchangeable) or `Indexed` (each pod gets \
 `JOB_COMPLETION_INDEX` from 0 to `completions - 1`). Exact spelling. Changing it replaces the Job.";
@@ -518,7 +527,7 @@ after the key."
     );
     let mode = format!(
         "Permission bits of the files, a number from 0 to 511 (octal 0777); for example 420 (0644) or 493 \
-(0755). The {object} volume's default is 420."
+(0755). The {object} volume's default is 420; `0` means unset, as in Planton, and leaves that default."
     );
     Attribute::nested(
         name,

@@ -19,6 +19,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::kinds;
 use super::quantity::Quantity;
 use super::spec::{
     ClusterKind, CompletionMode, ConfigMapVolumeSource, CpuMemory, Field, HostPathType, JobSpec,
@@ -81,13 +82,15 @@ pub fn planton_rules(job: &KubernetesJob) -> Diagnostics {
             let p = AttributePath::root("metadata")
                 .attr("relationships")
                 .index(i);
-            if rel.kind.text() == Some("") {
-                d.attribute_error(
+            match rel.kind.text() {
+                Some("") => d.attribute_error(
                     p.attr("kind"),
                     "Missing Relationship Kind",
                     "A relationship names the Planton kind of the related resource, and `kind` is empty. Set it \
                      to a kind name such as \"KubernetesNamespace\" or \"KubernetesPostgres\".",
-                );
+                ),
+                Some(kind) => kind_rule(kind, &p.attr("kind"), "the related resource", &mut d),
+                None => {}
             }
             if rel.name.text() == Some("") {
                 d.attribute_error(
@@ -244,7 +247,31 @@ pub fn planton_rules(job: &KubernetesJob) -> Diagnostics {
     d
 }
 
+/// A kind, when given, must be one of Planton's `CloudResourceKind` names.
+fn kind_rule(kind: &str, p: &AttributePath, what: &str, d: &mut Diagnostics) {
+    if kinds::is_kind(kind) {
+        return;
+    }
+    d.attribute_error(
+        p.clone(),
+        "Unknown Planton Kind",
+        format!(
+            "{} `kind` names the Planton kind of {what}, one of the names of Planton's CloudResourceKind \
+             (exact spelling). The closest are {}.",
+            describe_value("The kind", kind),
+            choices(&kinds::closest(kind)),
+        ),
+    );
+}
+
 fn reference_name(value_from: &Field<ValueFromRef>, p: &AttributePath, d: &mut Diagnostics) {
+    // Planton's `value_from.kind` has no rule of its own, but protojson
+    // accepts only enum names, so an unknown name never reaches Planton.
+    if let Some(vf) = value_from.known()
+        && let Some(kind) = vf.kind.non_empty()
+    {
+        kind_rule(kind, &p.attr("kind"), "the referenced resource", d);
+    }
     if let Some(vf) = value_from.known()
         && vf.name.text() == Some("")
     {
@@ -639,7 +666,8 @@ fn count_rules(spec: &JobSpec, d: &mut Diagnostics) {
             summary: "Invalid Parallelism",
             min: 0,
             max: INT32_MAX,
-            why: "Kubernetes stores Job `parallelism` as a non-negative 32-bit integer.",
+            why: "Kubernetes stores Job `parallelism` as a 32-bit integer. 0 means unset, as in Planton: \
+                  Kubernetes' default of 1 applies.",
         },
         d,
     );
@@ -650,7 +678,8 @@ fn count_rules(spec: &JobSpec, d: &mut Diagnostics) {
             summary: "Invalid Completions",
             min: 0,
             max: INT32_MAX,
-            why: "Kubernetes stores Job `completions` as a non-negative 32-bit integer.",
+            why: "Kubernetes stores Job `completions` as a 32-bit integer. 0 means unset, as in Planton: \
+                  Kubernetes' default applies.",
         },
         d,
     );
@@ -670,10 +699,10 @@ fn count_rules(spec: &JobSpec, d: &mut Diagnostics) {
         &sp.attr("active_deadline_seconds"),
         &IntRule {
             summary: "Invalid Active Deadline",
-            min: 1,
+            min: 0,
             max: i64::MAX,
-            why: "Kubernetes requires Job `activeDeadlineSeconds` to be positive when set. Leave the \
-                  attribute out for no deadline.",
+            why: "Kubernetes stores Job `activeDeadlineSeconds` as a 64-bit integer. 0 means no deadline, as \
+                  in Planton.",
         },
         d,
     );
@@ -684,8 +713,8 @@ fn count_rules(spec: &JobSpec, d: &mut Diagnostics) {
             summary: "Invalid TTL After Finished",
             min: 0,
             max: INT32_MAX,
-            why: "Kubernetes stores Job `ttlSecondsAfterFinished` as a non-negative 32-bit integer; 0 deletes \
-                  the Job as soon as it finishes. Leave the attribute out to keep finished Jobs.",
+            why: "Kubernetes stores Job `ttlSecondsAfterFinished` as a 32-bit integer. 0 means no automatic \
+                  cleanup, as in Planton: the finished Job is kept.",
         },
         d,
     );
@@ -693,15 +722,16 @@ fn count_rules(spec: &JobSpec, d: &mut Diagnostics) {
     if spec.completion_mode.known().map(String::as_str) != Some(CompletionMode::Indexed.name()) {
         return;
     }
-    match (&spec.completions, completions) {
-        (Field::Null, _) => d.attribute_error(
+    // Left out, `completions` is planned as Planton's default, 1.
+    match completions {
+        Some(0) => d.attribute_error(
             sp.attr("completions"),
             "Missing Completions",
-            "`completion_mode` is \"Indexed\", and Kubernetes requires an Indexed Job to say how many indexes \
-             it has. `completions` would otherwise default to 1, a single index; set it explicitly, for example \
-             `completions = 10`.",
+            "`completion_mode` is \"Indexed\" and `completions` is 0, which means unset, as in Planton. \
+             Kubernetes requires an Indexed Job to say how many indexes it has: set `completions` to the \
+             number of indexes, for example `completions = 10`, or leave it out for Planton's default of 1.",
         ),
-        (_, Some(n)) if n > MAX_INDEXED => d.attribute_error(
+        Some(n) if n > MAX_INDEXED => d.attribute_error(
             sp.attr("completions"),
             "Invalid Completions",
             format!(
@@ -1006,8 +1036,8 @@ fn keyed_source_rules(
             summary: "Invalid Default Mode",
             min: 0,
             max: 0o777,
-            why: "Kubernetes accepts file mode bits from 0 to 0777 (octal), written in decimal here: 420 is \
-                  0644 and 493 is 0755.",
+            why: "Kubernetes accepts file mode bits up to 0777 (octal), written in decimal here: 420 is \
+                  0644 and 493 is 0755. 0 means unset, as in Planton: the volume's default, 420, applies.",
         },
         d,
     );

@@ -198,9 +198,29 @@ pub(crate) fn cases() -> Vec<Case> {
         ),
         // counts
         case(
+            // Planton's default, 1, is planned for the missing value.
             "indexed without completions",
             |c| spec(c)["completion_mode"] = json!("Indexed"),
+            &[],
+        ),
+        case(
+            "indexed with zero completions",
+            |c| {
+                spec(c)["completion_mode"] = json!("Indexed");
+                spec(c)["completions"] = json!(0);
+            },
             &[("Missing Completions", "spec.completions")],
+        ),
+        case(
+            "zero means unset for the Job's counts and durations",
+            |c| {
+                spec(c)["parallelism"] = json!(0);
+                spec(c)["completions"] = json!(0);
+                spec(c)["backoff_limit"] = json!(0);
+                spec(c)["active_deadline_seconds"] = json!(0);
+                spec(c)["ttl_seconds_after_finished"] = json!(0);
+            },
+            &[],
         ),
         case(
             "indexed with completions",
@@ -267,8 +287,8 @@ pub(crate) fn cases() -> Vec<Case> {
             &[],
         ),
         case(
-            "active deadline zero",
-            |c| spec(c)["active_deadline_seconds"] = json!(0),
+            "active deadline negative",
+            |c| spec(c)["active_deadline_seconds"] = json!(-1),
             &[("Invalid Active Deadline", "spec.active_deadline_seconds")],
         ),
         case(
@@ -798,6 +818,39 @@ pub(crate) fn cases() -> Vec<Case> {
                 "Invalid Relationship Type",
                 "metadata.relationships[0].type",
             )],
+        ),
+        case(
+            "relationship of an unknown kind",
+            |c| {
+                c["metadata"]["relationships"] =
+                    json!([{"kind": "KubernetesPostgresql", "name": "orders", "type": "uses"}])
+            },
+            &[("Unknown Planton Kind", "metadata.relationships[0].kind")],
+        ),
+        case(
+            "relationship kind in the wrong case",
+            |c| {
+                c["metadata"]["relationships"] =
+                    json!([{"kind": "kubernetesNamespace", "name": "batch", "type": "runs_on"}])
+            },
+            &[("Unknown Planton Kind", "metadata.relationships[0].kind")],
+        ),
+        case(
+            "value_from of an unknown kind",
+            |c| {
+                spec(c)["env"]["variables"]["DB_HOST"] =
+                    json!({"value_from": {"kind": "Postgres", "name": "orders"}})
+            },
+            &[
+                (
+                    "Unknown Planton Kind",
+                    "spec.env.variables[\"DB_HOST\"].value_from.kind",
+                ),
+                (
+                    "Unresolvable Value Reference",
+                    "spec.env.variables[\"DB_HOST\"].value_from",
+                ),
+            ],
         ),
         case(
             "relationship without kind and name",

@@ -42,6 +42,10 @@ impl Number {
             None
         }
     }
+    /// Whether the number is zero.
+    pub fn is_zero(&self) -> bool {
+        bigdecimal::Zero::is_zero(&self.0)
+    }
     /// Whether the number has no fractional part.
     pub fn is_integer(&self) -> bool {
         self.0.is_integer()
