@@ -42,6 +42,8 @@ pub mod validate;
 pub mod wait;
 
 #[cfg(test)]
+mod fidelity_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 pub(crate) mod testing;
