@@ -28,6 +28,8 @@
 //!   token, client certificate, exec plugin), their failures, named
 //!   clusters with for_each, settings known only after apply, nothing
 //!   configured; against emulators with TLS and authentication.
+//! - `zeros`: Planton's "0 means unset" fields against the emulator, and
+//!   `backoff_limit = 0` (no retries).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -45,3 +47,4 @@ mod plan;
 mod provider_config;
 mod schema;
 mod validate;
+mod zeros;
