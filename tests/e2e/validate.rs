@@ -5,6 +5,7 @@
 //! ```text
 //! # expect-summary: Invalid Mount Path
 //! # expect-path: spec.volume_mounts[0].mount_path
+//! # expect-detail: (optional) a phrase the error's detail must contain
 //! ```
 //!
 //! How the attribute path is read back: Terraform's `validate -json` output
@@ -137,6 +138,12 @@ fn check_invalid(
             "summary: expected {summary:?}, got {:?}",
             error.summary
         ));
+    }
+    // Optional: a phrase the detail must contain (a suggestion, a limit).
+    if let Some(phrase) = header(source, "expect-detail")
+        && !error.detail.contains(phrase.as_str())
+    {
+        problems.push(format!("detail: {phrase:?} missing"));
     }
     match diagnostic_path(source, error, &path, map_paths) {
         Ok((got, want)) if got == want => {}
