@@ -4,6 +4,7 @@
 use super::proto::tfplugin6 as pb;
 use crate::tf::Type;
 use crate::tf::diag::{Diagnostic, Diagnostics, Severity};
+use crate::tf::function::{FunctionError, Parameter, Signature};
 use crate::tf::path::{AttributePath, PathStep};
 use crate::tf::resource::{ClientCapabilities, DeferredReason};
 use crate::tf::schema::{
@@ -238,6 +239,41 @@ pub(crate) fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema 
                 description: a.description.clone(),
             })
             .collect(),
+    }
+}
+
+/// A function's signature to protobuf. Descriptions are Markdown; the
+/// summary is plain text.
+pub(crate) fn function(sig: &Signature) -> pb::Function {
+    pb::Function {
+        parameters: sig.parameters.iter().map(function_parameter).collect(),
+        variadic_parameter: sig.variadic_parameter.as_ref().map(function_parameter),
+        r#return: Some(pb::function::Return {
+            r#type: sig.return_type.to_json_bytes(),
+        }),
+        summary: sig.summary.clone(),
+        description: sig.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: sig.deprecation.clone(),
+    }
+}
+
+fn function_parameter(p: &Parameter) -> pb::function::Parameter {
+    pb::function::Parameter {
+        name: p.name.clone(),
+        r#type: p.ty.to_json_bytes(),
+        allow_null_value: p.allow_null_value,
+        allow_unknown_values: p.allow_unknown_values,
+        description: p.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+    }
+}
+
+/// A function's failure to protobuf.
+pub(crate) fn function_error(e: &FunctionError) -> pb::FunctionError {
+    pb::FunctionError {
+        text: e.text.clone(),
+        function_argument: e.argument.and_then(|i| i64::try_from(i).ok()),
     }
 }
 

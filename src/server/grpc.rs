@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::convert::{self, decode_value, encode_value, undecodable, unencodable};
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider as ProviderRpc;
+use crate::tf::function::{Function, FunctionError, Signature};
 use crate::tf::plan::{PlanInput, plan_resource_change};
 use crate::tf::resource::{
     ApplyRequest, ConfigureRequest, GenerateConfigRequest, ImportRequest, ListRequest,
@@ -64,6 +65,12 @@ struct ListEntry {
     ty: Type,
 }
 
+/// A function with its signature, derived once.
+struct FunctionEntry {
+    function: Arc<dyn Function>,
+    signature: Signature,
+}
+
 /// Hands out the token in-flight work watches; StopProvider cancels it and
 /// installs a fresh one so that later requests run normally.
 #[derive(Default)]
@@ -94,6 +101,7 @@ pub(crate) struct ProviderService {
     provider_ty: Type,
     resources: BTreeMap<String, ResourceEntry>,
     lists: BTreeMap<String, ListEntry>,
+    functions: BTreeMap<String, FunctionEntry>,
     stop: StopSignal,
 }
 
@@ -138,12 +146,29 @@ impl ProviderService {
             let ty = schema.value_type();
             lists.entry(name).or_insert(ListEntry { list, schema, ty });
         }
+        let mut functions = BTreeMap::new();
+        for function in provider.functions() {
+            let name = function.name().to_string();
+            if functions.contains_key(&name) {
+                tracing::warn!(tf_function = %name, "Function registered twice; keeping the first");
+                continue;
+            }
+            let signature = function.signature();
+            functions.insert(
+                name,
+                FunctionEntry {
+                    function,
+                    signature,
+                },
+            );
+        }
         ProviderService {
             provider,
             provider_schema,
             provider_ty,
             resources,
             lists,
+            functions,
             stop: StopSignal::default(),
         }
     }
@@ -175,6 +200,92 @@ impl ProviderService {
                      are: {known}."
                 ),
             )
+        })
+    }
+
+    /// Runs a function: each argument decoded by its parameter's type, the
+    /// result encoded by the return type. Terraform's promises about null
+    /// and unknown arguments are checked again here, so that a function
+    /// can rely on them.
+    fn call(&self, req: pb::call_function::Request) -> Result<pb::DynamicValue, FunctionError> {
+        let Some(entry) = self.functions.get(&req.name) else {
+            if self.functions.is_empty() {
+                return Err(FunctionError::new(format!(
+                    "This provider offers no functions, so it cannot call \"{}\".",
+                    req.name
+                )));
+            }
+            let known = self
+                .functions
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(FunctionError::new(format!(
+                "This provider has no function named \"{}\". Its functions are: {known}.",
+                req.name
+            )));
+        };
+        let signature = &entry.signature;
+        let fixed = signature.parameters.len();
+        let given = req.arguments.len();
+        if given < fixed || (given > fixed && signature.variadic_parameter.is_none()) {
+            let names = signature
+                .parameters
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(FunctionError::new(format!(
+                "{} takes {fixed} argument(s) ({names}), but the call passed {given}.",
+                req.name
+            )));
+        }
+        let unknown_result = || {
+            encode_value(&Value::UNKNOWN, &signature.return_type).map_err(|e| {
+                FunctionError::new(format!(
+                    "While sending the unknown result of {}: {e}. This is always a bug in the provider; please report it.",
+                    req.name
+                ))
+            })
+        };
+        let mut args = Vec::with_capacity(given);
+        for (index, raw) in req.arguments.iter().enumerate() {
+            let Some(param) = signature.parameter(index) else {
+                return Err(FunctionError::new(format!(
+                    "{} has no parameter for argument {}.",
+                    req.name,
+                    index + 1
+                )));
+            };
+            let value = decode_value(Some(raw), &param.ty).map_err(|e| {
+                FunctionError::argument(
+                    index,
+                    format!(
+                        "The provider could not read argument \"{}\" as Terraform sent it: {e}. This is always a bug \
+                         in the provider (or a Terraform version it does not support); please report it.",
+                        param.name
+                    ),
+                )
+            })?;
+            if !param.allow_unknown_values && !value.is_wholly_known() {
+                return unknown_result();
+            }
+            if !param.allow_null_value && value.is_null() {
+                return Err(FunctionError::argument(
+                    index,
+                    format!("Argument \"{}\" must not be null.", param.name),
+                ));
+            }
+            args.push(value);
+        }
+        let result = entry.function.call(args)?;
+        encode_value(&result, &signature.return_type).map_err(|e| {
+            FunctionError::new(format!(
+                "While sending the result of {}: {e}. This is always a bug in the provider; please report it \
+                 with the arguments of the call.",
+                req.name
+            ))
         })
     }
 
@@ -758,6 +869,14 @@ impl ProviderService {
         )))
     }
 
+    /// Every function's declaration, by name.
+    fn function_schemas(&self) -> std::collections::HashMap<String, pb::Function> {
+        self.functions
+            .iter()
+            .map(|(name, e)| (name.clone(), convert::function(&e.signature)))
+            .collect()
+    }
+
     fn upgrade_identity(
         &self,
         req: pb::upgrade_resource_identity::Request,
@@ -819,6 +938,11 @@ impl ProviderRpc for ProviderService {
                     type_name: name.clone(),
                 })
                 .collect(),
+            functions: self
+                .functions
+                .keys()
+                .map(|name| pb::get_metadata::FunctionMetadata { name: name.clone() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -840,6 +964,7 @@ impl ProviderRpc for ProviderService {
                 .iter()
                 .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
                 .collect(),
+            functions: self.function_schemas(),
             server_capabilities: Some(Self::capabilities()),
             ..Default::default()
         }))
@@ -1080,7 +1205,10 @@ impl ProviderRpc for ProviderService {
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
         log_rpc("GetFunctions", "");
-        Ok(Response::new(pb::get_functions::Response::default()))
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.function_schemas(),
+            diagnostics: Vec::new(),
+        }))
     }
 
     async fn call_function(
@@ -1089,15 +1217,15 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::call_function::Response>, Status> {
         let req = request.into_inner();
         log_rpc("CallFunction", &req.name);
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!(
-                    "This provider offers no functions, so it cannot call \"{}\".",
-                    req.name
-                ),
-                function_argument: None,
-            }),
+        Ok(Response::new(match self.call(req) {
+            Ok(result) => pb::call_function::Response {
+                result: Some(result),
+                error: None,
+            },
+            Err(e) => pb::call_function::Response {
+                result: None,
+                error: Some(convert::function_error(&e)),
+            },
         }))
     }
 

@@ -136,6 +136,40 @@ impl Provider for TestProvider {
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         vec![Arc::new(Things { count: self.count })]
     }
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        vec![Arc::new(Shout)]
+    }
+}
+
+/// Upper-cases a known string; for "wrong" it returns a value that is not
+/// of its return type; unknown arguments must never reach it.
+struct Shout;
+
+impl Function for Shout {
+    fn name(&self) -> &'static str {
+        "shout"
+    }
+    fn signature(&self) -> Signature {
+        Signature {
+            summary: "Shouts.".into(),
+            description: "Upper-cases `text`.".into(),
+            parameters: vec![crate::tf::function::Parameter::new(
+                "text",
+                Type::String,
+                "The text.",
+            )],
+            variadic_parameter: None,
+            return_type: Type::String,
+            deprecation: String::new(),
+        }
+    }
+    fn call(&self, args: Vec<Value>) -> Result<Value, FunctionError> {
+        match args[0].as_str() {
+            Some("wrong") => Ok(Value::int(1)),
+            Some(text) => Ok(Value::string(text.to_uppercase())),
+            None => panic!("shout called with {:?}", args[0]),
+        }
+    }
 }
 
 fn service(count: usize) -> ProviderService {
@@ -334,4 +368,59 @@ async fn generated_configuration() {
             ("id", Value::Null),
         ])
     );
+}
+
+fn call_shout(svc: &ProviderService, arg: &Value) -> Result<pb::DynamicValue, FunctionError> {
+    svc.call(pb::call_function::Request {
+        name: "shout".into(),
+        arguments: vec![encode_value(arg, &Type::String).unwrap()],
+    })
+}
+
+/// A call decodes by the parameter type and encodes by the return type;
+/// an unknown argument the function does not accept gives an unknown
+/// result without a call; a result of the wrong type is an error, not a
+/// value Terraform cannot read.
+#[tokio::test]
+async fn functions_are_called_within_their_promises() {
+    let s = service(0);
+    let ok = call_shout(&s, &Value::string("hi")).unwrap();
+    assert_eq!(
+        decode_value(Some(&ok), &Type::String).unwrap(),
+        Value::string("HI")
+    );
+    let unknown = call_shout(&s, &Value::UNKNOWN).unwrap();
+    assert!(
+        decode_value(Some(&unknown), &Type::String)
+            .unwrap()
+            .is_unknown()
+    );
+    let wrong = call_shout(&s, &Value::string("wrong")).unwrap_err();
+    assert_eq!(wrong.argument, None);
+    assert!(wrong.text.contains("bug in the provider"), "{}", wrong.text);
+    let null = call_shout(&s, &Value::Null).unwrap_err();
+    assert_eq!(null.argument, Some(0));
+    assert_eq!(null.text, "Argument \"text\" must not be null.");
+    let extra = s
+        .call(pb::call_function::Request {
+            name: "shout".into(),
+            arguments: vec![pb::DynamicValue::default(), pb::DynamicValue::default()],
+        })
+        .unwrap_err();
+    assert_eq!(extra.argument, None);
+    assert!(
+        extra
+            .text
+            .contains("takes 1 argument(s) (text), but the call passed 2")
+    );
+    let undecodable = s
+        .call(pb::call_function::Request {
+            name: "shout".into(),
+            arguments: vec![pb::DynamicValue {
+                msgpack: vec![0x01],
+                json: vec![],
+            }],
+        })
+        .unwrap_err();
+    assert_eq!(undecodable.argument, Some(0));
 }

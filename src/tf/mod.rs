@@ -11,10 +11,12 @@
 //!   [`resource::ListResource`] traits with a request and response type per
 //!   operation.
 //! - [`generate`]: configuration from state (GenerateResourceConfig).
+//! - [`function`]: provider-defined functions (the [`Function`] trait).
 //!
 //! This layer knows nothing of protobuf (see `server`) nor of Kubernetes.
 
 pub mod diag;
+pub mod function;
 pub mod generate;
 pub mod path;
 pub mod plan;
@@ -24,6 +26,7 @@ pub mod types;
 pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use function::{Function, FunctionError};
 pub use path::{AttributePath, PathStep};
 pub use resource::{Provider, Resource};
 pub use schema::{Attribute, AttributeKind, Block, NestedAttributes, NestedBlock, Nesting, Schema};

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
+use super::function::Function;
 use super::schema::{IdentitySchema, Schema};
 use super::value::Value;
 
@@ -352,6 +353,11 @@ pub trait Provider: Send + Sync {
 
     /// Every list resource type the provider offers (none by default).
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+
+    /// Every function the provider offers (none by default).
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
         Vec::new()
     }
 
