@@ -670,18 +670,29 @@ struct InProcess {
 impl InProcess {
     /// Serves the test provider with AutoMTLS and connects a pinned client.
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("plugin.sock");
-        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
-        let client = client_identity();
-        let identity = tls::Identity::generate().unwrap();
-        let config = tls::server_config(&identity, client.cert().clone()).unwrap();
         let started = Arc::new(tokio::sync::Notify::new());
         let provider = Arc::new(TestProvider {
             resource: Arc::new(TestResource {
                 started: started.clone(),
             }),
         });
+        Self::serve(provider, started).await
+    }
+
+    /// Serves the planton provider itself (for its functions, which need
+    /// no configuration and no cluster).
+    async fn start_planton() -> Self {
+        let provider = Arc::new(planton_provider::provider::PlantonProvider::new());
+        Self::serve(provider, Arc::new(tokio::sync::Notify::new())).await
+    }
+
+    async fn serve(provider: Arc<dyn Provider>, started: Arc<tokio::sync::Notify>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("plugin.sock");
+        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+        let client = client_identity();
+        let identity = tls::Identity::generate().unwrap();
+        let config = tls::server_config(&identity, client.cert().clone()).unwrap();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(server::serve_on(
             listener,
@@ -1131,5 +1142,343 @@ async fn json_fallback_and_undecodable_values() {
         );
         assert!(d[0].2.contains(TEST_TYPE), "{}", d[0].2);
     }
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// Provider-defined functions, on the planton provider itself
+// ---------------------------------------------------------------------------
+
+const FROM_MANIFEST: &str = "kubernetes_job_from_manifest";
+const TO_MANIFEST: &str = "kubernetes_job_manifest";
+
+/// A JSON document as Terraform sends it to a dynamic parameter (the way
+/// `yamldecode` or an object literal types it): msgpack of
+/// `[type JSON, value]`.
+fn dynamic_argument(json: &serde_json::Value) -> pb::DynamicValue {
+    fn typed(json: &serde_json::Value) -> (Type, Value) {
+        use serde_json::Value as J;
+        match json {
+            J::Null => (Type::Dynamic, Value::Null),
+            J::Bool(b) => (Type::Bool, Value::Bool(*b)),
+            J::Number(n) => (Type::Number, Value::Number(n.to_string().parse().unwrap())),
+            J::String(s) => (Type::String, Value::string(s)),
+            J::Array(items) => {
+                let (types, values) = items.iter().map(typed).unzip();
+                (Type::Tuple(types), Value::Tuple(values))
+            }
+            J::Object(fields) => {
+                let (types, values) = fields
+                    .iter()
+                    .map(|(k, v)| {
+                        let (t, v) = typed(v);
+                        ((k.clone(), t), (k.clone(), v))
+                    })
+                    .unzip();
+                (Type::Object(types), Value::Object(values))
+            }
+        }
+    }
+    let (ty, value) = typed(json);
+    pb::DynamicValue {
+        msgpack: msgpack::encode(&Value::Dynamic(ty, Box::new(value)), &Type::Dynamic).unwrap(),
+        json: vec![],
+    }
+}
+
+fn hello_world() -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "kubernetes.project-planton.org/v1",
+        "kind": "KubernetesJob",
+        "metadata": {"name": "hello-world"},
+        "spec": {
+            "namespace": {"value": "default"},
+            "image": {"repo": "busybox", "tag": "latest"},
+            "command": ["echo", "Hello, World!"],
+            "backoffLimit": "2"
+        }
+    })
+}
+
+/// The type the resource gives its `metadata` and `spec`, from the
+/// resource's schema in the same GetProviderSchema answer.
+fn job_type_from(resp: &pb::get_provider_schema::Response) -> Type {
+    let schema = &resp.resource_schemas["planton_kubernetes_job"];
+    fn nested_type(a: &pb::schema::Attribute) -> Type {
+        match &a.nested_type {
+            None => Type::from_json_bytes(&a.r#type).unwrap(),
+            Some(o) => {
+                let object = Type::Object(
+                    o.attributes
+                        .iter()
+                        .map(|a| (a.name.clone(), nested_type(a)))
+                        .collect(),
+                );
+                use pb::schema::object::NestingMode as M;
+                match M::try_from(o.nesting).unwrap() {
+                    M::List => Type::list(object),
+                    M::Set => Type::set(object),
+                    M::Map => Type::map(object),
+                    _ => object,
+                }
+            }
+        }
+    }
+    let block = schema.block.as_ref().unwrap();
+    let attr = |name: &str| nested_type(block.attributes.iter().find(|a| a.name == name).unwrap());
+    Type::object([("metadata", attr("metadata")), ("spec", attr("spec"))])
+}
+
+/// GetProviderSchema, GetFunctions and GetMetadata declare both functions:
+/// their dynamic parameters (unknown values allowed, null not) and their
+/// return types, the reader's being exactly the resource's metadata and
+/// spec.
+#[tokio::test]
+async fn the_schema_declares_both_functions_with_their_types() {
+    let server = InProcess::start_planton().await;
+    let mut p = server.provider();
+    let schema = p
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<&String> = schema.functions.keys().collect();
+    names.sort();
+    assert_eq!(names, [FROM_MANIFEST, TO_MANIFEST]);
+
+    let from = &schema.functions[FROM_MANIFEST];
+    let params: Vec<_> = from
+        .parameters
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.r#type.as_slice(),
+                p.allow_null_value,
+                p.allow_unknown_values,
+            )
+        })
+        .collect();
+    assert_eq!(params, [("manifest", &b"\"dynamic\""[..], false, true)]);
+    let returned = Type::from_json_bytes(&from.r#return.as_ref().unwrap().r#type).unwrap();
+    assert_eq!(returned, job_type_from(&schema));
+    assert!(from.variadic_parameter.is_none());
+
+    let to = &schema.functions[TO_MANIFEST];
+    let params: Vec<_> = to
+        .parameters
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.r#type.as_slice(),
+                p.allow_null_value,
+                p.allow_unknown_values,
+            )
+        })
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("metadata", &b"\"dynamic\""[..], false, true),
+            ("spec", &b"\"dynamic\""[..], false, true)
+        ]
+    );
+    assert_eq!(
+        to.r#return.as_ref().unwrap().r#type,
+        b"\"dynamic\"".to_vec()
+    );
+
+    for f in [from, to] {
+        assert!(!f.summary.is_empty() && !f.description.is_empty());
+        assert_eq!(f.description_kind, pb::StringKind::Markdown as i32);
+        assert!(
+            f.parameters.iter().all(|p| !p.description.is_empty()
+                && p.description_kind == pb::StringKind::Markdown as i32)
+        );
+    }
+
+    let functions = p
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(functions.functions, schema.functions);
+    let meta = p
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mut listed: Vec<String> = meta.functions.into_iter().map(|f| f.name).collect();
+    listed.sort();
+    assert_eq!(listed, [FROM_MANIFEST, TO_MANIFEST]);
+    server.stop().await;
+}
+
+/// A call decodes each argument by its parameter type and returns the
+/// result encoded by the return type: the reader's object of the
+/// resource's types, the writer's a dynamic value with its type.
+#[tokio::test]
+async fn a_call_returns_the_encoded_result() {
+    let server = InProcess::start_planton().await;
+    let mut p = server.provider();
+    let schema = p
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let job_type = job_type_from(&schema);
+
+    let resp = p
+        .call_function(pb::call_function::Request {
+            name: FROM_MANIFEST.into(),
+            arguments: vec![dynamic_argument(&hello_world())],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.error.is_none(), "{:?}", resp.error);
+    let job = msgpack::decode(&resp.result.unwrap().msgpack, &job_type).unwrap();
+    assert_eq!(
+        job.get("spec").get("image").get("repo"),
+        &Value::string("busybox")
+    );
+    assert_eq!(job.get("spec").get("backoff_limit"), &Value::int(2));
+    assert_eq!(job.get("spec").get("parallelism"), &Value::Null);
+
+    // The reader's result, sent back as Terraform sends `local.job.metadata`
+    // and `local.job.spec` to dynamic parameters.
+    let Type::Object(fields) = &job_type else {
+        panic!("{job_type:?}")
+    };
+    let part = |name: &str| pb::DynamicValue {
+        msgpack: msgpack::encode(
+            &Value::Dynamic(fields[name].clone(), Box::new(job.get(name).clone())),
+            &Type::Dynamic,
+        )
+        .unwrap(),
+        json: vec![],
+    };
+    let resp = p
+        .call_function(pb::call_function::Request {
+            name: TO_MANIFEST.into(),
+            arguments: vec![part("metadata"), part("spec")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.error.is_none(), "{:?}", resp.error);
+    let manifest = msgpack::decode(&resp.result.unwrap().msgpack, &Type::Dynamic).unwrap();
+    assert!(
+        matches!(manifest, Value::Dynamic(Type::Object(_), _)),
+        "{manifest:?}"
+    );
+    let mut expected = hello_world();
+    expected["spec"]["backoffLimit"] = serde_json::json!(2);
+    assert_eq!(
+        msgpack::decode(&dynamic_argument(&expected).msgpack, &Type::Dynamic).unwrap(),
+        manifest
+    );
+
+    // An unknown manifest: the result is unknown, not an error.
+    let resp = p
+        .call_function(pb::call_function::Request {
+            name: FROM_MANIFEST.into(),
+            arguments: vec![pb::DynamicValue {
+                msgpack: vec![0xd4, 0, 0],
+                json: vec![],
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.error.is_none(), "{:?}", resp.error);
+    assert!(
+        msgpack::decode(&resp.result.unwrap().msgpack, &job_type)
+            .unwrap()
+            .is_unknown()
+    );
+    server.stop().await;
+}
+
+/// A bad argument is a FunctionError that names it; so is a null one.
+/// Problems with the call itself (an unknown function, a wrong number of
+/// arguments) name no argument.
+#[tokio::test]
+async fn a_bad_argument_is_a_function_error_naming_it() {
+    let server = InProcess::start_planton().await;
+    let mut p = server.provider();
+    let mut call = async |name: &str, arguments: Vec<pb::DynamicValue>| {
+        let resp = p
+            .call_function(pb::call_function::Request {
+                name: name.into(),
+                arguments,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.result.is_none(), "{name}: {:?}", resp.result);
+        resp.error.unwrap()
+    };
+
+    let mut wrong_kind = hello_world();
+    wrong_kind["kind"] = serde_json::json!("KubernetesCronJob");
+    let e = call(FROM_MANIFEST, vec![dynamic_argument(&wrong_kind)]).await;
+    assert_eq!(e.function_argument, Some(0));
+    assert!(
+        e.text.starts_with("kind: expected \"KubernetesJob\""),
+        "{}",
+        e.text
+    );
+
+    let mut misspelt = hello_world();
+    misspelt["spec"]["image"]["tga"] = serde_json::json!("x");
+    let e = call(FROM_MANIFEST, vec![dynamic_argument(&misspelt)]).await;
+    assert_eq!(e.function_argument, Some(0));
+    assert!(
+        e.text.starts_with("spec.image.tga: unknown field"),
+        "{}",
+        e.text
+    );
+
+    let e = call(
+        TO_MANIFEST,
+        vec![
+            dynamic_argument(&serde_json::json!({"name": "x"})),
+            dynamic_argument(&serde_json::json!({"namespace": {"valeu": "x"}})),
+        ],
+    )
+    .await;
+    assert_eq!(e.function_argument, Some(1));
+    assert!(
+        e.text
+            .starts_with("spec.namespace.valeu: unknown attribute"),
+        "{}",
+        e.text
+    );
+
+    let null = pb::DynamicValue {
+        msgpack: vec![0xc0],
+        json: vec![],
+    };
+    let e = call(FROM_MANIFEST, vec![null]).await;
+    assert_eq!(e.function_argument, Some(0));
+    assert!(
+        e.text.contains("\"manifest\" must not be null"),
+        "{}",
+        e.text
+    );
+
+    let e = call(FROM_MANIFEST, vec![]).await;
+    assert_eq!(e.function_argument, None);
+    assert!(e.text.contains("takes 1 argument(s)"), "{}", e.text);
+
+    let e = call("nope", vec![]).await;
+    assert_eq!(e.function_argument, None);
+    assert!(
+        e.text.contains(FROM_MANIFEST) && e.text.contains(TO_MANIFEST),
+        "{}",
+        e.text
+    );
     server.stop().await;
 }

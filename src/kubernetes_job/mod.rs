@@ -18,6 +18,8 @@
 //!   keeps what the spec cannot express of Jobs made by other tools.
 //! - [`list`]: the list resource for `terraform query`; [`generate`]: the
 //!   configuration Terraform writes for imported Jobs.
+//! - [`manifest`]: the provider functions that read and write Planton
+//!   `KubernetesJob` manifests.
 //!
 //! This module knows Terraform values and Kubernetes, but not the wire
 //! protocol (`server`). Validation and planning never contact a cluster.
@@ -31,6 +33,7 @@ pub mod generate;
 pub mod import;
 pub mod kinds;
 pub mod list;
+pub mod manifest;
 pub mod options;
 pub mod quantity;
 pub mod read;

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 use crate::kubernetes_job::{KubernetesJobList, KubernetesJobResource};
 use crate::tf::resource::{ConfigureRequest, ListResource};
-use crate::tf::{Diagnostics, Provider, Resource, Schema};
+use crate::tf::{Diagnostics, Function, Provider, Resource, Schema};
 use client::Clients;
 use config::Environment;
 
@@ -52,6 +52,10 @@ impl Provider for PlantonProvider {
         vec![Arc::new(KubernetesJobList::with_clients(
             self.clients.clone(),
         ))]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        crate::kubernetes_job::manifest::functions()
     }
 
     async fn validate(&self, config: &crate::tf::Value) -> Diagnostics {
@@ -88,5 +92,19 @@ mod tests {
         assert!(schema.block.attribute("host").is_some());
         assert!(schema.block.attribute("clusters").is_some());
         assert!(!schema.block.description.is_empty());
+    }
+
+    /// The provider offers the two manifest functions.
+    #[test]
+    fn offers_the_manifest_functions() {
+        let names: Vec<_> = PlantonProvider::new()
+            .functions()
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        assert_eq!(
+            names,
+            ["kubernetes_job_from_manifest", "kubernetes_job_manifest"]
+        );
     }
 }
