@@ -1,9 +1,12 @@
 //! Waiting for a Job to finish: a watch on the Job (see
 //! [`crate::kube::watch`]) judged by [`verdict`], a pure predicate over the
-//! Job as the server returns it. Success is `Complete` (or its forerunner
-//! `SuccessCriteriaMet`); failure is `Failed` (or its forerunner
-//! `FailureTarget`) whatever the reason, reported at once with what the
-//! failed pods say: exit codes, waiting reasons and the tail of their logs.
+//! Job as the server returns it. Success is `Complete`, failure is `Failed`
+//! whatever the reason, reported at once with what the failed pods say:
+//! exit codes, waiting reasons and the tail of their logs. Only these
+//! terminal conditions end a wait: Kubernetes 1.31+ first sets the interim
+//! `SuccessCriteriaMet` or `FailureTarget` while pods are still being
+//! counted (`status.succeeded` can still be 0 then), and a state recorded
+//! at that point would differ from the next refresh.
 
 use std::fmt::Write as _;
 
@@ -50,16 +53,13 @@ pub fn verdict(job: &Job) -> Option<Verdict> {
             .iter()
             .find(|c| c.type_ == t && c.status == "True")
     };
-    if let Some(c) = holds("Failed").or_else(|| holds("FailureTarget")) {
+    if let Some(c) = holds("Failed") {
         return Some(Verdict::Failed {
             reason: c.reason.clone().unwrap_or_default(),
             message: c.message.clone().unwrap_or_default(),
         });
     }
-    if holds("Complete")
-        .or_else(|| holds("SuccessCriteriaMet"))
-        .is_some()
-    {
+    if holds("Complete").is_some() {
         return Some(Verdict::Complete);
     }
     if job.spec.as_ref().and_then(|s| s.suspend) == Some(true) {
@@ -400,16 +400,29 @@ mod tests {
             )),
             Some(Verdict::Complete)
         );
+        // The interim conditions of Kubernetes 1.31+ are not the end yet:
+        // the pods are still being counted.
         assert_eq!(
             verdict(&job(
-                json!({"conditions": [{"type": "SuccessCriteriaMet", "status": "True"}]}),
+                json!({"succeeded": 0, "uncountedTerminatedPods": {"succeeded": ["u1"]},
+                       "conditions": [{"type": "SuccessCriteriaMet", "status": "True"}]}),
                 false
             )),
-            Some(Verdict::Complete)
+            None
         );
         assert_eq!(
             verdict(&job(
                 json!({"conditions": [{"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]}),
+                false
+            )),
+            None
+        );
+        assert_eq!(
+            verdict(&job(
+                json!({"conditions": [
+                    {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded"},
+                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}
+                ]}),
                 false
             )),
             Some(Verdict::Failed {

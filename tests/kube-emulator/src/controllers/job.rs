@@ -303,7 +303,12 @@ impl JobController {
             meta::get_str(spec, &["template", "spec", "restartPolicy"]) == Some("OnFailure");
         let replace_failed_only = meta::get_str(spec, &["podReplacementPolicy"]) == Some("Failed");
 
-        // Count pods that stopped and still carry the tracking finalizer.
+        // Pods are counted in two steps, as kube-controller-manager does: a
+        // pod that stopped (still carrying the tracking finalizer) is first
+        // recorded in `uncountedTerminatedPods` and its finalizer removed;
+        // the next pass moves it into `succeeded` / `failed`. The interim
+        // conditions can appear while `succeeded` is still 0; the terminal
+        // ones only once every pod is counted.
         let mut succeeded = status.get("succeeded").and_then(Value::as_i64).unwrap_or(0);
         let mut failed = status.get("failed").and_then(Value::as_i64).unwrap_or(0);
         let mut completed = parse_indexes(
@@ -312,23 +317,66 @@ impl JobController {
                 .and_then(Value::as_str)
                 .unwrap_or(""),
         );
+        let uids = |key: &str| -> BTreeSet<String> {
+            status
+                .get("uncountedTerminatedPods")
+                .and_then(|u| u.get(key))
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut uncounted_succeeded = uids("succeeded");
+        let mut uncounted_failed = uids("failed");
+        // Step two: recorded pods whose finalizer is gone are counted.
+        let still_tracked = |uid: &str| pods.iter().any(|p| meta::uid(p) == uid && has_tracking(p));
+        uncounted_succeeded.retain(|u| {
+            let keep = still_tracked(u);
+            if !keep {
+                succeeded += 1;
+            }
+            keep
+        });
+        uncounted_failed.retain(|u| {
+            let keep = still_tracked(u);
+            if !keep {
+                failed += 1;
+            }
+            keep
+        });
+        // Step one: stopped pods are recorded, their finalizer removed below.
         let mut counted = Vec::new();
         for p in pods.iter().filter(|p| has_tracking(p) && terminal(p)) {
+            let pod_uid = meta::uid(p).to_string();
+            if uncounted_succeeded.contains(&pod_uid) || uncounted_failed.contains(&pod_uid) {
+                counted.push(p.clone());
+                continue;
+            }
             if phase(p) == "Succeeded" {
                 match (indexed, pod_index(p)) {
                     (true, Some(i)) => {
                         if completions.is_some_and(|c| i < c) && completed.insert(i) {
-                            succeeded += 1;
+                            uncounted_succeeded.insert(pod_uid);
                         }
                     }
-                    _ => succeeded += 1,
+                    _ => {
+                        uncounted_succeeded.insert(pod_uid);
+                    }
                 }
             } else {
-                failed += 1;
+                uncounted_failed.insert(pod_uid);
                 self.last_failure.insert(uid.clone(), now);
             }
             counted.push(p.clone());
         }
+        let uncounted = !uncounted_succeeded.is_empty() || !uncounted_failed.is_empty();
+        // The success and failure criteria see the recorded pods too.
+        let seen_succeeded = succeeded + uncounted_succeeded.len() as i64;
+        let seen_failed = failed + uncounted_failed.len() as i64;
         let active: Vec<&Arc<Value>> = pods
             .iter()
             .filter(|p| !terminal(p) && !meta::is_deleting(p))
@@ -415,8 +463,8 @@ impl JobController {
             let deadline = spec.get("activeDeadlineSeconds").and_then(Value::as_i64);
             let complete = match (indexed, completions) {
                 (true, Some(c)) => completed.len() as i64 >= c,
-                (false, Some(c)) => succeeded >= c,
-                (_, None) => succeeded > 0 && active.is_empty(),
+                (false, Some(c)) => seen_succeeded >= c,
+                (_, None) => seen_succeeded > 0 && active.is_empty(),
             };
             if complete {
                 set_condition(
@@ -428,7 +476,7 @@ impl JobController {
                     &now_s,
                 );
                 success_met = true;
-            } else if failed + restarts > backoff_limit {
+            } else if seen_failed + restarts > backoff_limit {
                 set_condition(
                     &mut conditions,
                     "FailureTarget",
@@ -468,6 +516,7 @@ impl JobController {
             to_delete.extend(active.iter().map(|p| (*p).clone()));
             let still_running = !active.is_empty()
                 || terminating > 0
+                || uncounted
                 || pods
                     .iter()
                     .any(|p| has_tracking(p) && !counted.iter().any(|c| Arc::ptr_eq(c, p)));
@@ -506,9 +555,9 @@ impl JobController {
             }
         } else if !suspended {
             // Pods to create, after the failure back-off.
-            let backoff_until = if failed > 0 {
+            let backoff_until = if seen_failed > 0 {
                 let base = cfg.job_backoff_base.as_secs_f64();
-                let delay = (base * 2f64.powi((failed - 1).min(20) as i32)).min(360.0);
+                let delay = (base * 2f64.powi((seen_failed - 1).min(20) as i32)).min(360.0);
                 self.last_failure.get(&uid).map(|t| t + delay)
             } else {
                 None
@@ -537,9 +586,9 @@ impl JobController {
                 }
             } else {
                 let want = match completions {
-                    Some(c) => parallelism.min(c - succeeded).max(0),
+                    Some(c) => parallelism.min(c - seen_succeeded).max(0),
                     None => {
-                        if succeeded > 0 {
+                        if seen_succeeded > 0 {
                             0
                         } else {
                             parallelism
@@ -591,7 +640,23 @@ impl JobController {
             }),
         );
         new_status.insert("terminating".into(), json!(terminating + deleting_now));
-        new_status.insert("uncountedTerminatedPods".into(), json!({}));
+        let mut uncounted_status = Map::new();
+        for (key, set) in [
+            ("failed", &uncounted_failed),
+            ("succeeded", &uncounted_succeeded),
+        ] {
+            if !set.is_empty() {
+                uncounted_status.insert(key.into(), json!(set));
+            }
+        }
+        new_status.insert(
+            "uncountedTerminatedPods".into(),
+            Value::Object(uncounted_status),
+        );
+        if uncounted {
+            // Count them on the next pass, right after the finalizers go.
+            next = Some(next.map_or(now, |n: f64| n.min(now)));
+        }
 
         let new_status = Value::Object(new_status);
         if let Some(cur) = store.get(JOBS, &ns, &name)

@@ -95,6 +95,63 @@ async fn non_indexed_job_completes() {
     );
 }
 
+/// A finished pod is counted as kube-controller-manager 1.36 counts it: first
+/// recorded in `uncountedTerminatedPods` with the interim SuccessCriteriaMet
+/// condition while `succeeded` is still unset, then counted, and only then
+/// Complete with a completionTime. Seen through a watch, every step.
+#[tokio::test]
+async fn pods_are_counted_before_the_job_is_complete() {
+    use futures::{StreamExt, TryStreamExt};
+    use kube::api::{WatchEvent, WatchParams};
+
+    let e = env().await;
+    let jobs: Api<Job> = e.api("default");
+    create(&jobs, job("counted", &[("EMULATOR_RUN_SECONDS", "0.1")])).await;
+    let mut stream = jobs
+        .watch(&WatchParams::default().fields("metadata.name=counted"), "0")
+        .await
+        .unwrap()
+        .boxed();
+    let mut interim_uncounted = false;
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(event) = stream.try_next().await.unwrap() {
+            let (WatchEvent::Added(j) | WatchEvent::Modified(j)) = event else {
+                continue;
+            };
+            let st = j.status.clone().unwrap_or_default();
+            let uncounted = st
+                .uncounted_terminated_pods
+                .as_ref()
+                .and_then(|u| u.succeeded.as_ref())
+                .is_some_and(|s| !s.is_empty());
+            if has_condition(&j, "Complete") {
+                return j;
+            }
+            if has_condition(&j, "SuccessCriteriaMet") && uncounted {
+                assert_eq!(st.succeeded.unwrap_or(0), 0, "counted before recorded");
+                assert!(st.completion_time.is_none());
+                interim_uncounted = true;
+            }
+        }
+        panic!("the watch ended before the Job completed");
+    })
+    .await
+    .expect("the Job did not complete within 20 s");
+    assert!(
+        interim_uncounted,
+        "no interim state with SuccessCriteriaMet and an uncounted pod was seen"
+    );
+    let st = finished.status.unwrap();
+    assert_eq!(st.succeeded, Some(1));
+    assert!(st.completion_time.is_some());
+    assert!(
+        st.uncounted_terminated_pods
+            .and_then(|u| u.succeeded)
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
 /// An Indexed Job runs one pod per index with the index annotation, label, env and hostname.
 #[tokio::test]
 async fn indexed_job_completes_every_index() {
