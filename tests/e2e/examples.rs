@@ -56,13 +56,18 @@ fn examples_validate() {
         let rel = dir.strip_prefix(repo_root()).unwrap().display().to_string();
         let tf = Tf::new(&format!("example-{}", rel.replace('/', "-")));
         let mut hcl = String::new();
+        // Every file: configurations read files next to them (a manifest
+        // with `file("${path.module}/job.yaml")`).
         for entry in fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|x| x == "tf") {
-                let text = fs::read_to_string(&path).unwrap();
-                hcl.push_str(&text);
-                tf.write(path.file_name().unwrap(), text);
+            if !path.is_file() {
+                continue;
             }
+            let bytes = fs::read(&path).unwrap();
+            if path.extension().is_some_and(|x| x == "tf") {
+                hcl.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            tf.write(path.file_name().unwrap(), bytes);
         }
         // Local modules (`source = "./modules/..."`) come along.
         copy_subdirectories(&dir, &dir, &tf);

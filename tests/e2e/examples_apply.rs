@@ -117,3 +117,29 @@ fn module_composition_example_applies_and_destroys() {
     destroy(&tf);
     assert!(!cluster.namespace_exists("shop"));
 }
+
+/// The from-planton-manifest example: the manifest read by
+/// `kubernetes_job_from_manifest` applies, plans no changes afterwards,
+/// and its `manifest` output (`yamlencode` of `kubernetes_job_manifest`)
+/// is `job.yaml` again, as data.
+#[test]
+fn from_planton_manifest_example_applies_and_writes_the_manifest_back() {
+    let (tf, cluster) = example_world("from-planton-manifest");
+    apply(&tf).success();
+    let out = tf.run(&["output", "-json"]).success().json();
+    assert_eq!(
+        out["job"]["value"],
+        json!({"namespace": "reports", "job_name": "nightly-report"})
+    );
+    let written: serde_json::Value =
+        serde_yaml::from_str(out["manifest"]["value"].as_str().unwrap()).unwrap();
+    let original: serde_json::Value = serde_yaml::from_str(
+        &fs::read_to_string(repo_root().join("examples/from-planton-manifest/job.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(written, original);
+    let plan = plan_exit(&tf);
+    assert_eq!(plan.code, 0, "{plan}");
+    destroy(&tf);
+    assert!(!cluster.namespace_exists("reports"));
+}

@@ -28,6 +28,9 @@
 //!   token, client certificate, exec plugin), their failures, named
 //!   clusters with for_each, settings known only after apply, nothing
 //!   configured; against emulators with TLS and authentication.
+//! - `manifests`: the functions `kubernetes_job_from_manifest` and
+//!   `kubernetes_job_manifest` with Planton's example manifests, applied
+//!   against the emulator, and bad manifests.
 //! - `zeros`: Planton's "0 means unset" fields against the emulator, and
 //!   `backoff_limit = 0` (no retries).
 
@@ -43,6 +46,7 @@ mod examples_apply;
 mod import;
 mod init;
 mod lifecycle;
+mod manifests;
 mod plan;
 mod provider_config;
 mod schema;
