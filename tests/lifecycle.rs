@@ -574,7 +574,7 @@ async fn ttl_policies() {
     for (policy, name) in [("keep", "kept"), ("recreate", "again")] {
         let ns = format!("ttl-{policy}");
         let mut cfg = job_config(&ns, name, json!({}));
-        cfg["spec"]["ttl_seconds_after_finished"] = json!(0);
+        cfg["spec"]["ttl_seconds_after_finished"] = json!(1);
         cfg["after_ttl_deletion"] = json!(policy);
         let config = w.config(cfg);
         let state = w.converge(&Value::Null, &config).await;
@@ -597,7 +597,7 @@ async fn ttl_policies() {
                 assert!(plan.planned_state.semantically_equal(&read.new_state));
                 // An in-place change does not bring the Job back.
                 let mut changed = job_config(&ns, name, json!({}));
-                changed["spec"]["ttl_seconds_after_finished"] = json!(0);
+                changed["spec"]["ttl_seconds_after_finished"] = json!(1);
                 changed["spec"]["backoff_limit"] = json!(5);
                 let changed = w.config(changed);
                 let plan = w.plan(&read.new_state, &changed, &read.private).await;

@@ -350,7 +350,7 @@ resource "planton_kubernetes_job" "{name}" {{
     create_namespace           = true
     image                      = {{ repo = "busybox", tag = "1.36" }}
     env                        = {{ variables = {{ EMULATOR_RUN_SECONDS = {{ value = "0.1" }} }} }}
-    ttl_seconds_after_finished = 0
+    ttl_seconds_after_finished = 1
   }}
   {policy}
 }}
