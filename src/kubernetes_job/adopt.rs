@@ -160,6 +160,7 @@ fn is_server_default(path: &str, value: &J, live_parent: &J) -> bool {
     match p.as_str() {
         "spec.selector" | "spec.template.metadata.creationTimestamp" => true,
         "spec.podReplacementPolicy" => is(J::from("TerminatingOrFailed")) || is(J::from("Failed")),
+        "spec.manualSelector" => is(J::Bool(false)),
         "spec.template.spec.dnsPolicy" => is(J::from("ClusterFirst")),
         "spec.template.spec.schedulerName" => is(J::from("default-scheduler")),
         "spec.template.spec.securityContext" | "spec.template.spec.containers[].resources" => {

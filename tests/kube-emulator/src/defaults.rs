@@ -69,6 +69,8 @@ fn default_job(obj: &mut Value) {
         set_if_absent(spec, "backoffLimit", json!(6));
     }
     set_if_absent(spec, "completionMode", json!("NonIndexed"));
+    // kube-apiserver 1.36 stores a created Job with `manualSelector: false`.
+    set_if_absent(spec, "manualSelector", json!(false));
     set_if_absent(spec, "suspend", json!(false));
     let has_failure_policy = spec.get("podFailurePolicy").is_some_and(|v| !v.is_null());
     if let Some(rules) = spec

@@ -457,11 +457,12 @@ fn validate_job(obj: &Value, errs: &mut Vec<FieldError>) {
     let pod_spec = template.get("spec").cloned().unwrap_or_else(|| json!({}));
     validate_pod_spec(&pod_spec, "spec.template.spec", errs);
     let restart = str_at(&pod_spec, "restartPolicy");
+    // kube-apiserver reports any other policy (even a set one) as a
+    // required value, listing the two it accepts.
     if !matches!(restart, "OnFailure" | "Never") {
-        errs.push(FieldError::not_supported(
+        errs.push(FieldError::required(
             "spec.template.spec.restartPolicy",
-            &json!(restart),
-            &["OnFailure", "Never"],
+            "valid values: \"OnFailure\", \"Never\"",
         ));
     }
     match spec.get("selector").filter(|s| !s.is_null()) {
@@ -1170,7 +1171,7 @@ mod tests {
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(
             errs[0].to_string(),
-            "spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
+            "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\""
         );
     }
 

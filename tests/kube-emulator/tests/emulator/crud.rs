@@ -151,7 +151,9 @@ async fn validation_errors_carry_causes() {
         "{}",
         s.message
     );
-    assert!(s.message.contains("spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""));
+    assert!(s.message.contains(
+        "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\""
+    ));
 
     let mut j = job("q", &[]);
     j["spec"]["template"]["spec"]["containers"][0]["resources"] = json!({"limits": {"cpu": "one"}});
@@ -229,7 +231,7 @@ async fn job_defaults_match_kube_apiserver() {
         s.pod_replacement_policy.as_deref(),
         Some("TerminatingOrFailed")
     );
-    assert_eq!(s.manual_selector, None);
+    assert_eq!(s.manual_selector, Some(false));
     assert_eq!(
         s.selector.unwrap().match_labels.unwrap()["batch.kubernetes.io/controller-uid"],
         uid
