@@ -668,8 +668,7 @@ fn noun(ty: &Type) -> &'static str {
     }
 }
 
-const FROM_MANIFEST_SUMMARY: &str =
-    "Reads a Project Planton KubernetesJob manifest into this resource's metadata and spec.";
+const FROM_MANIFEST_SUMMARY: &str = "Reads a Project Planton KubernetesJob manifest into the metadata and spec of a planton_kubernetes_job.";
 
 const FROM_MANIFEST_DESCRIPTION: &str = "Reads a Project Planton `KubernetesJob` manifest, as \
 `yamldecode` returns it, and returns an object with `metadata` and `spec` whose types are exactly those of \
@@ -1027,8 +1026,7 @@ fn write_typed(
     }))
 }
 
-const TO_MANIFEST_SUMMARY: &str =
-    "Writes this resource's metadata and spec as a Project Planton KubernetesJob manifest.";
+const TO_MANIFEST_SUMMARY: &str = "Writes the metadata and spec of a planton_kubernetes_job as a Project Planton KubernetesJob manifest.";
 
 const TO_MANIFEST_DESCRIPTION: &str = "Returns the Project Planton `KubernetesJob` manifest for a \
 `metadata` and a `spec` shaped like `planton_kubernetes_job`'s (the resource's own attributes, the result \
@@ -1044,8 +1042,9 @@ resource does not have is an error that names it.
 
 Passing the resource's attributes (`planton_kubernetes_job.x.spec`) includes the defaults the provider \
 planned (such as `parallelism = 1`); passing the values the resource was configured with (for example \
-`local.job.spec`) gives back only what was set. When anything in the arguments is not known yet, the \
-result is unknown until apply.";
+`local.job.spec`) gives back only what was set. The resource's literal `env.secrets` values are sensitive, \
+and Terraform then marks the whole result sensitive (an output of it needs `sensitive = true`). When \
+anything in the arguments is not known yet, the result is unknown until apply.";
 
 impl Function for ToManifest {
     fn name(&self) -> &'static str {
