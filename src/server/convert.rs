@@ -269,10 +269,13 @@ fn function_parameter(p: &Parameter) -> pb::function::Parameter {
     }
 }
 
-/// A function's failure to protobuf.
+/// A function's failure to protobuf. Terraform puts the text into a
+/// sentence of its own that ends in a period ("Invalid value for "x"
+/// parameter: TEXT."), so the text's own final period is dropped.
 pub(crate) fn function_error(e: &FunctionError) -> pb::FunctionError {
+    let text = e.text.trim_end();
     pb::FunctionError {
-        text: e.text.clone(),
+        text: text.strip_suffix('.').unwrap_or(text).to_string(),
         function_argument: e.argument.and_then(|i| i64::try_from(i).ok()),
     }
 }
@@ -414,6 +417,15 @@ mod tests {
             encode_value(&Value::Null, &ty).unwrap().msgpack,
             vec![MSGPACK_NIL]
         );
+    }
+
+    #[test]
+    fn function_errors_leave_the_final_period_to_terraform() {
+        let e = function_error(&FunctionError::argument(1, "a.b: wrong. Use \"x\".\n"));
+        assert_eq!(e.text, "a.b: wrong. Use \"x\"");
+        assert_eq!(e.function_argument, Some(1));
+        let e = function_error(&FunctionError::new("no period"));
+        assert_eq!((e.text.as_str(), e.function_argument), ("no period", None));
     }
 
     #[test]
