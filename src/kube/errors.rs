@@ -58,14 +58,53 @@ fn api_error(
     fields: FieldMapper<'_>,
     d: &mut Diagnostics,
 ) {
+    let terminating = namespace_terminating(status);
+    let hint_terminating;
     let (summary, hint) = match (status.code, status.reason.as_str()) {
+        // kube-apiserver answers 403 for several things that are not RBAC:
+        // tell them apart by the Status' causes and wording, not the code.
+        (403, _) if terminating.is_some() => {
+            hint_terminating = format!(
+                "The namespace {} is being deleted: Kubernetes keeps it (Terminating) until its finalizers \
+                 and contents are gone, and accepts nothing new in it meanwhile. This is not a permission \
+                 problem. Wait until the namespace is gone (`kubectl get namespace {}`), then run \
+                 `terraform apply` again; with `spec.create_namespace = true` it is created anew.",
+                terminating.as_deref().unwrap_or_default(),
+                terminating.as_deref().unwrap_or_default(),
+            );
+            ("Namespace Is Being Deleted", hint_terminating.as_str())
+        }
+        (403, _) if status.message.contains("exceeded quota") => (
+            "Kubernetes Quota Exceeded",
+            "A ResourceQuota of the namespace does not leave room for this object (the message names the quota \
+             and the resource). Raise the quota, free some of it, or lower `spec.resources`.",
+        ),
+        (403, _) if status.message.contains("admission webhook") => (
+            "Kubernetes Admission Webhook Denied The Request",
+            "An admission webhook of the cluster refused the object (the message names the webhook and its \
+             reason). Change the configuration to satisfy the cluster's policy, or ask its administrators.",
+        ),
+        (403, _) if is_rbac_denial(status) || status.message.is_empty() => (
+            "Permission Denied By Kubernetes",
+            "The credentials the provider uses are not allowed to do this. Grant the missing permission (the \
+             message names the verb and resource), or use a kubeconfig context that has it.",
+        ),
+        (403, _) => (
+            "Kubernetes Refused The Request",
+            "The API server's admission refused the request; the message says why.",
+        ),
+        (409, _) if has_cause(status, "FieldManagerConflict") => (
+            "Kubernetes Field Ownership Conflict",
+            "Another field manager owns fields this provider would change (the message names the manager \
+             and the fields). The object is not changed.",
+        ),
         (401, _) | (_, "Unauthorized") => (
             "Kubernetes Authentication Failed",
             "The API server did not accept the provider's credentials (the message names the cluster and \
              the credentials used). Check that the token, certificate or exec plugin the provider uses for \
              this cluster is the right one and still valid.",
         ),
-        (403, _) | (_, "Forbidden") => (
+        (_, "Forbidden") => (
             "Permission Denied By Kubernetes",
             "The credentials the provider uses are not allowed to do this. Grant the missing permission (the \
              message names the verb and resource), or use a kubeconfig context that has it.",
@@ -139,6 +178,33 @@ fn api_error(
             format!("While {doing} {object}, the API server answered: {message}\n\n{hint}"),
         );
     }
+}
+
+/// The namespace named by a 403 whose cause is `NamespaceTerminating`, as
+/// kube-apiserver sends it for a create in a namespace being deleted.
+fn namespace_terminating(status: &Status) -> Option<String> {
+    if !has_cause(status, "NamespaceTerminating") {
+        return None;
+    }
+    let from_message = status
+        .message
+        .split("in namespace ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string);
+    Some(from_message.unwrap_or_else(|| "of the object".to_string()))
+}
+
+fn has_cause(status: &Status, reason: &str) -> bool {
+    status
+        .details
+        .as_ref()
+        .is_some_and(|d| d.causes.iter().any(|c| c.reason == reason))
+}
+
+/// RBAC's wording: `User "..." cannot create resource "jobs" ...`.
+fn is_rbac_denial(status: &Status) -> bool {
+    status.message.contains(" cannot ")
 }
 
 /// A title and advice for errors that never reached the API's answer.
@@ -223,11 +289,78 @@ mod tests {
         assert!(d.0[1].detail.contains("spec.foo"));
     }
 
+    /// A 403 is an RBAC denial only when it reads like one: a create in a
+    /// terminating namespace (kube-apiserver's cause `NamespaceTerminating`)
+    /// says so and names the namespace, and quota or webhook refusals are
+    /// named as what they are.
+    #[test]
+    fn forbidden_is_told_apart_by_cause_and_wording() {
+        let forbidden = |message: &str, causes: serde_json::Value| {
+            let err = status(serde_json::json!({
+                "kind": "Status", "apiVersion": "v1", "status": "Failure",
+                "message": message, "reason": "Forbidden", "code": 403,
+                "details": {"name": "nightly", "group": "batch", "kind": "jobs", "causes": causes}
+            }));
+            diagnostics("applying", &job(), &err, &no_fields)
+        };
+        let d = forbidden(
+            "jobs.batch \"nightly\" is forbidden: unable to create new content in namespace batch because it is being terminated",
+            serde_json::json!([{"reason": "NamespaceTerminating", "message": "namespace batch is being terminated", "field": "metadata.namespace"}]),
+        );
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].summary, "Namespace Is Being Deleted");
+        assert!(
+            d.0[0]
+                .detail
+                .contains("The namespace batch is being deleted"),
+            "{}",
+            d.0[0].detail
+        );
+        assert!(!d.0[0].detail.contains("Grant"), "{}", d.0[0].detail);
+
+        let d = forbidden(
+            "jobs.batch is forbidden: User \"system:serviceaccount:ci:deployer\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"batch\"",
+            serde_json::json!([]),
+        );
+        assert_eq!(d.0[0].summary, "Permission Denied By Kubernetes");
+        assert!(d.0[0].detail.contains("Grant the missing permission"));
+
+        let d = forbidden(
+            "secrets \"x\" is forbidden: exceeded quota: objects, requested: count/secrets=1, used: count/secrets=10, limited: count/secrets=10",
+            serde_json::json!([]),
+        );
+        assert_eq!(d.0[0].summary, "Kubernetes Quota Exceeded");
+
+        let d = forbidden(
+            "admission webhook \"policy.example.com\" denied the request: images must come from registry.example.com",
+            serde_json::json!([]),
+        );
+        assert_eq!(
+            d.0[0].summary,
+            "Kubernetes Admission Webhook Denied The Request"
+        );
+    }
+
+    /// A server-side apply conflict names the other manager; it is not "someone
+    /// changed it at the same moment".
+    #[test]
+    fn apply_conflicts_name_the_other_manager() {
+        let err = status(serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.report",
+            "reason": "Conflict", "code": 409,
+            "details": {"causes": [{"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-edit\" using v1", "field": ".data.report"}]}
+        }));
+        let d = diagnostics("applying", &job(), &err, &no_fields);
+        assert_eq!(d.0[0].summary, "Kubernetes Field Ownership Conflict");
+        assert!(d.0[0].detail.contains("kubectl-edit"));
+    }
+
     /// Reasons map to titles; the detail names the object and the action.
     #[test]
     fn reasons_and_objects() {
         for (code, reason, title) in [
-            (403, "Forbidden", "Permission Denied By Kubernetes"),
+            (403, "Forbidden", "Kubernetes Refused The Request"),
             (401, "Unauthorized", "Kubernetes Authentication Failed"),
             (404, "NotFound", "Kubernetes Object Not Found"),
             (409, "AlreadyExists", "Kubernetes Object Already Exists"),

@@ -639,3 +639,47 @@ fn interrupt_ends_the_wait() {
     destroy(&tf);
     assert!(!cluster.namespace_exists("reports"));
 }
+
+/// Applying into a namespace that is being deleted (held Terminating by a
+/// finalizer) fails with one error that names the namespace and says it is
+/// being deleted, not a permissions problem.
+#[test]
+fn apply_into_a_terminating_namespace_says_so() {
+    let hcl = r#"
+resource "planton_kubernetes_job" "late" {
+  metadata = { name = "late" }
+  spec = {
+    namespace = { value = "doomed" }
+    image     = { repo = "busybox", tag = "1.36" }
+  }
+}
+"#;
+    let (tf, cluster) = world("lifecycle-terminating-namespace", hcl);
+    let namespaces: Api<Namespace> = Api::all(cluster.client.clone());
+    cluster
+        .block_on(namespaces.create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "doomed"}})).unwrap(),
+        ))
+        .unwrap();
+    cluster
+        .block_on(cluster.api::<ConfigMap>("doomed").create(
+            &PostParams::default(),
+            &serde_json::from_value(
+                json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+            )
+            .unwrap(),
+        ))
+        .unwrap();
+    cluster
+        .block_on(namespaces.delete("doomed", &Default::default()))
+        .unwrap();
+
+    let out = apply(&tf);
+    assert_ne!(out.code, 0, "{out}");
+    let text = out.stderr.replace('\n', " ");
+    assert_eq!(out.stderr.matches("Error: ").count(), 1, "{out}");
+    assert!(text.contains("Namespace Is Being Deleted"), "{out}");
+    assert!(text.contains("The namespace doomed is being deleted"), "{out}");
+    assert!(!text.contains("Grant the missing permission"), "{out}");
+}
