@@ -30,7 +30,7 @@
 //!   configured; against emulators with TLS and authentication.
 //! - `manifests`: the functions `kubernetes_job_from_manifest` and
 //!   `kubernetes_job_manifest` with Planton's example manifests, applied
-//!   against the emulator, and bad manifests.
+//!   against the emulator; bad manifests; values known only after apply.
 //! - `zeros`: Planton's "0 means unset" fields against the emulator, and
 //!   `backoff_limit = 0` (no retries).
 

@@ -3,7 +3,8 @@
 //! `kubernetes_job_from_manifest` into a `planton_kubernetes_job`, applies
 //! against the emulator, plans no changes afterwards, and comes back from
 //! `kubernetes_job_manifest` as the same data; a bad manifest is exactly one
-//! error that names its manifest path.
+//! error that names its manifest path; a value known only after apply stays
+//! unknown where it is.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -235,4 +236,67 @@ resource "planton_kubernetes_job" "job" {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// A manifest merged with a value known only after apply: the plan shows
+/// just that value unknown (the rest of the manifest is converted and
+/// checked), and the apply uses it.
+#[test]
+fn values_known_after_apply_stay_unknown_only_where_they_are() {
+    let tf = Tf::new("manifests-unknown");
+    let cluster = Cluster::start(&tf.home());
+    tf.write(
+        "job.yaml",
+        fs::read(repo_root().join("examples/planton-manifests/hello-world.yaml")).unwrap(),
+    );
+    cluster.configure(
+        &tf,
+        r#"resource "terraform_data" "tag" {
+  input = "1.36"
+}
+
+locals {
+  manifest = yamldecode(file("${path.module}/job.yaml"))
+  job = provider::planton::kubernetes_job_from_manifest(merge(local.manifest, {
+    spec = merge(local.manifest.spec, {
+      image = { repo = "busybox", tag = terraform_data.tag.output }
+    })
+  }))
+}
+
+resource "planton_kubernetes_job" "job" {
+  metadata = local.job.metadata
+  spec     = local.job.spec
+
+  wait_for_completion = false
+}
+"#,
+    );
+    tf.init();
+    let plan = tf.plan();
+    let job = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "planton_kubernetes_job.job")
+        .unwrap_or_else(|| panic!("no job in the plan:\n{plan:#}"));
+    assert_eq!(
+        job["change"]["after_unknown"]["spec"]["image"]["tag"],
+        json!(true),
+        "{job:#}"
+    );
+    assert_eq!(
+        job["change"]["after"]["spec"]["image"]["repo"],
+        json!("busybox")
+    );
+    assert_eq!(
+        job["change"]["after"]["spec"]["command"],
+        json!(["echo", "Hello, World!"])
+    );
+    apply(&tf).success();
+    let live: k8s_openapi::api::batch::v1::Job = cluster.get("default", "hello-world").unwrap();
+    assert_eq!(
+        live.spec.unwrap().template.spec.unwrap().containers[0].image,
+        Some("busybox:1.36".to_string())
+    );
 }
