@@ -62,12 +62,15 @@ fn base() -> J {
 // ---------------------------------------------------------------------------
 // The table.
 
+/// A change to `spec`.
+type Change = Rc<dyn Fn(&mut Map<String, J>)>;
+
 /// One value to try for a leaf: a name for messages and the change it makes
 /// to `spec` (the leaf's enclosing objects included).
 #[derive(Clone)]
 struct Probe {
     label: String,
-    apply: Rc<dyn Fn(&mut Map<String, J>)>,
+    apply: Change,
 }
 
 /// One leaf of `spec`.

@@ -663,13 +663,15 @@ resource "planton_kubernetes_job" "late" {
         ))
         .unwrap();
     cluster
-        .block_on(cluster.api::<ConfigMap>("doomed").create(
-            &PostParams::default(),
-            &serde_json::from_value(
-                json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
-            )
-            .unwrap(),
-        ))
+        .block_on(
+            cluster.api::<ConfigMap>("doomed").create(
+                &PostParams::default(),
+                &serde_json::from_value(
+                    json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+                )
+                .unwrap(),
+            ),
+        )
         .unwrap();
     cluster
         .block_on(namespaces.delete("doomed", &Default::default()))
@@ -680,6 +682,9 @@ resource "planton_kubernetes_job" "late" {
     let text = out.stderr.replace('\n', " ");
     assert_eq!(out.stderr.matches("Error: ").count(), 1, "{out}");
     assert!(text.contains("Namespace Is Being Deleted"), "{out}");
-    assert!(text.contains("The namespace doomed is being deleted"), "{out}");
+    assert!(
+        text.contains("The namespace doomed is being deleted"),
+        "{out}"
+    );
     assert!(!text.contains("Grant the missing permission"), "{out}");
 }

@@ -75,8 +75,18 @@ output "spec" {
     assert_eq!(spec.active_deadline_seconds, None);
     // Kubernetes defaults both to 1 when neither is given.
     assert_eq!((spec.parallelism, spec.completions), (Some(1), Some(1)));
-    let volume = &spec.template.spec.as_ref().unwrap().volumes.as_ref().unwrap()[0];
-    assert_eq!(volume.config_map.as_ref().unwrap().default_mode, Some(0o644));
+    let volume = &spec
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .volumes
+        .as_ref()
+        .unwrap()[0];
+    assert_eq!(
+        volume.config_map.as_ref().unwrap().default_mode,
+        Some(0o644)
+    );
 
     // The state keeps what was written.
     let out = tf.run(&["output", "-json"]).success().json();
