@@ -555,7 +555,18 @@ pub fn record_update(
     now: &str,
 ) {
     let base = old.map(strip_meta).unwrap_or_else(|| zero_object(kind));
-    let mut managers = old.map(managers_of).unwrap_or_default();
+    // A request that rewrites managedFields (to hand fields to another
+    // manager, or turn an Update entry into an Apply entry) is taken at its
+    // word, as kube-apiserver does; an empty list keeps the old ones.
+    let given = managers_of(new);
+    let mut managers = if !given.is_empty()
+        && meta::get(new, &["metadata", "managedFields"])
+            != old.and_then(|o| meta::get(o, &["metadata", "managedFields"]))
+    {
+        given
+    } else {
+        old.map(managers_of).unwrap_or_default()
+    };
     let cmp = compare(kind, &base, &strip_meta(new));
     let changed: FieldSet = filter_ignored(
         cmp.added.union(&cmp.modified).cloned().collect(),

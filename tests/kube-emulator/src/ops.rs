@@ -709,6 +709,33 @@ fn apply_patch(
     let (_, warnings) = decode_body(rt, probe, ctx)?;
     let now = meta::now_time();
     let live = store.get(rt.index(), ns, name);
+    // A UID in the configuration is a precondition (kube-apiserver's patch
+    // handler): it never creates, and never changes another object.
+    let cfg_uid = meta::uid(&config).to_string();
+    if !cfg_uid.is_empty() {
+        match &live {
+            None => {
+                return Err(ApiError::conflict(
+                    rt,
+                    name,
+                    &format!(
+                        "uid mismatch: the provided object specified uid {cfg_uid}, and no existing object was found"
+                    ),
+                ));
+            }
+            Some(live) if meta::uid(live) != cfg_uid => {
+                return Err(ApiError::invalid_object(
+                    rt,
+                    name,
+                    &[crate::status::FieldError::immutable(
+                        "metadata.uid",
+                        &json!(cfg_uid),
+                    )],
+                ));
+            }
+            Some(_) => {}
+        }
+    }
     if let (Some(live), Some(rv)) = (
         &live,
         meta::get_str(&config, &["metadata", "resourceVersion"]),

@@ -213,3 +213,94 @@ async fn apply_conflict_with_update_manager_names_api_version() {
         "Apply failed with 1 conflict: conflict with \"creator\" using v1: .data.a"
     );
 }
+
+/// An apply that names a UID is a precondition, as in kube-apiserver: on a
+/// missing object it is refused (409, "uid mismatch") instead of creating
+/// it, and on an object with another UID it is refused (422, the UID is
+/// immutable); only the named object is changed.
+#[tokio::test]
+async fn apply_with_a_uid_changes_only_that_object() {
+    let e = env().await;
+    let cms: Api<ConfigMap> = e.api("default");
+    let pp = PatchParams::apply("planton").force();
+    let mut body = cm(json!({"a": "1"}));
+    body["metadata"]["uid"] = json!("0b5d8f0e-0000-4000-8000-000000000001");
+    let s = status_of(
+        cms.patch("cfg", &pp, &Patch::Apply(&body))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
+    assert!(
+        s.message.ends_with(
+            "uid mismatch: the provided object specified uid 0b5d8f0e-0000-4000-8000-000000000001, and no existing object was found"
+        ),
+        "{}",
+        s.message
+    );
+    assert!(cms.get_opt("cfg").await.unwrap().is_none());
+
+    let created = apply_cfg(&cms, &pp, json!({"a": "1"})).await.unwrap();
+    let uid = created.metadata.uid.clone().unwrap();
+    let s = status_of(
+        cms.patch("cfg", &pp, &Patch::Apply(&body))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(s.code, 422, "{}", s.message);
+    assert!(s.message.contains("metadata.uid"), "{}", s.message);
+    body["metadata"]["uid"] = json!(uid);
+    body["data"] = json!({"a": "2"});
+    let updated = cms.patch("cfg", &pp, &Patch::Apply(&body)).await.unwrap();
+    assert_eq!(updated.data.unwrap()["a"], "2");
+}
+
+/// A request may rewrite managedFields, as kube-apiserver allows: turning
+/// the create's Update entry into an Apply entry of the same manager makes
+/// a later apply that drops a field remove it.
+#[tokio::test]
+async fn managed_fields_can_be_rewritten_by_a_patch() {
+    use kube::api::PostParams;
+    let e = env().await;
+    let cms: Api<ConfigMap> = e.api("default");
+    let created = cms
+        .create(
+            &PostParams {
+                field_manager: Some("planton".into()),
+                ..PostParams::default()
+            },
+            &serde_json::from_value(cm(json!({"a": "1", "b": "2"}))).unwrap(),
+        )
+        .await
+        .unwrap();
+    let entries = created.metadata.managed_fields.clone().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].operation.as_deref(), Some("Update"));
+    let mut converted = serde_json::to_value(&entries).unwrap();
+    converted[0]["operation"] = json!("Apply");
+    let rv = created.metadata.resource_version.clone().unwrap();
+    let patch = json!([
+        {"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+        {"op": "replace", "path": "/metadata/managedFields", "value": converted}
+    ]);
+    let patched = cms
+        .patch(
+            "cfg",
+            &PatchParams::default(),
+            &Patch::Json::<()>(serde_json::from_value(patch).unwrap()),
+        )
+        .await
+        .unwrap();
+    let entries = patched.metadata.managed_fields.unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].operation.as_deref(), Some("Apply"));
+    let applied = apply_cfg(
+        &cms,
+        &PatchParams::apply("planton").force(),
+        json!({"a": "1"}),
+    )
+    .await
+    .unwrap();
+    let data = applied.data.unwrap();
+    assert!(!data.contains_key("b"), "{data:?}");
+}
