@@ -31,6 +31,9 @@ struct World {
     emulator: RunningEmulator,
     resource: KubernetesJobResource,
     client: kube::Client,
+    /// The private state Terraform would keep with each state the resource
+    /// returned, so that tests can pass states around as Terraform does.
+    privates: std::sync::Mutex<Vec<(Value, Vec<u8>)>>,
     _dir: tempfile::TempDir,
 }
 
@@ -50,6 +53,7 @@ impl World {
             emulator,
             resource: KubernetesJobResource::with_clients(clients),
             client,
+            privates: std::sync::Mutex::default(),
             _dir: dir,
         }
     }
@@ -63,7 +67,34 @@ impl World {
 
     /// Plans `config` against `prior`, as Terraform would (computed values
     /// proposed from the prior state).
+    /// Remembers the private state that goes with `state`.
+    fn keep(&self, state: &Value, private: &[u8]) {
+        if !state.is_null() {
+            self.privates
+                .lock()
+                .unwrap()
+                .push((state.clone(), private.to_vec()));
+        }
+    }
+
+    /// The private state Terraform would hold with `state`.
+    fn private_of(&self, state: &Value) -> Vec<u8> {
+        self.privates
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(s, _)| s == state)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
+    }
+
     async fn plan(&self, prior: &Value, config: &Value, private: &[u8]) -> PlanResponse {
+        let private = if private.is_empty() {
+            self.private_of(prior)
+        } else {
+            private.to_vec()
+        };
         let mut proposed = config.clone();
         if let (Value::Object(p), Some(prior)) = (&mut proposed, prior.as_entries()) {
             for name in ["id", "outputs", "status", "objects", "drift"] {
@@ -79,7 +110,7 @@ impl World {
                 prior_state: prior.clone(),
                 proposed_new_state: proposed,
                 config: config.clone(),
-                prior_private: private.to_vec(),
+                prior_private: private,
                 capabilities: ClientCapabilities::default(),
             },
         )
@@ -100,7 +131,8 @@ impl World {
         config: &Value,
         cancel: CancellationToken,
     ) -> ApplyResponse {
-        self.resource
+        let resp = self
+            .resource
             .apply(ApplyRequest {
                 prior_state: prior.clone(),
                 planned_state: plan.planned_state.clone(),
@@ -108,7 +140,9 @@ impl World {
                 planned_private: plan.planned_private.clone(),
                 cancel,
             })
-            .await
+            .await;
+        self.keep(&resp.new_state, &resp.private);
+        resp
     }
 
     /// Plans and applies `config` on top of `prior`; must succeed.
@@ -120,13 +154,16 @@ impl World {
     }
 
     async fn read(&self, state: &Value) -> ReadResponse {
-        self.resource
+        let resp = self
+            .resource
             .read(ReadRequest {
                 current_state: state.clone(),
-                private: Vec::new(),
+                private: self.private_of(state),
                 cancel: CancellationToken::new(),
             })
-            .await
+            .await;
+        self.keep(&resp.new_state, &resp.private);
+        resp
     }
 
     async fn destroy(&self, state: &Value) -> ApplyResponse {
@@ -135,7 +172,7 @@ impl World {
                 prior_state: state.clone(),
                 planned_state: Value::Null,
                 config: Value::Null,
-                planned_private: Vec::new(),
+                planned_private: self.private_of(state),
                 cancel: CancellationToken::new(),
             })
             .await
@@ -338,8 +375,10 @@ async fn failing_job_reports_why() {
     );
 }
 
-/// An object without this job's labels is never overwritten; one with them
-/// (left by an interrupted apply) is adopted.
+/// An object without this job's labels is never overwritten; neither is one
+/// with them that another resource instance made (another state with the
+/// same job, or an older provider version): the apply fails saying whose it
+/// is, and removes what it created before it found out.
 #[tokio::test]
 async fn ownership_and_adoption() {
     let w = World::new().await;
@@ -387,12 +426,13 @@ async fn ownership_and_adoption() {
         .unwrap();
     assert_eq!(theirs.data.unwrap()["x"], "theirs");
 
-    // Labelled as ours: adopted.
+    // Labelled as this job's, but by no instance of this resource.
     w.api::<ConfigMap>("shared")
         .delete("report-config", &DeleteParams::default())
         .await
         .unwrap();
-    w.api::<ServiceAccount>("shared")
+    let theirs = w
+        .api::<ServiceAccount>("shared")
         .create(
             &PostParams::default(),
             &serde_json::from_value(json!({"metadata": {"name": "nightly", "labels": {
@@ -402,21 +442,280 @@ async fn ownership_and_adoption() {
         )
         .await
         .unwrap();
-    let state = w.converge(&Value::Null, &config).await;
-    assert_eq!(state.get("objects").as_elements().unwrap().len(), 4);
-    // Destroy leaves the namespace it did not create.
-    let resp = w.destroy(&state).await;
-    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
-    assert!(ns.get_opt("shared").await.unwrap().is_some());
-    let left = w
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    let text = show(&resp.diagnostics);
+    assert!(
+        text.contains("Kubernetes Object Owned By Another Resource"),
+        "{text}"
+    );
+    assert!(text.contains("ServiceAccount shared/nightly"), "{text}");
+    assert!(text.contains("terraform import"), "{text}");
+    assert_eq!(resp.new_state, Value::Null);
+    // Nothing half made: what the apply created alongside is gone again.
+    let cms = w
         .api::<ConfigMap>("shared")
         .list(&ListParams::default())
         .await
         .unwrap();
     assert!(
-        left.items
+        cms.items
             .iter()
-            .all(|c| c.metadata.name.as_deref() != Some("report-config"))
+            .all(|c| c.metadata.name.as_deref() != Some("report-config")),
+        "{:?}",
+        cms.items
+    );
+    assert!(
+        w.api::<Secret>("shared")
+            .get_opt("nightly-env-secrets")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let still = w
+        .api::<ServiceAccount>("shared")
+        .get("nightly")
+        .await
+        .unwrap();
+    assert_eq!(still.metadata.uid, theirs.metadata.uid);
+    assert_eq!(
+        still.metadata.resource_version,
+        theirs.metadata.resource_version
+    );
+    assert!(ns.get_opt("shared").await.unwrap().is_some());
+}
+
+/// Two states declare the same job: the second apply fails naming the first
+/// one's instance and leaves its objects as they were; destroying the
+/// second changes nothing of the first.
+#[tokio::test]
+async fn two_states_never_share_a_job() {
+    let w = World::new().await;
+    let config = w.config(job_config("twins", "nightly", json!({})));
+    let first = w.converge(&Value::Null, &config).await;
+    let before = objects_in(&w, "twins").await;
+    let instance = w
+        .api::<Job>("twins")
+        .get("nightly")
+        .await
+        .unwrap()
+        .metadata
+        .labels
+        .unwrap()["planton.ai/instance"]
+        .clone();
+
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let second = w.apply(&Value::Null, &plan, &config).await;
+    let text = show(&second.diagnostics);
+    assert!(
+        second.diagnostics.has_error(),
+        "the second state took the job over"
+    );
+    assert!(text.contains(&instance), "{text}");
+    assert_eq!(objects_in(&w, "twins").await, before);
+
+    // The second state keeps nothing, so its destroy touches nothing; and a
+    // destroy of a stale copy of the first state's objects would refuse the
+    // objects by UID anyway.
+    let destroyed = w.destroy(&second.new_state).await;
+    assert!(
+        !destroyed.diagnostics.has_error(),
+        "{}",
+        show(&destroyed.diagnostics)
+    );
+    assert_eq!(objects_in(&w, "twins").await, before);
+    let resp = w.destroy(&first).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+}
+
+/// Every object of a namespace with its UID, resourceVersion and data, to
+/// compare before and after.
+async fn objects_in(w: &World, ns: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for cm in w
+        .api::<ConfigMap>(ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.insert(
+            format!("configmap/{}", cm.metadata.name.clone().unwrap_or_default()),
+            format!(
+                "{:?} {:?} {:?}",
+                cm.metadata.uid, cm.metadata.resource_version, cm.data
+            ),
+        );
+    }
+    for s in w
+        .api::<Secret>(ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.insert(
+            format!("secret/{}", s.metadata.name.clone().unwrap_or_default()),
+            format!(
+                "{:?} {:?} {:?}",
+                s.metadata.uid, s.metadata.resource_version, s.data
+            ),
+        );
+    }
+    for sa in w
+        .api::<ServiceAccount>(ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.insert(
+            format!(
+                "serviceaccount/{}",
+                sa.metadata.name.clone().unwrap_or_default()
+            ),
+            format!("{:?} {:?}", sa.metadata.uid, sa.metadata.resource_version),
+        );
+    }
+    for j in w
+        .api::<Job>(ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        out.insert(
+            format!("job/{}", j.metadata.name.clone().unwrap_or_default()),
+            format!("{:?} {:?}", j.metadata.uid, j.metadata.labels),
+        );
+    }
+    out
+}
+
+/// An object of ours deleted and created again by someone else, labels and
+/// all, is drift in the next refresh (not silently ours again), the apply
+/// refuses to take it over, and destroy never deletes it.
+#[tokio::test]
+async fn a_recreated_object_is_drift_and_never_deleted() {
+    let w = World::new().await;
+    let config = w.config(job_config("recreated", "nightly", json!({})));
+    let state = w.converge(&Value::Null, &config).await;
+    let cms = w.api::<ConfigMap>("recreated");
+    let ours = cms.get("report-config").await.unwrap();
+    cms.delete("report-config", &DeleteParams::default())
+        .await
+        .unwrap();
+    let mut copy = ours.clone();
+    copy.metadata.uid = None;
+    copy.metadata.resource_version = None;
+    copy.metadata.managed_fields = None;
+    copy.metadata.creation_timestamp = None;
+    let theirs = cms.create(&PostParams::default(), &copy).await.unwrap();
+    assert_ne!(theirs.metadata.uid, ours.metadata.uid);
+
+    let read = w.read(&state).await;
+    assert!(!read.diagnostics.has_error(), "{}", show(&read.diagnostics));
+    let drift: Vec<String> = read
+        .new_state
+        .get("drift")
+        .as_elements()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    assert!(
+        drift
+            .iter()
+            .any(|d| d.contains("ConfigMap recreated/report-config")
+                && d.contains("another object of the same name")),
+        "{drift:?}"
+    );
+    let plan = w.plan(&read.new_state, &config, &read.private).await;
+    let resp = w.apply(&read.new_state, &plan, &config).await;
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("Replaced Outside Terraform"), "{text}");
+    let resp = w.destroy(&read.new_state).await;
+    assert!(!resp.diagnostics.has_error() || show(&resp.diagnostics).contains("report-config"));
+    let left = cms.get("report-config").await.unwrap();
+    assert_eq!(left.metadata.uid, theirs.metadata.uid);
+}
+
+/// Two jobs declare the same namespace with `create_namespace`: both apply,
+/// the plans settle (no fight over the namespace's labels), destroying one
+/// leaves the namespace and the other job, destroying the second removes it.
+#[tokio::test]
+async fn a_namespace_declared_by_two_jobs_is_shared() {
+    let w = World::new().await;
+    let a = w.config(job_config("team", "alpha", json!({})));
+    let mut beta = job_config("team", "beta", json!({}));
+    beta["spec"]["config_maps"] = json!({"beta-config": "format: csv\n"});
+    beta["spec"]["volume_mounts"][0]["config_map"] =
+        json!({"name": "beta-config", "key": "beta-config", "path": "report.yaml"});
+    let b = w.config(beta);
+    let state_a = w.converge(&Value::Null, &a).await;
+    let state_b = w.converge(&Value::Null, &b).await;
+    let namespaces = Api::<Namespace>::all(w.client.clone());
+    let uid = namespaces.get("team").await.unwrap().metadata.uid;
+    for (state, config) in [(&state_a, &a), (&state_b, &b)] {
+        let read = w.read(state).await;
+        assert!(!read.diagnostics.has_error(), "{}", show(&read.diagnostics));
+        assert_eq!(
+            read.new_state.get("drift"),
+            &Value::List(Vec::new()),
+            "the namespace's labels fight"
+        );
+        let plan = w.plan(&read.new_state, config, &read.private).await;
+        assert!(plan.planned_state.semantically_equal(&read.new_state));
+    }
+    let resp = w.destroy(&state_a).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    assert_eq!(namespaces.get("team").await.unwrap().metadata.uid, uid);
+    assert!(
+        w.api::<Job>("team")
+            .get_opt("beta")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        w.api::<Job>("team")
+            .get_opt("alpha")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let resp = w.destroy(&state_b).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    assert!(namespaces.get_opt("team").await.unwrap().is_none());
+}
+
+/// A namespace this resource created stays when something that is not the
+/// job's lives in it, with a warning that says what.
+#[tokio::test]
+async fn a_namespace_with_foreign_objects_is_kept() {
+    let w = World::new().await;
+    let config = w.config(job_config("busy", "nightly", json!({})));
+    let state = w.converge(&Value::Null, &config).await;
+    w.api::<ConfigMap>("busy")
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "someone-elses"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let resp = w.destroy(&state).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("Namespace Kept"), "{text}");
+    assert!(text.contains("configmap/someone-elses"), "{text}");
+    let namespaces = Api::<Namespace>::all(w.client.clone());
+    assert!(namespaces.get_opt("busy").await.unwrap().is_some());
+    assert!(
+        w.api::<Job>("busy")
+            .get_opt("nightly")
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 

@@ -4,12 +4,14 @@
 //! Every object is recorded in the returned state as soon as the server
 //! has it, so an apply that fails halfway returns the objects it made with
 //! its errors: Terraform keeps them (a failed create is tainted and
-//! replaced next time), and destroy removes them. Objects that already
-//! exist are adopted only when they carry this Job's `planton.ai/*` labels
-//! (an earlier apply that was interrupted made them); anything else is left
-//! alone and the apply fails, saying how to resolve it.
-
-use std::collections::BTreeSet;
+//! replaced next time), and destroy removes them.
+//!
+//! Ownership ([`super::ownership`]): a tracked object is applied with its
+//! recorded UID in the body, so only that object is changed; a new object
+//! is created (never overwritten). An object that exists but is not this
+//! instance's is left alone and the apply fails, saying whose it is and how
+//! to resolve it; the objects this apply created before it found out are
+//! removed again, so that nothing is half made.
 
 use futures::future::join_all;
 use k8s_openapi::api::batch::v1::Job;
@@ -21,11 +23,13 @@ use super::adopt::Adopted;
 use super::buckets::classify;
 use super::cluster::{self, GetError, Live};
 use super::options::Options;
+use super::ownership::{self, Instance};
 use super::render::{self, Object, Rendered, is_owned_by};
 use super::spec::KubernetesJob;
 use super::state::{self, Private, Tracked};
 use super::wait::{self, Finished, WaitError};
 use crate::kube::ObjectRef;
+use crate::kube::apply::FIELD_MANAGER;
 use crate::kube::errors;
 use crate::tf::resource::ApplyResponse;
 use crate::tf::{Diagnostics, Value};
@@ -41,24 +45,35 @@ enum Phase {
 pub async fn create(client: &Client, planned: Value, cancel: &CancellationToken) -> ApplyResponse {
     let started = Instant::now();
     let mut d = Diagnostics::new();
-    let Some((model, options, rendered)) = prepare(&planned, &mut d) else {
+    let Some((model, options, mut rendered)) = prepare(&planned, &mut d) else {
         return failed(Value::Null, d);
     };
+    let instance = Instance::generate();
+    rendered.stamp(&instance);
     let objects = rendered.objects();
-    let refs: Vec<ObjectRef> = objects.iter().map(Object::object_ref).collect();
-    let job_name = rendered.job.metadata.name.clone().unwrap_or_default();
-    if !check_ownership(client, &refs, &job_name, &mut d).await {
-        return failed(Value::Null, d);
-    }
     let mut tracked = Vec::new();
-    let job = apply_all(client, &rendered, &objects, &mut tracked, cancel, &mut d).await;
+    let owner = Owner {
+        instance: &instance,
+        tracked: &[],
+        lost: &[],
+    };
+    let job = apply_all(
+        client,
+        &rendered,
+        &objects,
+        &owner,
+        &mut tracked,
+        cancel,
+        &mut d,
+    )
+    .await;
     let timeout = options.create_timeout(
         model
             .spec
             .known()
             .and_then(|s| s.active_deadline_seconds.known()),
     );
-    finish(
+    let mut resp = finish(
         client,
         planned,
         Phase::Create,
@@ -69,7 +84,11 @@ pub async fn create(client: &Client, planned: Value, cancel: &CancellationToken)
         cancel,
         d,
     )
-    .await
+    .await;
+    if !resp.new_state.is_null() {
+        resp.private = instance.merge_into(resp.private);
+    }
+    resp
 }
 
 /// Updates the resource from `prior` to `planned` in place (the plan has
@@ -79,19 +98,41 @@ pub async fn update(
     prior: &Value,
     planned: Value,
     private: &Private,
+    instance: Option<&Instance>,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
-    update_adopted(client, prior, planned, private, None, cancel).await
+    update_adopted(client, prior, planned, private, instance, None, cancel).await
 }
 
 /// [`update`] for a Job that import adopted from another tool
 /// ([`super::adopt`]): `adopted` puts back what the spec cannot express
 /// before anything is applied, and leaves out objects the Job does not use.
+///
+/// `instance` is the resource instance's identity from its private state;
+/// a state written before identities existed gets one now (its objects are
+/// proven this resource's by their recorded UIDs). The response's private
+/// state carries it.
 pub async fn update_adopted(
     client: &Client,
     prior: &Value,
     planned: Value,
     private: &Private,
+    instance: Option<&Instance>,
+    adopted: Option<&Adopted>,
+    cancel: &CancellationToken,
+) -> ApplyResponse {
+    let instance = instance.cloned().unwrap_or_else(Instance::generate);
+    let mut resp = update_as(client, prior, planned, private, &instance, adopted, cancel).await;
+    resp.private = instance.merge_into(resp.private);
+    resp
+}
+
+async fn update_as(
+    client: &Client,
+    prior: &Value,
+    planned: Value,
+    private: &Private,
+    instance: &Instance,
     adopted: Option<&Adopted>,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
@@ -121,7 +162,7 @@ pub async fn update_adopted(
     if let Some(a) = adopted {
         a.restore(&mut rendered);
     }
-    let job_name = rendered.job.metadata.name.clone().unwrap_or_default();
+    rendered.stamp(instance);
     let mut objects = rendered.objects();
     if let Some(a) = adopted {
         objects.retain(|o| a.manages(o));
@@ -130,26 +171,62 @@ pub async fn update_adopted(
     if private.job_reaped {
         objects.retain(|o| !matches!(o, Object::Job(_)));
     }
-    // Objects not applied before (or gone since) must not belong to anyone
-    // else.
-    let known: BTreeSet<&ObjectRef> = prior_tracked
+    // Tracked objects are applied by UID; objects found missing (deleted,
+    // or replaced by someone else's) are created again, and one of the same
+    // name that exists now is not ours.
+    let live_tracked: Vec<Tracked> = prior_tracked
         .iter()
-        .map(|t| &t.object)
-        .filter(|r| !private.is_missing(r))
+        .filter(|t| !private.is_missing(&t.object))
+        .cloned()
         .collect();
-    let new_refs: Vec<ObjectRef> = objects
+    let lost: Vec<ObjectRef> = prior_tracked
         .iter()
-        .map(Object::object_ref)
-        .filter(|r| !known.contains(r))
+        .map(|t| t.object.clone())
+        .filter(|r| private.is_missing(r))
         .collect();
-    if !check_ownership(client, &new_refs, &job_name, &mut d).await {
-        return failed(prior.clone(), d);
-    }
+    let owner = Owner {
+        instance,
+        tracked: &live_tracked,
+        lost: &lost,
+    };
     let mut tracked = Vec::new();
-    let job = apply_all(client, &rendered, &objects, &mut tracked, cancel, &mut d).await;
+    let job = apply_all(
+        client,
+        &rendered,
+        &objects,
+        &owner,
+        &mut tracked,
+        cancel,
+        &mut d,
+    )
+    .await;
     // Objects still wanted but not applied (a failure stopped the apply, or
-    // the Job is reaped) keep their entries; a released namespace does not.
+    // the Job is reaped) keep their entries; a released namespace does not,
+    // and this job's claim on it goes, so that it never holds the namespace
+    // for others (the namespace itself is kept).
     let wanted = rendered.refs();
+    if !d.has_error() {
+        for t in prior_tracked
+            .iter()
+            .filter(|t| t.object.kind == "Namespace" && !wanted.contains(&t.object))
+        {
+            if let Err(e) = cluster::release_namespace(
+                client,
+                &t.object.name,
+                &t.uid,
+                &instance.namespace_manager(),
+            )
+            .await
+            {
+                d.extend(errors::diagnostics(
+                    "releasing",
+                    &t.object,
+                    &e,
+                    &errors::no_fields,
+                ));
+            }
+        }
+    }
     for t in &prior_tracked {
         if wanted.contains(&t.object) && !tracked.iter().any(|n| n.object == t.object) {
             tracked.push(t.clone());
@@ -227,43 +304,188 @@ fn prepare(planned: &Value, d: &mut Diagnostics) -> Option<(KubernetesJob, Optio
     }
 }
 
-/// Checks that none of `refs` exists unless it is labelled as this Job's.
-/// Reads them all at once. Returns false (with diagnostics) otherwise.
-async fn check_ownership(
-    client: &Client,
-    refs: &[ObjectRef],
-    job_name: &str,
-    d: &mut Diagnostics,
-) -> bool {
-    let found = join_all(refs.iter().map(|r| cluster::get(client, r))).await;
-    let mut ok = true;
-    for (r, result) in refs.iter().zip(found) {
-        match result {
-            Ok(None) => {}
-            Ok(Some(live)) if is_owned_by(live.metadata().labels.as_ref(), job_name) => {
-                tracing::info!(object = %r, "Adopting an object an earlier apply of this job created");
-            }
-            Ok(Some(_)) => {
-                ok = false;
-                d.error(
-                    "Kubernetes Object Not Managed By This Resource",
-                    not_ours(r, job_name),
-                );
-            }
-            Err(GetError::Api(e)) => {
-                ok = false;
-                d.extend(errors::diagnostics("reading", r, &e, &errors::no_fields));
-            }
-            Err(GetError::Kind(e)) => {
-                ok = false;
-                d.error("Unexpected Object Kind", e.to_string());
-            }
-        }
-    }
-    ok
+/// Who this apply writes as: the instance, the objects its state tracks
+/// (by UID), and which objects were tracked but found missing.
+struct Owner<'a> {
+    instance: &'a Instance,
+    tracked: &'a [Tracked],
+    lost: &'a [ObjectRef],
 }
 
-fn not_ours(r: &ObjectRef, job_name: &str) -> String {
+/// One object written.
+struct Written {
+    live: Live,
+    /// This apply created it (so a failure later may remove it again).
+    created: bool,
+    /// The fields another field manager had changed, which this apply took
+    /// back (the server's conflict message).
+    took_over: Option<String>,
+}
+
+/// Why an object could not be written.
+enum WriteError {
+    /// The API call failed.
+    Api(kube::Error),
+    /// It exists and is not this instance's: the summary and detail.
+    NotOurs(&'static str, String),
+}
+
+/// Writes one object as [`Owner`] says (module docs).
+async fn write(
+    client: &Client,
+    object: &Object,
+    owner: &Owner<'_>,
+    job_name: &str,
+) -> Result<Written, WriteError> {
+    let r = object.object_ref();
+    let namespace = matches!(object, Object::Namespace(_));
+    let manager = if namespace {
+        owner.instance.namespace_manager()
+    } else {
+        FIELD_MANAGER.to_string()
+    };
+    if let Some(t) = owner
+        .tracked
+        .iter()
+        .find(|t| t.object == r && !t.uid.is_empty())
+    {
+        let (live, took_over) = cluster::apply_owned(client, object, &t.uid, &manager, !namespace)
+            .await
+            .map_err(|e| match lost_since_read(&e) {
+                true => WriteError::NotOurs(
+                    "Kubernetes Object Replaced Outside Terraform",
+                    replaced(&r),
+                ),
+                false => WriteError::Api(e),
+            })?;
+        return Ok(Written {
+            live,
+            created: false,
+            took_over,
+        });
+    }
+    match cluster::create(client, object, &manager).await {
+        Ok(live) => Ok(Written {
+            live,
+            created: true,
+            took_over: None,
+        }),
+        Err(e) if is_already_exists(&e) => {
+            let live = match cluster::get(client, &r).await {
+                Ok(Some(live)) => live,
+                Ok(None) => return Err(WriteError::Api(e)),
+                Err(GetError::Api(e)) => return Err(WriteError::Api(e)),
+                Err(GetError::Kind(k)) => {
+                    return Err(WriteError::NotOurs("Unexpected Object Kind", k.to_string()));
+                }
+            };
+            let labels = live.metadata().labels.as_ref();
+            let lost = owner.lost.contains(&r);
+            let planton_namespace = namespace
+                && labels.is_some_and(|l| {
+                    l.get(render::LABEL_RESOURCE).map(String::as_str) == Some("true")
+                        && l.get(render::LABEL_KIND).map(String::as_str) == Some(render::KIND)
+                });
+            let own_leftover = !lost
+                && is_owned_by(labels, job_name)
+                && Instance::of(labels).as_ref() == Some(owner.instance);
+            if planton_namespace || own_leftover {
+                // Join a namespace other planton jobs created, or finish
+                // what an earlier attempt of this very instance began.
+                let (live, took_over) =
+                    cluster::apply_owned(client, object, &live.uid(), &manager, !namespace)
+                        .await
+                        .map_err(WriteError::Api)?;
+                return Ok(Written {
+                    live,
+                    created: false,
+                    took_over,
+                });
+            }
+            Err(not_ours(&r, &live, lost, job_name))
+        }
+        Err(e) => Err(WriteError::Api(e)),
+    }
+}
+
+/// A UID-carrying apply refused because the object is gone (409 "uid
+/// mismatch") or is another object now (422 on `metadata.uid`).
+fn lost_since_read(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) if s.code == 409 => s.message.contains("uid mismatch"),
+        kube::Error::Api(s) if s.code == 422 => s
+            .details
+            .as_ref()
+            .is_some_and(|d| d.causes.iter().any(|c| c.field == "metadata.uid")),
+        _ => false,
+    }
+}
+
+fn is_already_exists(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 409 && s.reason == "AlreadyExists")
+}
+
+fn replaced(r: &ObjectRef) -> String {
+    format!(
+        "{r} is no longer the object this resource created: it was deleted, or deleted and created again by \
+         someone else, since Terraform last read it. The provider does not touch it. Run `terraform plan` to \
+         see the change, then `terraform apply` again."
+    )
+}
+
+/// The error for an existing object that is not this instance's.
+fn not_ours(r: &ObjectRef, live: &Live, lost: bool, job_name: &str) -> WriteError {
+    let labels = live.metadata().labels.as_ref();
+    let import = match r.kind.as_str() {
+        "Namespace" => String::new(),
+        _ => format!(
+            " To manage that job with this resource instead, remove it from the other state (`terraform state \
+             rm`) and import it here: `terraform import <address> {}/{job_name}`.",
+            r.namespace
+        ),
+    };
+    if lost {
+        return WriteError::NotOurs(
+            "Kubernetes Object Replaced Outside Terraform",
+            format!(
+                "{r} was deleted after this resource created it, and an object of the same name was created since \
+                 by someone else (its UID is not the one in state). The provider does not take it over. Delete it \
+                 (`kubectl delete {} -n {} {}`) and apply again, or choose another `metadata.name`.",
+                r.kind.to_lowercase(),
+                r.namespace,
+                r.name
+            ),
+        );
+    }
+    if is_owned_by(labels, job_name) {
+        let whose = match Instance::of(labels) {
+            Some(other) => format!(
+                "another planton_kubernetes_job resource, instance {other} (label {}={other})",
+                ownership::LABEL_INSTANCE
+            ),
+            None => "a planton_kubernetes_job resource of an earlier provider version".to_string(),
+        };
+        let leftovers = match Instance::of(labels) {
+            Some(other) => format!(
+                " If instead an earlier `terraform apply` of this configuration was interrupted before it recorded \
+                 anything, the objects it left carry that instance: import the Job as above when it exists, or \
+                 delete them (`kubectl delete serviceaccount,secret,configmap,job -n {} -l {}={other}`) and apply \
+                 again.",
+                r.namespace,
+                ownership::LABEL_INSTANCE
+            ),
+            None => String::new(),
+        };
+        return WriteError::NotOurs(
+            "Kubernetes Object Owned By Another Resource",
+            format!(
+                "{r} already exists and belongs to {whose}: another Terraform state (a workspace or directory) \
+                 declares a job with the same name and namespace. Two resources never share objects, so this \
+                 apply changes nothing. Rename this job (`metadata.name`) or use another namespace.{import}\
+                 {leftovers}"
+            ),
+        );
+    }
     let what = format!(
         "{r} already exists, and it was not created by this resource: it lacks the labels \
          {}=true, {}={} and {}={job_name}. The provider never takes over objects it did not create.",
@@ -298,16 +520,22 @@ fn not_ours(r: &ObjectRef, job_name: &str) -> String {
             r.name
         ),
     };
-    format!("{what} {fix}")
+    WriteError::NotOurs(
+        "Kubernetes Object Not Managed By This Resource",
+        format!("{what} {fix}"),
+    )
 }
 
 /// Applies `objects` in order: the Namespace, then the ServiceAccount,
 /// Secrets and ConfigMaps together, then the Job. Records each object as it
-/// lands; stops at the first failure. Returns the Job as applied.
+/// lands; stops at the first failure. When an object turns out not to be
+/// ours, the objects this apply created are deleted again (by UID) and not
+/// recorded. Returns the Job as applied.
 async fn apply_all(
     client: &Client,
     rendered: &Rendered,
     objects: &[Object],
+    owner: &Owner<'_>,
     tracked: &mut Vec<Tracked>,
     cancel: &CancellationToken,
     d: &mut Diagnostics,
@@ -317,6 +545,8 @@ async fn apply_all(
         .partition(|o| matches!(o, Object::Namespace(_)));
     let (jobs, middle): (Vec<&Object>, Vec<&Object>) =
         rest.into_iter().partition(|o| matches!(o, Object::Job(_)));
+    let job_name = rendered.job.metadata.name.clone().unwrap_or_default();
+    let mut created: Vec<Tracked> = Vec::new();
     let mut job = None;
     for group in [namespace, middle, jobs] {
         if group.is_empty() {
@@ -330,32 +560,84 @@ async fn apply_all(
             );
             return None;
         }
-        let results = join_all(group.iter().map(|o| cluster::apply(client, o))).await;
+        let results = join_all(group.iter().map(|o| write(client, o, owner, &job_name))).await;
         let mut failed = false;
+        let mut foreign = false;
         for (object, result) in group.iter().zip(results) {
             let r = object.object_ref();
             match result {
-                Ok(live) => {
-                    tracked.push(Tracked {
+                Ok(written) => {
+                    let entry = Tracked {
                         object: r,
-                        uid: live.uid(),
-                    });
-                    if let Live::Job(j) = live {
+                        uid: written.live.uid(),
+                    };
+                    if written.created {
+                        created.push(entry.clone());
+                    }
+                    tracked.push(entry);
+                    if let Some(conflict) = written.took_over {
+                        d.warning(
+                            "Kubernetes Fields Taken Back",
+                            format!(
+                                "{} had fields changed by another field manager; this apply set them back to \
+                                 the configuration. The server said: {conflict}",
+                                object.object_ref()
+                            ),
+                        );
+                    }
+                    if let Live::Job(j) = written.live {
                         job = Some(*j);
                     }
                 }
-                Err(e) => {
+                Err(WriteError::Api(e)) => {
                     failed = true;
                     let fields = |field: &str| rendered.attribute_for(&r, field);
                     d.extend(errors::diagnostics("applying", &r, &e, &fields));
                 }
+                Err(WriteError::NotOurs(summary, detail)) => {
+                    failed = true;
+                    foreign = true;
+                    d.error(summary, detail);
+                }
             }
+        }
+        if foreign {
+            undo(client, &created, tracked, d).await;
         }
         if failed {
             return None;
         }
     }
     job
+}
+
+/// Deletes the objects this apply created (newest first, by UID) and drops
+/// them from `tracked`.
+async fn undo(
+    client: &Client,
+    created: &[Tracked],
+    tracked: &mut Vec<Tracked>,
+    d: &mut Diagnostics,
+) {
+    for t in created.iter().rev() {
+        match cluster::delete(
+            client,
+            &t.object,
+            &t.uid,
+            kube::api::PropagationPolicy::Background,
+        )
+        .await
+        {
+            Ok(_) => tracked.retain(|k| k.object != t.object),
+            Err(GetError::Api(e)) => d.extend(errors::diagnostics(
+                "removing again",
+                &t.object,
+                &e,
+                &errors::no_fields,
+            )),
+            Err(GetError::Kind(_)) => {}
+        }
+    }
 }
 
 /// Waits when asked to, then builds the new state.

@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
-use kube::api::{DeleteParams, Preconditions, PropagationPolicy};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions, PropagationPolicy};
 use kube::{Api, Client};
 
 use super::render::Object;
@@ -70,6 +70,252 @@ pub async fn apply(client: &Client, object: &Object) -> Result<Live, kube::Error
             server_side_apply(&Api::namespaced(client.clone(), ns), &r.name, o.as_ref()).await?,
         )),
     })
+}
+
+/// Dispatches `$body` with `$api` bound to the `Api` of `$object`'s kind and
+/// `$typed` to the typed object, wrapping the result in [`Live`].
+macro_rules! with_api {
+    ($client:expr, $object:expr, |$api:ident, $typed:ident| $body:expr) => {{
+        let r = $object.object_ref();
+        let ns = r.namespace.as_str();
+        match $object {
+            Object::Namespace($typed) => {
+                let $api: Api<Namespace> = Api::all($client.clone());
+                $body.map(Live::Namespace)
+            }
+            Object::ServiceAccount($typed) => {
+                let $api: Api<ServiceAccount> = Api::namespaced($client.clone(), ns);
+                $body.map(Live::ServiceAccount)
+            }
+            Object::Secret($typed) => {
+                let $api: Api<Secret> = Api::namespaced($client.clone(), ns);
+                $body.map(Live::Secret)
+            }
+            Object::ConfigMap($typed) => {
+                let $api: Api<ConfigMap> = Api::namespaced($client.clone(), ns);
+                $body.map(Live::ConfigMap)
+            }
+            Object::Job(boxed) => {
+                let $typed = boxed.as_ref();
+                let $api: Api<Job> = Api::namespaced($client.clone(), ns);
+                $body.map(|j| Live::Job(Box::new(j)))
+            }
+        }
+    }};
+}
+
+/// Creates `object` (a POST: it fails with 409 AlreadyExists rather than
+/// touch an object that exists), then hands the fields the create set to
+/// `manager`'s server-side apply, so that a later apply that drops a field
+/// removes it. Kubernetes records a create as an "Update" of its manager,
+/// whose fields a later "Apply" of the same manager would never release.
+pub async fn create(client: &Client, object: &Object, manager: &str) -> Result<Live, kube::Error> {
+    let params = PostParams {
+        field_manager: Some(manager.to_string()),
+        ..PostParams::default()
+    };
+    let created = with_api!(client, object, |api, typed| {
+        let created = api.create(&params, typed).await?;
+        Ok::<_, kube::Error>(as_applied(&api, created, manager).await)
+    })?;
+    Ok(created)
+}
+
+/// Turns `manager`'s "Update" entry of a just-created object into an
+/// "Apply" entry. Guarded by the resourceVersion: if anyone changed the
+/// object since, it is left as it is (the fields stay set, nothing is lost).
+async fn as_applied<K>(api: &Api<K>, created: K, manager: &str) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let meta = created.meta();
+    let (Some(name), Some(rv), Some(entries)) = (
+        meta.name.clone(),
+        meta.resource_version.clone(),
+        meta.managed_fields.clone(),
+    ) else {
+        return created;
+    };
+    let mut changed = false;
+    let entries: Vec<_> = entries
+        .into_iter()
+        .map(|mut e| {
+            if e.manager.as_deref() == Some(manager)
+                && e.operation.as_deref() == Some("Update")
+                && e.subresource.as_deref().unwrap_or_default().is_empty()
+            {
+                e.operation = Some("Apply".to_string());
+                changed = true;
+            }
+            e
+        })
+        .collect();
+    if !changed {
+        return created;
+    }
+    let patch = serde_json::json!({
+        "metadata": {"resourceVersion": rv, "managedFields": entries}
+    });
+    match api
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(patched) => patched,
+        Err(e) => {
+            tracing::warn!(object = %name, error = %e, "Could not hand a created object's fields to server-side apply");
+            created
+        }
+    }
+}
+
+/// Applies `object` by server-side apply as `manager`, only to the object
+/// whose UID is `uid` (the UID in the body is a precondition: a missing or
+/// re-created object is refused, never created or overwritten). Without
+/// `force`, a field another manager owns is a conflict; with `force_on_conflict`
+/// the apply is repeated with force, and the conflict (the other managers
+/// and fields) is returned so that the caller can warn about it.
+pub async fn apply_owned(
+    client: &Client,
+    object: &Object,
+    uid: &str,
+    manager: &str,
+    force_on_conflict: bool,
+) -> Result<(Live, Option<String>), kube::Error> {
+    let mut body = object.to_json();
+    body["metadata"]["uid"] = serde_json::Value::String(uid.to_string());
+    let name = object.object_ref().name;
+    let first = with_api!(client, object, |api, _typed| {
+        api.patch(&name, &PatchParams::apply(manager), &Patch::Apply(&body))
+            .await
+    });
+    match first {
+        Err(kube::Error::Api(status))
+            if force_on_conflict
+                && status.code == 409
+                && status.details.as_ref().is_some_and(|d| {
+                    d.causes.iter().any(|c| c.reason == "FieldManagerConflict")
+                }) =>
+        {
+            let taken = with_api!(client, object, |api, _typed| {
+                api.patch(
+                    &name,
+                    &PatchParams::apply(manager).force(),
+                    &Patch::Apply(&body),
+                )
+                .await
+            })?;
+            Ok((taken, Some(status.message.clone())))
+        }
+        other => other.map(|live| (live, None)),
+    }
+}
+
+/// Withdraws `manager`'s claim on the Namespace `name` (whose UID must be
+/// `uid`): an apply of nothing, which releases every field `manager` owns.
+/// Returns the Namespace as it is then (`None` when it is gone or is
+/// another object now).
+pub async fn release_namespace(
+    client: &Client,
+    name: &str,
+    uid: &str,
+    manager: &str,
+) -> Result<Option<Namespace>, kube::Error> {
+    let body = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "uid": uid},
+    });
+    let api: Api<Namespace> = Api::all(client.clone());
+    match api
+        .patch(name, &PatchParams::apply(manager), &Patch::Apply(&body))
+        .await
+    {
+        Ok(ns) => Ok(Some(ns)),
+        Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 || s.code == 422 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Objects in `namespace` that are not `job_name`'s: every object of the
+/// common namespaced kinds, less what Kubernetes puts in every namespace
+/// (the `default` ServiceAccount, the `kube-root-ca.crt` ConfigMap) and
+/// the pods of the Job `job_name` (still terminating). Kinds the server
+/// does not serve count as empty. Returns `kind/name` strings, sorted.
+pub async fn foreign_contents(
+    client: &Client,
+    namespace: &str,
+    job_name: &str,
+) -> Result<Vec<String>, kube::Error> {
+    use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+    use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Service};
+    use kube::api::ListParams;
+
+    async fn names<K>(client: &Client, namespace: &str) -> Result<Vec<(String, K)>, kube::Error>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        let api: Api<K> = Api::namespaced(client.clone(), namespace);
+        match api.list(&ListParams::default()).await {
+            Ok(list) => Ok(list
+                .items
+                .into_iter()
+                .map(|o| (o.meta().name.clone().unwrap_or_default(), o))
+                .collect()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+    let mut out = Vec::new();
+    let job_pod = |p: &Pod| {
+        p.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| {
+                l.get("batch.kubernetes.io/job-name")
+                    .or_else(|| l.get("job-name"))
+            })
+            .map(String::as_str)
+            == Some(job_name)
+    };
+    for (n, p) in names::<Pod>(client, namespace).await? {
+        if !job_pod(&p) {
+            out.push(format!("pod/{n}"));
+        }
+    }
+    for (n, _) in names::<Job>(client, namespace).await? {
+        out.push(format!("job/{n}"));
+    }
+    for (n, _) in names::<ConfigMap>(client, namespace).await? {
+        if n != "kube-root-ca.crt" {
+            out.push(format!("configmap/{n}"));
+        }
+    }
+    for (n, _) in names::<Secret>(client, namespace).await? {
+        out.push(format!("secret/{n}"));
+    }
+    for (n, _) in names::<ServiceAccount>(client, namespace).await? {
+        if n != "default" {
+            out.push(format!("serviceaccount/{n}"));
+        }
+    }
+    for (n, _) in names::<Service>(client, namespace).await? {
+        out.push(format!("service/{n}"));
+    }
+    for (n, _) in names::<PersistentVolumeClaim>(client, namespace).await? {
+        out.push(format!("persistentvolumeclaim/{n}"));
+    }
+    for (n, _) in names::<Deployment>(client, namespace).await? {
+        out.push(format!("deployment/{n}"));
+    }
+    for (n, _) in names::<StatefulSet>(client, namespace).await? {
+        out.push(format!("statefulset/{n}"));
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Gets the object, `None` when it does not exist.

@@ -1,7 +1,10 @@
 //! Destroy: the Job first, with the chosen propagation (pods are never
 //! orphaned), waiting until it is gone; then the ServiceAccount, Secrets and
-//! ConfigMaps; then the Namespace, only when this resource created it,
-//! waiting until it is gone so that a replacement can create it again.
+//! ConfigMaps; then the Namespace, only when this resource created it or
+//! shares it ([`super::ownership`]): its claim is withdrawn, and the
+//! Namespace is deleted only when no other job claims it and nothing else
+//! lives in it (otherwise it stays, with a warning that says why), waiting
+//! until it is gone so that a replacement can create it again.
 //!
 //! Objects already gone are fine. An object whose UID is no longer the one
 //! we recorded was replaced by someone else and is left alone, with a
@@ -19,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::cluster::{self, Deleted, GetError};
 use super::options::{DeletePropagation, Options};
+use super::ownership::{self, Instance};
 use super::state::{self, Tracked};
 use crate::kube::watch::{Seen, WatchError, watch_object};
 use crate::kube::{ObjectRef, errors};
@@ -26,7 +30,12 @@ use crate::tf::resource::ApplyResponse;
 use crate::tf::{Diagnostics, Value};
 
 /// Deletes everything `prior` tracks.
-pub async fn delete(client: &Client, prior: &Value, cancel: &CancellationToken) -> ApplyResponse {
+pub async fn delete(
+    client: &Client,
+    prior: &Value,
+    instance: Option<&Instance>,
+    cancel: &CancellationToken,
+) -> ApplyResponse {
     let options = Options::from_value(prior);
     let deadline = Instant::now() + options.delete_timeout();
     let tracked = state::objects_from_value(prior.get("objects"));
@@ -42,11 +51,31 @@ pub async fn delete(client: &Client, prior: &Value, cancel: &CancellationToken) 
     let (namespaces, middle): (Vec<&Tracked>, Vec<&Tracked>) =
         rest.into_iter().partition(|t| t.object.kind == "Namespace");
 
+    let job_name = prior
+        .get("metadata")
+        .get("name")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     for (group, wait) in [(jobs, true), (middle, false), (namespaces, true)] {
         if d.has_error() {
             remaining.extend(group.into_iter().cloned());
             continue;
         }
+        let group: Vec<&Tracked> = match group.first() {
+            Some(t) if t.object.kind == "Namespace" => {
+                let mut to_delete = Vec::new();
+                for t in group {
+                    match may_delete_namespace(client, t, instance, &job_name, &mut d).await {
+                        Ok(true) => to_delete.push(t),
+                        Ok(false) => {}
+                        Err(()) => remaining.push(t.clone()),
+                    }
+                }
+                to_delete
+            }
+            _ => group,
+        };
         let results = join_all(
             group
                 .iter()
@@ -93,6 +122,87 @@ pub async fn delete(client: &Client, prior: &Value, cancel: &CancellationToken) 
         new_state,
         private: Vec::new(),
         diagnostics: d,
+    }
+}
+
+/// Withdraws this instance's claim on the Namespace `t` and says whether it
+/// may be deleted: no other job claims it and nothing else lives in it.
+/// `Err` (with diagnostics) when that cannot be found out.
+async fn may_delete_namespace(
+    client: &Client,
+    t: &Tracked,
+    instance: Option<&Instance>,
+    job_name: &str,
+    d: &mut Diagnostics,
+) -> Result<bool, ()> {
+    let name = t.object.name.as_str();
+    let live = match instance {
+        Some(i) => cluster::release_namespace(client, name, &t.uid, &i.namespace_manager()).await,
+        // A state from before claims: this job made the namespace alone.
+        None => match cluster::get(client, &t.object).await {
+            Ok(Some(cluster::Live::Namespace(ns))) => Ok(Some(ns)),
+            Ok(_) => Ok(None),
+            Err(GetError::Api(e)) => Err(e),
+            Err(GetError::Kind(_)) => Ok(None),
+        },
+    };
+    let live = match live {
+        Ok(Some(ns)) if t.uid.is_empty() || ns.metadata.uid.as_deref() == Some(t.uid.as_str()) => {
+            ns
+        }
+        // Gone, or another namespace now: nothing to delete.
+        Ok(_) => return Ok(false),
+        Err(e) => {
+            d.extend(errors::diagnostics(
+                "releasing",
+                &t.object,
+                &e,
+                &errors::no_fields,
+            ));
+            return Err(());
+        }
+    };
+    let others: Vec<String> = ownership::claims(live.metadata.labels.as_ref())
+        .into_iter()
+        .filter(|(i, _)| instance.is_none_or(|mine| mine.as_str() != i))
+        .map(|(_, job)| job)
+        .collect();
+    if !others.is_empty() {
+        tracing::info!(namespace = %name, others = ?others, "Namespace kept: other jobs still declare it");
+        return Ok(false);
+    }
+    match cluster::foreign_contents(client, name, job_name).await {
+        Ok(foreign) if foreign.is_empty() => Ok(true),
+        Ok(foreign) => {
+            const SHOWN: usize = 10;
+            let more = foreign.len().saturating_sub(SHOWN);
+            let mut list = foreign
+                .into_iter()
+                .take(SHOWN)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            d.warning(
+                "Namespace Kept",
+                format!(
+                    "This resource created the namespace {name}, but it now holds objects that are not this \
+                     job's ({list}), and deleting a namespace deletes everything in it. The namespace was kept; \
+                     delete it yourself (`kubectl delete namespace {name}`) once those objects may go."
+                ),
+            );
+            Ok(false)
+        }
+        Err(e) => {
+            d.extend(errors::diagnostics(
+                "listing the contents of",
+                &t.object,
+                &e,
+                &errors::no_fields,
+            ));
+            Err(())
+        }
     }
 }
 

@@ -35,6 +35,7 @@ use serde_json::{Map, Value as J, json};
 use super::adopt::{self, Adopted};
 use super::cluster::{self, GetError, Live};
 use super::options::Options;
+use super::ownership::{self, Instance};
 use super::quantity::Quantity;
 use super::render::{self, Rendered};
 use super::schema::{
@@ -338,17 +339,34 @@ impl Found {
     ) -> Found {
         let name = job.metadata.name.clone().unwrap_or_default();
         let ns = job.metadata.namespace.clone().unwrap_or_default();
+        // Objects of the same resource instance as the Job (when it has one,
+        // see ownership.rs): another instance's objects are not this Job's.
+        let instance = Instance::of(job.metadata.labels.as_ref());
+        let same_instance = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+            instance.is_none() || Instance::of(meta.labels.as_ref()) == instance
+        };
         let ours = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-                    object_name: &str,
-                    namespaced: bool| {
+                    object_name: &str| {
             meta.name.as_deref() == Some(object_name)
-                && (!namespaced || meta.namespace.as_deref() == Some(ns.as_str()))
+                && meta.namespace.as_deref() == Some(ns.as_str())
                 && render::is_owned_by(meta.labels.as_ref(), &name)
+                && same_instance(meta)
+        };
+        // A namespace the job created carries its claim (or, from before
+        // claims existed, the job's own labels).
+        let claimed = |n: &&Namespace| {
+            n.metadata.name.as_deref() == Some(ns.as_str())
+                && match &instance {
+                    Some(i) => {
+                        ownership::claims(n.metadata.labels.as_ref()).get(i.as_str()) == Some(&name)
+                    }
+                    None => render::is_owned_by(n.metadata.labels.as_ref(), &name),
+                }
         };
         let secret = |object_name: &str| {
             secrets
                 .iter()
-                .find(|s| ours(&s.metadata, object_name, true))
+                .find(|s| ours(&s.metadata, object_name))
                 .cloned()
         };
         let mut cms: Vec<ConfigMap> = config_maps
@@ -356,18 +374,16 @@ impl Found {
             .filter(|c| {
                 c.metadata.namespace.as_deref() == Some(ns.as_str())
                     && render::is_owned_by(c.metadata.labels.as_ref(), &name)
+                    && same_instance(&c.metadata)
             })
             .cloned()
             .collect();
         cms.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         Found {
-            namespace: namespaces
-                .iter()
-                .find(|n| ours(&n.metadata, &ns, false))
-                .cloned(),
+            namespace: namespaces.iter().find(claimed).cloned(),
             service_account: service_accounts
                 .iter()
-                .find(|s| ours(&s.metadata, &name, true))
+                .find(|s| ours(&s.metadata, &name))
                 .cloned(),
             env_secret: secret(&render::env_secret_name(&name)),
             pull_secret: secret(&render::pull_secret_name(&name)),

@@ -35,6 +35,7 @@ pub mod kinds;
 pub mod list;
 pub mod manifest;
 pub mod options;
+pub mod ownership;
 pub mod quantity;
 pub mod read;
 pub mod render;
@@ -194,9 +195,14 @@ impl Resource for KubernetesJobResource {
         };
         let imported = import::reverse(&id, &found, &self.schema().value_type());
         diagnostics.extend(imported.diagnostics);
+        // A Job this provider made keeps its resource instance's identity.
+        let mut private = imported.private.merge_into(Vec::new());
+        if let Some(instance) = ownership::Instance::of(found.job.metadata.labels.as_ref()) {
+            private = instance.merge_into(private);
+        }
         ImportResponse {
             state: imported.state,
-            private: imported.private.merge_into(Vec::new()),
+            private,
             identity: Some(id.identity()),
             diagnostics,
         }
@@ -263,17 +269,20 @@ impl KubernetesJobResource {
             }
         };
         if req.planned_state.is_null() {
-            delete::delete(&client, &req.prior_state, &req.cancel).await
+            let instance = ownership::Instance::from_private(&req.planned_private);
+            delete::delete(&client, &req.prior_state, instance.as_ref(), &req.cancel).await
         } else if req.prior_state.is_null() {
             apply::create(&client, req.planned_state, &req.cancel).await
         } else {
             let private = state::Private::from_bytes(&req.planned_private);
             let carried = ImportPrivate::from_private(&req.planned_private);
+            let instance = ownership::Instance::from_private(&req.planned_private);
             let mut resp = apply::update_adopted(
                 &client,
                 &req.prior_state,
                 req.planned_state,
                 &private,
+                instance.as_ref(),
                 carried.adopted.as_ref(),
                 &req.cancel,
             )
@@ -318,14 +327,19 @@ impl KubernetesJobResource {
             }
         };
         let carried = ImportPrivate::from_private(&req.private);
+        let instance = ownership::Instance::from_private(&req.private);
         let mut resp = read::read_adopted(
             &client,
             req.current_state,
+            instance.as_ref(),
             carried.adopted.as_ref(),
             &req.cancel,
         )
         .await;
         resp.private = carried.merge_into(resp.private);
+        if let Some(instance) = &instance {
+            resp.private = instance.merge_into(resp.private);
+        }
         resp
     }
 }

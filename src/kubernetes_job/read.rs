@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use super::adopt::Adopted;
 use super::cluster::{self, GetError, Live};
 use super::options::{AfterTtlDeletion, Options};
+use super::ownership::Instance;
 use super::render::{self, DOCKER_CONFIG_KEY, Rendered};
 use super::spec::KubernetesJob;
 use super::state::{self, MissingObject, Private, Tracked};
@@ -36,14 +37,16 @@ use crate::tf::{Diagnostics, Value};
 
 /// Refreshes `current` (a known state).
 pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -> ReadResponse {
-    read_adopted(client, current, None, cancel).await
+    read_adopted(client, current, None, None, cancel).await
 }
 
-/// [`read`] for a Job that import adopted from another tool
+/// [`read`] for the resource instance `instance` (its labels are part of
+/// what is compared), and for a Job that import adopted from another tool
 /// ([`super::adopt`]): its labels are compared with the ones it kept.
 pub async fn read_adopted(
     client: &Client,
     current: Value,
+    instance: Option<&Instance>,
     adopted: Option<&Adopted>,
     cancel: &CancellationToken,
 ) -> ReadResponse {
@@ -85,7 +88,7 @@ pub async fn read_adopted(
             ..ReadResponse::default()
         };
     }
-    let (new_state, private) = refresh_adopted(current, &tracked, &live, adopted);
+    let (new_state, private) = refresh_adopted(current, &tracked, &live, instance, adopted);
     ReadResponse {
         new_state,
         private: private.to_bytes(),
@@ -98,7 +101,7 @@ pub async fn read_adopted(
 /// `None` when it does not exist) and returns the refreshed state and
 /// private state. Pure, so drift rules are unit-tested.
 pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> (Value, Private) {
-    refresh_adopted(current, tracked, live, None)
+    refresh_adopted(current, tracked, live, None, None)
 }
 
 /// [`refresh`] for an adopted Job ([`read_adopted`]).
@@ -106,6 +109,7 @@ pub fn refresh_adopted(
     current: Value,
     tracked: &[Tracked],
     live: &[Option<Live>],
+    instance: Option<&Instance>,
     adopted: Option<&Adopted>,
 ) -> (Value, Private) {
     let mut state = current;
@@ -114,6 +118,9 @@ pub fn refresh_adopted(
     let rendered = render::render(&model, &options).ok().map(|mut r| {
         if let Some(a) = adopted {
             a.restore(&mut r);
+        }
+        if let Some(instance) = instance {
+            r.stamp(instance);
         }
         r
     });
@@ -129,11 +136,29 @@ pub fn refresh_adopted(
 
     for (t, found) in tracked.iter().zip(live) {
         let r = &t.object;
-        // An object of the same name that is not ours counts as deleted.
-        let found = found.as_ref().filter(|l| {
-            l.uid() == t.uid || render::is_owned_by(l.metadata().labels.as_ref(), &job_name)
-        });
+        // Ours is the object with the recorded UID (labels decide only for
+        // an entry recorded without one). Another object of the same name
+        // was made by someone else: the one we made is gone.
+        let ours = |l: &&Live| match t.uid.is_empty() {
+            true => render::is_owned_by(l.metadata().labels.as_ref(), &job_name),
+            false => l.uid() == t.uid,
+        };
+        let replaced = found.as_ref().is_some_and(|l| !ours(&l));
+        let found = found.as_ref().filter(ours);
         let Some(found) = found else {
+            if replaced {
+                drift.push(format!(
+                    "{r} was deleted and another object of the same name was created outside Terraform; it is \
+                     not this resource's"
+                ));
+                private.missing.push(MissingObject {
+                    kind: r.kind.clone(),
+                    namespace: r.namespace.clone(),
+                    name: r.name.clone(),
+                });
+                new_tracked.push(t.clone());
+                continue;
+            }
             // 0 means no TTL, as in Planton.
             let ttl_set = state
                 .get("spec")

@@ -36,6 +36,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::options::Options;
+use super::ownership::{Instance, LABEL_INSTANCE};
 use super::spec::{ConfigMapVolumeSource, CpuMemory, Field, JobSpec, KubernetesJob, VolumeMount};
 use crate::kube::ObjectRef;
 use crate::tf::{AttributePath, Number, Value};
@@ -176,6 +177,37 @@ impl Rendered {
         out.extend(self.config_maps.iter().cloned().map(Object::ConfigMap));
         out.push(Object::Job(Box::new(self.job.clone())));
         out
+    }
+
+    /// Marks the objects as `instance`'s ([`super::ownership`]): the label
+    /// `planton.ai/instance` on each object (not on the pod template, which
+    /// would change the pods), and on the Namespace, which several jobs may
+    /// share, this job's claim in place of its own labels.
+    pub fn stamp(&mut self, instance: &Instance) {
+        let label = |meta: &mut ObjectMeta| {
+            meta.labels
+                .get_or_insert_with(BTreeMap::new)
+                .insert(LABEL_INSTANCE.to_string(), instance.as_str().to_string());
+        };
+        label(&mut self.service_account.metadata);
+        for secret in [&mut self.env_secret, &mut self.pull_secret]
+            .into_iter()
+            .flatten()
+        {
+            label(&mut secret.metadata);
+        }
+        for cm in &mut self.config_maps {
+            label(&mut cm.metadata);
+        }
+        label(&mut self.job.metadata);
+        if let Some(ns) = &mut self.namespace {
+            let job_name = self.job.metadata.name.clone().unwrap_or_default();
+            ns.metadata.labels = Some(BTreeMap::from([
+                (LABEL_RESOURCE.to_string(), "true".to_string()),
+                (LABEL_KIND.to_string(), KIND.to_string()),
+                (instance.claim_label(), job_name),
+            ]));
+        }
     }
 
     /// The references of [`Rendered::objects`].
