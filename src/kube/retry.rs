@@ -7,10 +7,12 @@
 //!   request before acting on it. The wait is the server's `Retry-After`
 //!   (capped at [`MAX_RETRY_AFTER`]) or our backoff.
 //! - 500, 502, 503 and 504, and connections that fail or break, only for
-//!   requests that may run twice: GET, HEAD, PUT, DELETE, and PATCH when it
-//!   is a server-side apply (an apply states the whole intent, so applying it
-//!   twice is applying it once). A POST that may have been acted on is never
-//!   repeated.
+//!   requests that may run twice: GET, HEAD, PUT, DELETE, PATCH when it is a
+//!   server-side apply (an apply states the whole intent, so applying it
+//!   twice is applying it once), and POST: the provider POSTs only creates
+//!   of named objects (never `generateName`), and a create repeated after
+//!   the first one landed answers 409 AlreadyExists instead of creating
+//!   twice; the caller tells its own object by its instance label.
 //!
 //! Backoff doubles from [`FIRST_DELAY`] up to [`MAX_DELAY`], with jitter, for
 //! at most [`MAX_RETRIES`] retries (about ten seconds in all).
@@ -76,6 +78,7 @@ pub fn retry_delay(
 fn is_repeatable(method: &Method, headers: &HeaderMap) -> bool {
     match *method {
         Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS => true,
+        Method::POST => true,
         Method::PATCH => headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -276,11 +279,11 @@ mod tests {
                 false,
             ),
             (
-                "503 POST may have run",
+                "503 POST create: a repeat answers AlreadyExists",
                 Method::POST,
                 none.clone(),
                 answered(503),
-                false,
+                true,
             ),
             ("504 PUT", Method::PUT, none.clone(), answered(504), true),
             (

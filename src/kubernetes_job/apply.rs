@@ -317,6 +317,9 @@ struct Written {
     live: Live,
     /// This apply created it (so a failure later may remove it again).
     created: bool,
+    /// This apply joined a namespace another job created (so a failure
+    /// later withdraws the claim again).
+    joined: bool,
     /// The fields another field manager had changed, which this apply took
     /// back (the server's conflict message).
     took_over: Option<String>,
@@ -361,6 +364,7 @@ async fn write(
         return Ok(Written {
             live,
             created: false,
+            joined: false,
             took_over,
         });
     }
@@ -368,6 +372,7 @@ async fn write(
         Ok(live) => Ok(Written {
             live,
             created: true,
+            joined: false,
             took_over: None,
         }),
         Err(e) if is_already_exists(&e) => {
@@ -399,6 +404,7 @@ async fn write(
                 return Ok(Written {
                     live,
                     created: false,
+                    joined: planton_namespace,
                     took_over,
                 });
             }
@@ -469,10 +475,11 @@ fn not_ours(r: &ObjectRef, live: &Live, lost: bool, job_name: &str) -> WriteErro
             Some(other) => format!(
                 " If instead an earlier `terraform apply` of this configuration was interrupted before it recorded \
                  anything, the objects it left carry that instance: import the Job as above when it exists, or \
-                 delete them (`kubectl delete serviceaccount,secret,configmap,job -n {} -l {}={other}`) and apply \
-                 again.",
-                r.namespace,
-                ownership::LABEL_INSTANCE
+                 delete them (`kubectl delete serviceaccount,secret,configmap,job -n {ns} -l {}={other}`), remove \
+                 its claim on the namespace if it made one (`kubectl label namespace {ns} {}-`), and apply again.",
+                ownership::LABEL_INSTANCE,
+                other.claim_label(),
+                ns = r.namespace,
             ),
             None => String::new(),
         };
@@ -547,6 +554,7 @@ async fn apply_all(
         rest.into_iter().partition(|o| matches!(o, Object::Job(_)));
     let job_name = rendered.job.metadata.name.clone().unwrap_or_default();
     let mut created: Vec<Tracked> = Vec::new();
+    let mut joined: Vec<Tracked> = Vec::new();
     let mut job = None;
     for group in [namespace, middle, jobs] {
         if group.is_empty() {
@@ -573,6 +581,8 @@ async fn apply_all(
                     };
                     if written.created {
                         created.push(entry.clone());
+                    } else if written.joined {
+                        joined.push(entry.clone());
                     }
                     tracked.push(entry);
                     if let Some(conflict) = written.took_over {
@@ -602,7 +612,7 @@ async fn apply_all(
             }
         }
         if foreign {
-            undo(client, &created, tracked, d).await;
+            undo(client, &created, &joined, owner.instance, tracked, d).await;
         }
         if failed {
             return None;
@@ -611,14 +621,35 @@ async fn apply_all(
     job
 }
 
-/// Deletes the objects this apply created (newest first, by UID) and drops
-/// them from `tracked`.
+/// Deletes the objects this apply created (newest first, by UID) and
+/// withdraws its claim on a namespace it joined, so that a failed apply
+/// leaves nothing; drops them from `tracked`.
 async fn undo(
     client: &Client,
     created: &[Tracked],
+    joined: &[Tracked],
+    instance: &Instance,
     tracked: &mut Vec<Tracked>,
     d: &mut Diagnostics,
 ) {
+    for t in joined {
+        match cluster::release_namespace(
+            client,
+            &t.object.name,
+            &t.uid,
+            &instance.namespace_manager(),
+        )
+        .await
+        {
+            Ok(_) => tracked.retain(|k| k.object != t.object),
+            Err(e) => d.extend(errors::diagnostics(
+                "releasing",
+                &t.object,
+                &e,
+                &errors::no_fields,
+            )),
+        }
+    }
     for t in created.iter().rev() {
         match cluster::delete(
             client,

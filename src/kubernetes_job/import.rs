@@ -737,7 +737,12 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
     // What rendering the imported spec would not reproduce.
     let model = KubernetesJob::from_value(&value).unwrap_or_default();
     let options = Options::from_value(&value);
-    let rendered: Option<Rendered> = render::render(&model, &options).ok();
+    let rendered: Option<Rendered> = render::render(&model, &options).ok().map(|mut r| {
+        if let Some(instance) = Instance::of(job.metadata.labels.as_ref()) {
+            r.stamp(&instance);
+        }
+        r
+    });
     let differences = match &rendered {
         Some(r) => adopt::differences(&r.job, job),
         None => vec!["spec.template".to_string()],

@@ -137,18 +137,38 @@ fn apply_plan_destroy_created_namespace() {
     let ns = cluster
         .block_on(Api::<Namespace>::all(cluster.client.clone()).get("reports"))
         .unwrap();
+    // Every object carries the job's labels and the resource instance's
+    // identity, the same on all of them.
+    let instance = job.metadata.labels.as_ref().unwrap()["planton.ai/instance"].clone();
+    assert_eq!(instance.len(), 32, "{instance}");
     for (what, meta) in [
         ("job", &job.metadata),
         ("config map", &cm.metadata),
         ("secret", &secret.metadata),
         ("service account", &sa.metadata),
-        ("namespace", &ns.metadata),
     ] {
         let have = meta.labels.clone().unwrap_or_default();
         for (k, v) in &labels {
             assert_eq!(have.get(k), Some(v), "{what} label {k}: {have:?}");
         }
+        assert_eq!(have.get("planton.ai/instance"), Some(&instance), "{what}");
     }
+    // The namespace, which other jobs may share, carries this job's claim.
+    let have = ns.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        have.get("planton.ai/resource").map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(
+        have.get("planton.ai/kind").map(String::as_str),
+        Some("KubernetesJob")
+    );
+    assert_eq!(
+        have.get(&format!("claims.planton.ai/{instance}"))
+            .map(String::as_str),
+        Some("nightly-report"),
+        "{have:?}"
+    );
     let template_labels = job
         .spec
         .as_ref()
@@ -483,8 +503,8 @@ fn faults_during_apply_are_retried() {
     let (tf, cluster) = world("lifecycle-faults", REPORT);
     cluster.admin("DELETE", "requests", None);
     for fault in [
-        json!({"method": "PATCH", "pathPrefix": "/api/v1", "action": "status", "code": 429, "retryAfterSeconds": 1, "times": 3}),
-        json!({"method": "PATCH", "pathPrefix": "/apis/batch", "action": "status", "code": 503, "times": 3}),
+        json!({"method": "POST", "pathPrefix": "/api/v1", "action": "status", "code": 429, "retryAfterSeconds": 1, "times": 3}),
+        json!({"method": "POST", "pathPrefix": "/apis/batch", "action": "status", "code": 503, "times": 3}),
         json!({"method": "GET", "pathPrefix": "/apis/batch", "action": "status", "code": 503, "times": 2}),
     ] {
         cluster.admin("POST", "faults", Some(fault));
@@ -535,10 +555,12 @@ fn provider_pids(terraform_pid: u32) -> Vec<u32> {
     pids
 }
 
-/// Issue 6, acceptance 6: an apply whose provider process is killed halfway
-/// (after some objects exist, before the Job) is recovered by the next
-/// apply, which adopts what the first one made; destroy then removes
-/// everything.
+/// An apply whose provider process is killed halfway (after some objects
+/// exist, before the Job) never saved the identity its objects carry, so
+/// the next apply cannot tell them from another state's: it fails, naming
+/// that identity and the one explicit step that recovers (delete the
+/// leftovers by their instance label, and the claim on the namespace).
+/// After that step the apply converges and destroy removes everything.
 #[test]
 fn killed_apply_is_recovered() {
     let (tf, cluster) = world("lifecycle-killed", REPORT);
@@ -546,7 +568,7 @@ fn killed_apply_is_recovered() {
     cluster.admin(
         "POST",
         "faults",
-        Some(json!({"method": "PATCH", "pathPrefix": "/apis/batch", "action": "latency", "latencyMs": 30000})),
+        Some(json!({"method": "POST", "pathPrefix": "/apis/batch", "action": "latency", "latencyMs": 30000})),
     );
     let mut child = tf
         .command(["apply", "-auto-approve", "-input=false", "-no-color"])
@@ -579,6 +601,55 @@ fn killed_apply_is_recovered() {
     );
     assert!(cluster.get::<Job>("reports", "nightly-report").is_none());
     cluster.admin("DELETE", "faults", None);
+
+    let leftover = cluster
+        .get::<ConfigMap>("reports", "nightly-report-config")
+        .unwrap();
+    let instance = leftover.metadata.labels.unwrap()["planton.ai/instance"].clone();
+    let out = apply(&tf);
+    assert_ne!(
+        out.code, 0,
+        "the leftovers were taken over silently:\n{out}"
+    );
+    let text = out.stderr.replace('\n', " ");
+    assert!(text.contains("Owned By Another Resource"), "{out}");
+    assert!(text.contains(&instance), "{out}");
+    let step = format!("planton.ai/instance={instance}");
+    assert!(text.contains(&step), "{out}");
+
+    // The step the error names.
+    let selector = kube::api::ListParams::default().labels(&step);
+    cluster
+        .block_on(
+            cluster
+                .api::<ConfigMap>("reports")
+                .delete_collection(&Default::default(), &selector),
+        )
+        .unwrap();
+    cluster
+        .block_on(
+            cluster
+                .api::<ServiceAccount>("reports")
+                .delete_collection(&Default::default(), &selector),
+        )
+        .unwrap();
+    cluster
+        .block_on(
+            cluster
+                .api::<Secret>("reports")
+                .delete_collection(&Default::default(), &selector),
+        )
+        .unwrap();
+    let claim = format!("claims.planton.ai/{instance}");
+    assert!(text.contains(&claim), "{out}");
+    let namespaces: Api<Namespace> = Api::all(cluster.client.clone());
+    cluster
+        .block_on(namespaces.patch(
+            "reports",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"metadata": {"labels": {claim.as_str(): null}}})),
+        ))
+        .unwrap();
 
     apply(&tf).success();
     assert_eq!(

@@ -428,7 +428,7 @@ fn issue_4_forbidden_names_the_user() {
         "Permission Denied By Kubernetes",
         &[
             "Job greetings/hello",
-            r#"User "ci" cannot patch resource "jobs" in API group "batch" in the namespace "greetings""#,
+            r#"User "ci" cannot create resource "jobs" in API group "batch" in the namespace "greetings""#,
             "the provider-level cluster at",
             &cluster.url,
             "authenticated with the bearer token from `token`",

@@ -304,3 +304,34 @@ async fn managed_fields_can_be_rewritten_by_a_patch() {
     let data = applied.data.unwrap();
     assert!(!data.contains_key("b"), "{data:?}");
 }
+
+/// A manager that applies nothing more releases what only it owned, even
+/// inside a map another manager created: its own keys go, shared keys stay.
+#[tokio::test]
+async fn an_empty_apply_releases_the_keys_only_that_manager_owned() {
+    let e = env().await;
+    let cms: Api<ConfigMap> = e.api("default");
+    apply_cfg(&cms, &PatchParams::apply("alice"), json!({"shared": "1"}))
+        .await
+        .unwrap();
+    apply_cfg(
+        &cms,
+        &PatchParams::apply("bob"),
+        json!({"shared": "1", "bobs": "2"}),
+    )
+    .await
+    .unwrap();
+    let released = cms
+        .patch(
+            "cfg",
+            &PatchParams::apply("bob"),
+            &Patch::Apply(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}}),
+            ),
+        )
+        .await
+        .unwrap();
+    let data = released.data.unwrap();
+    assert_eq!(data.get("shared").map(String::as_str), Some("1"));
+    assert!(!data.contains_key("bobs"), "{data:?}");
+}
