@@ -31,6 +31,9 @@
 //! - `manifests`: the functions `kubernetes_job_from_manifest` and
 //!   `kubernetes_job_manifest` with Planton's example manifests, applied
 //!   against the emulator; bad manifests; values known only after apply.
+//! - `ownership`: two working directories never share a job's objects; a
+//!   re-created object is drift and never deleted; a namespace two jobs
+//!   declare is shared.
 //! - `zeros`: Planton's "0 means unset" fields against the emulator, and
 //!   `backoff_limit = 0` (no retries).
 
@@ -46,6 +49,7 @@ mod examples_apply;
 mod import;
 mod init;
 mod lifecycle;
+mod ownership;
 mod manifests;
 mod plan;
 mod provider_config;
