@@ -27,6 +27,7 @@ use serde_json::{Map, Value as J, json};
 
 use super::KubernetesJobResource;
 use super::options::Options;
+use super::ownership::Instance;
 use super::render::render;
 use super::schema::schema;
 use super::spec::KubernetesJob;
@@ -1057,7 +1058,9 @@ async fn ours(config: &J) -> Outcome {
     }
     let plan = resp.planned_state;
     let model = KubernetesJob::from_value(&plan).map_err(|e| e.to_string())?;
-    let rendered = render(&model, &Options::from_value(&plan)).map_err(|e| e.to_string())?;
+    let mut rendered = render(&model, &Options::from_value(&plan)).map_err(|e| e.to_string())?;
+    // What apply sends: the objects marked as this resource instance's.
+    rendered.stamp(&instance());
     Ok(rendered
         .objects()
         .iter()
@@ -1091,10 +1094,18 @@ fn diff(at: &str, a: &J, b: &J, out: &mut Vec<String>) {
     }
 }
 
+/// The resource instance the comparisons render for.
+fn instance() -> Instance {
+    Instance::parse("0123456789abcdef0123456789abcdef").unwrap()
+}
+
 /// Differences every rendering has: the ServiceAccount this provider
-/// creates, and the pod running as it. The guide lists them under
-/// `metadata.name`.
+/// creates, the pod running as it, and the instance label on each object.
+/// The guide lists them under `metadata.name`.
 fn is_global(difference: &str) -> bool {
+    if difference.ends_with(".metadata.labels.planton.ai/instance") {
+        return true;
+    }
     (difference.starts_with("ServiceAccount ") && difference.ends_with(": only here"))
         || difference.ends_with(".template.spec.serviceAccountName")
 }

@@ -55,9 +55,11 @@ resolved, and a ServiceAccount is created). The provider functions `kubernetes_j
 One resource manages the Job and what it needs: the namespace (when `spec.create_namespace` is true), a Secret \
 `<name>-env-secrets` holding the literal values of `spec.env.secrets`, one ConfigMap per `spec.config_maps` entry, \
 a ServiceAccount named after the Job, and an image pull Secret when `docker_config_json` is set. The pod runs a \
-single container named `job-container`. Objects are applied with server-side apply (field manager `planton`) in \
-dependency order and listed in `objects`; an existing object is adopted only when it carries this Job's \
-`planton.ai/*` labels.
+single container named `job-container`. Objects are created in dependency order (a create never overwrites an \
+existing object), then kept up to date with server-side apply (field manager `planton`) by their recorded UIDs, \
+and listed in `objects`. Each resource instance labels its objects with an identity of its own \
+(`planton.ai/instance`): an object another resource or tool made, even with the same name and labels, is never \
+taken over or deleted, and the apply fails saying whose it is (guide \"Which objects belong to a job\").
 
 Configuration problems that Planton's validation rules or Kubernetes would reject are reported by \
 `terraform validate` and `terraform plan`, on the attribute they concern. Each attribute's description says \
@@ -260,7 +262,10 @@ setting this is an error that explains how to pass the value with an HCL referen
 that Planton manifests translate one to one.";
 
 const CREATE_NAMESPACE: &str = "Whether to create the namespace (and delete it with the Job). When false (the \
-default), the namespace must already exist. Can change in place: turning it off stops managing the namespace (it is kept); turning it on adopts the namespace only if this resource created it before.";
+default), the namespace must already exist. Several jobs may declare the same namespace: each claims it (label \
+`claims.planton.ai/<instance>`), and it is deleted with the last of them, and never while objects that are not \
+the job's live in it (it is then kept, with a warning). A namespace made by anything else is never taken over. \
+Can change in place: turning it off withdraws this job's claim and stops managing the namespace (it is kept).";
 
 const IMAGE: &str =
     "The container image. The container runs `<repo>:<tag>`. Changing any of it replaces the Job.";
