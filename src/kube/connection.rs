@@ -7,9 +7,15 @@
 //! cluster and the identity the provider used to the message of a 401 or 403
 //! `Status`, so the API error still reads as the server's answer.
 //!
+//! A request that [`super::budget`] ended (the operation's deadline, a
+//! cancellation, the per-request timeout) becomes a failure that names the
+//! request as well as the cluster, whether it ended before the answer or
+//! while its body was still coming.
+//!
 //! Nothing here prints a secret: identities are descriptions ("the bearer
 //! token from `token`"), and an exec plugin's failure is reported by its
-//! exit status and standard error, never its standard output or environment.
+//! command, exit status and standard error, never its arguments, standard
+//! output or environment.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -25,6 +31,7 @@ use http_body_util::{BodyExt, Full};
 use kube::client::{AuthError, Body};
 use tower::{BoxError, Layer, Service};
 
+use super::budget::{Bound, RequestBounded, find_bounded};
 use crate::tf::{Diagnostics, Severity};
 
 /// The cluster a client talks to, in words for messages.
@@ -48,6 +55,11 @@ pub enum Cause {
     Tls,
     /// Credentials could not be obtained (exec plugin, token file).
     Credentials,
+    /// The request got no answer in time: the operation's deadline, or the
+    /// per-request timeout.
+    TimedOut,
+    /// Terraform asked the provider to stop while the request was waiting.
+    Cancelled,
     /// Anything else on the way.
     Other,
 }
@@ -61,6 +73,9 @@ pub struct ConnectionFailure {
     pub cause: Cause,
     /// What happened, in words (no secrets).
     pub message: String,
+    /// For a request ended by a bound: the request (`PATCH /apis/...`)
+    /// and the bound.
+    pub bounded: Option<RequestBounded>,
 }
 
 impl fmt::Display for ConnectionFailure {
@@ -78,12 +93,30 @@ impl StdError for ConnectionFailure {}
 impl ConnectionFailure {
     /// Classifies an error from the HTTP stack.
     pub fn classify(target: Arc<ClusterIdentity>, err: &(dyn StdError + 'static)) -> Self {
+        if let Some(b) = find_bounded(err) {
+            let cause = match b.bound {
+                Bound::Cancelled => Cause::Cancelled,
+                _ => Cause::TimedOut,
+            };
+            return ConnectionFailure {
+                target,
+                cause,
+                message: b.to_string(),
+                bounded: Some(b.clone()),
+            };
+        }
         let (cause, message) = classify(err);
         ConnectionFailure {
             target,
             cause,
             message,
+            bounded: None,
         }
+    }
+
+    /// The bound that ended the request, if one did.
+    pub fn bound(&self) -> Option<&Bound> {
+        self.bounded.as_ref().map(|b| &b.bound)
     }
 
     /// A diagnostic title.
@@ -92,6 +125,8 @@ impl ConnectionFailure {
             Cause::Unreachable => "Kubernetes Cluster Unreachable",
             Cause::Tls => "Kubernetes TLS Handshake Failed",
             Cause::Credentials => "Kubernetes Credentials Unavailable",
+            Cause::TimedOut => "Kubernetes Request Timed Out",
+            Cause::Cancelled => "Kubernetes Request Cancelled",
             Cause::Other => "Kubernetes Request Failed",
         }
     }
@@ -100,6 +135,27 @@ impl ConnectionFailure {
     /// to do.
     pub fn explanation(&self) -> String {
         let t = &self.target;
+        if let Some(b) = &self.bounded {
+            let advice = match &b.bound {
+                Bound::Cancelled => {
+                    "Nothing more was sent; what was done before is recorded. Run the command again to \
+                     finish."
+                }
+                Bound::Deadline(_) => {
+                    "The API server is not answering, or answers too slowly. Check the health of the \
+                     cluster's control plane (`kubectl get --raw /readyz`), then run the command again; \
+                     raise the resource's `timeouts` only if the server is merely slow."
+                }
+                Bound::RequestTimeout(_) | Bound::Idle(_) => {
+                    "The API server is not answering, or answers too slowly. Check the health of the \
+                     cluster's control plane (`kubectl get --raw /readyz`), then run the command again."
+                }
+            };
+            return format!(
+                "The request {} to {} at {} {}. {advice}",
+                b.request, t.cluster, t.endpoint, b.bound
+            );
+        }
         let advice = match self.cause {
             Cause::Unreachable => {
                 "Check that the cluster is running and that the address is right (`host`, or the server of \
@@ -111,7 +167,7 @@ impl ConnectionFailure {
                  another host."
             }
             Cause::Credentials => "Check the credentials the provider uses for this cluster.",
-            Cause::Other => "",
+            Cause::TimedOut | Cause::Cancelled | Cause::Other => "",
         };
         format!(
             "The provider could not reach {} at {} (authenticating with {}): {}. {advice}",
@@ -124,11 +180,13 @@ impl ConnectionFailure {
 
 /// Titles of errors about the cluster rather than one object: the
 /// [`ConnectionFailure`] summaries and a 401 (see `errors.rs`).
-const CLUSTER_WIDE: [&str; 5] = [
+const CLUSTER_WIDE: [&str; 7] = [
     "Kubernetes Cluster Unreachable",
     "Kubernetes TLS Handshake Failed",
     "Kubernetes Credentials Unavailable",
     "Kubernetes Request Failed",
+    "Kubernetes Request Timed Out",
+    "Kubernetes Request Cancelled",
     "Kubernetes Authentication Failed",
 ];
 
@@ -157,7 +215,7 @@ pub fn find_failure<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a Connect
 
 /// `err` and its sources, looking inside `io::Error`s (whose `source()`
 /// skips the error they wrap).
-fn chain<'a>(
+pub(crate) fn chain<'a>(
     err: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     let mut next: Option<&'a (dyn StdError + 'static)> = Some(err);
@@ -420,9 +478,21 @@ where
             let status = response.status();
             let (mut parts, body) = response.into_parts();
             if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
+                // A body ended by a bound names the cluster too; other body
+                // errors stay as they are (kube tells a watch's normal end
+                // by them).
+                let body_target = target.clone();
                 return Ok(Response::from_parts(
                     parts,
-                    body.map_err(Into::into).boxed_unsync(),
+                    body.map_err(move |e| {
+                        let e: BoxError = e.into();
+                        if find_bounded(e.as_ref()).is_some() {
+                            wrap_error(body_target.clone(), e)
+                        } else {
+                            e
+                        }
+                    })
+                    .boxed_unsync(),
                 ));
             }
             let bytes = body
@@ -495,6 +565,42 @@ mod tests {
         let f = ConnectionFailure::classify(target(), &kube::Error::Auth(exec));
         assert_eq!(f.cause, Cause::Credentials);
         assert!(f.message.contains("could not be started"));
+    }
+
+    /// A request a bound ended is a timeout or a cancellation that names
+    /// the request and the cluster, wherever it sits in the error chain.
+    #[test]
+    fn bounded_requests_name_the_request_and_the_cluster() {
+        let timed_out = RequestBounded {
+            request: "PATCH /apis/batch/v1/namespaces/a/jobs/b".into(),
+            bound: Bound::Deadline(Arc::from("`timeouts.create` (20s)")),
+        };
+        let wrapped = std::io::Error::other(timed_out);
+        let f = ConnectionFailure::classify(target(), &wrapped);
+        assert_eq!(f.cause, Cause::TimedOut);
+        assert_eq!(f.summary(), "Kubernetes Request Timed Out");
+        assert!(
+            f.explanation().starts_with(
+                "The request PATCH /apis/batch/v1/namespaces/a/jobs/b to cluster \"prod\" at \
+                 https://10.0.0.1:6443 got no answer within `timeouts.create` (20s)."
+            ),
+            "{}",
+            f.explanation()
+        );
+
+        let cancelled = RequestBounded {
+            request: "GET /api/v1/namespaces/a".into(),
+            bound: Bound::Cancelled,
+        };
+        let f = ConnectionFailure::classify(target(), &cancelled);
+        assert_eq!(f.cause, Cause::Cancelled);
+        assert_eq!(f.summary(), "Kubernetes Request Cancelled");
+        assert!(
+            f.explanation()
+                .contains("was cancelled because Terraform asked the provider to stop"),
+            "{}",
+            f.explanation()
+        );
     }
 
     /// A failed plugin is described by its status and stderr, never by its

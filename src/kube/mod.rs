@@ -3,6 +3,8 @@
 //! - [`retry`]: a retry layer for kube's HTTP stack (429 honouring
 //!   `Retry-After`, 5xx and broken connections on idempotent requests), and
 //!   [`client`], which builds a [`kube::Client`] with it.
+//! - [`budget`]: a timeout per request, and the operation's deadline and
+//!   cancellation ([`budget::Budget`]) on every request sent under it.
 //! - [`apply`]: server-side apply with the field manager [`FIELD_MANAGER`].
 //! - [`errors`]: [`kube::Error`] to [`crate::tf::Diagnostics`], naming the
 //!   object and mapping 422 causes back to attribute paths.
@@ -14,6 +16,7 @@
 //! resource's schema: attribute paths come from callers.
 
 pub mod apply;
+pub mod budget;
 pub mod connection;
 pub mod errors;
 pub mod retry;
@@ -63,12 +66,36 @@ impl fmt::Display for ObjectRef {
 }
 
 /// Builds a client from `config` with our retry layer in place of kube's
-/// own (which would retry non-idempotent requests and wait up to 1000 s).
+/// own (which would retry non-idempotent requests and wait up to 1000 s),
+/// and the bounds of [`budget`]: [`budget::CONNECT_TIMEOUT`], a timeout per
+/// attempt, and the budget of the task that sends a request.
 /// Must run inside a Tokio runtime: the client spawns its buffer workers.
 pub fn client(mut config: kube::Config) -> Result<kube::Client, kube::Error> {
-    config.default_retry = false;
+    bound_config(&mut config);
     let builder = kube::client::ClientBuilder::try_from(config)?;
-    Ok(builder.with_layer(&retry::RetryLayer).build())
+    Ok(builder
+        .with_layer(&budget::RequestTimeoutLayer::default())
+        .with_layer(&retry::RetryLayer)
+        .with_layer(&budget::BudgetLayer)
+        .build())
+}
+
+/// The settings of `config` that [`client`] relies on: no kube retries, a
+/// connect timeout, and no read timeout on the connection (the layers of
+/// [`budget`] bound requests instead, so that a long watch is not cut).
+pub fn bound_config(config: &mut kube::Config) {
+    config.default_retry = false;
+    config.connect_timeout = Some(budget::CONNECT_TIMEOUT);
+    config.read_timeout = None;
+}
+
+/// What ended a request early, if a bound did: the operation's deadline,
+/// a cancellation, or the per-request timeout.
+pub fn bound_of(err: &kube::Error) -> Option<budget::Bound> {
+    if let Some(f) = connection::find_failure(err) {
+        return f.bound().cloned();
+    }
+    budget::find_bounded(err).map(|b| b.bound.clone())
 }
 
 /// Whether an error is the API's 404.

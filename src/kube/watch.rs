@@ -6,7 +6,10 @@
 //! the server sends it.
 //!
 //! The caller bounds the wait with a deadline and a cancellation token; the
-//! predicate sees every state, including deletion.
+//! predicate sees every state, including deletion. A request that the
+//! operation's budget ended ([`super::budget`]) ends the watch the same way
+//! (timed out, or cancelled), whichever of the two comes first; a silent
+//! watch that the per-request bounds ended is resumed like a broken one.
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -17,6 +20,8 @@ use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use super::budget::Bound;
 
 /// What the predicate is shown.
 #[derive(Debug)]
@@ -84,7 +89,7 @@ where
                     let list = api
                         .list(&ListParams::default().fields(&selector))
                         .await
-                        .map_err(WatchError::InitialListFailed)?;
+                        .map_err(|e| ended(e, WatchError::InitialListFailed))?;
                     let found = list.items.iter().find(|o| o.name_any() == name);
                     let seen = match found {
                         Some(obj) => Seen::Exists(obj),
@@ -104,7 +109,7 @@ where
             let mut stream = match api.watch(&params, &from).await {
                 Ok(s) => s.boxed(),
                 Err(e) if is_gone(&e) => continue,
-                Err(e) => return Err(WatchError::WatchStartFailed(e)),
+                Err(e) => return Err(ended(e, WatchError::WatchStartFailed)),
             };
             let mut last = from;
             loop {
@@ -135,6 +140,9 @@ where
                         version = Some(last);
                         break;
                     }
+                    Err(e) if ends_operation(&e) => {
+                        return Err(ended(e, WatchError::WatchFailed));
+                    }
                     Err(e) => {
                         failures += 1;
                         if failures > MAX_STREAM_FAILURES {
@@ -155,6 +163,20 @@ where
         () = tokio::time::sleep_until(deadline) => Err(WatchError::TimedOut),
         result = watching => result,
     }
+}
+
+/// The error for `err`: timed out or cancelled when the operation's budget
+/// ended the request, else `step`'s.
+fn ended(err: kube::Error, step: fn(kube::Error) -> WatchError) -> WatchError {
+    match super::bound_of(&err) {
+        Some(Bound::Deadline(_)) => WatchError::TimedOut,
+        Some(Bound::Cancelled) => WatchError::Cancelled,
+        _ => step(err),
+    }
+}
+
+fn ends_operation(err: &kube::Error) -> bool {
+    super::bound_of(err).is_some_and(|b| b.ends_operation())
 }
 
 fn is_gone(err: &kube::Error) -> bool {
