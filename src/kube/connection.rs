@@ -234,6 +234,9 @@ pub(crate) fn chain<'a>(
 
 fn classify(err: &(dyn StdError + 'static)) -> (Cause, String) {
     for e in chain(err) {
+        if let Some(exec) = e.downcast_ref::<super::exec::ExecFailure>() {
+            return (Cause::Credentials, exec.to_string());
+        }
         if let Some(auth) = e.downcast_ref::<AuthError>() {
             return (Cause::Credentials, describe_auth_error(auth));
         }

@@ -5,6 +5,7 @@
 //!   [`client`], which builds a [`kube::Client`] with it.
 //! - [`budget`]: a timeout per request, and the operation's deadline and
 //!   cancellation ([`budget::Budget`]) on every request sent under it.
+//! - [`exec`]: exec credential plugins, run with a time limit.
 //! - [`apply`]: server-side apply with the field manager [`FIELD_MANAGER`].
 //! - [`errors`]: [`kube::Error`] to [`crate::tf::Diagnostics`], naming the
 //!   object and mapping 422 causes back to attribute paths.
@@ -19,6 +20,7 @@ pub mod apply;
 pub mod budget;
 pub mod connection;
 pub mod errors;
+pub mod exec;
 pub mod retry;
 pub mod watch;
 

@@ -10,21 +10,29 @@
 //! after apply defer or plan without the cluster); apply and read ask
 //! [`Clusters::connect`].
 //!
-//! Clients are built off the async threads (an exec credential plugin runs
-//! then, and blocks), once per cluster; the outcome, failure included, is
-//! kept, so a failing plugin runs once per process, not once per job. No
-//! lock is held while a client is built or used.
+//! Clients are built once per cluster, on first use; the outcome, failure
+//! included, is kept, so a failing plugin runs once per process, not once
+//! per job. An exec credential plugin runs then, under a time limit and the
+//! operation's budget (`kube/exec.rs`); a plugin stopped because the
+//! operation ran out of time or was cancelled is not kept as a failure, and
+//! the next operation runs it again. No lock is held while a client is
+//! used. Every client bounds its requests (`kube/budget.rs`): connecting
+//! within 10 s, each request within 60 s, and each within the budget of the
+//! operation that sends it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use base64::Engine;
 use tokio::sync::OnceCell;
 
 use super::config::{
     ClustersConfig, ConfigError, Environment, Parsed, ProviderConfig, Scope, resolve,
 };
+use crate::kube::budget::{BudgetLayer, RequestTimeoutLayer};
 use crate::kube::connection::{ClusterIdentity, ContextLayer, describe_auth_error};
+use crate::kube::exec::{Credential, ExecAuthLayer, ExecFailure, ExecPlugin};
 use crate::tf::resource::DeferredReason;
 use crate::tf::{AttributePath, Diagnostic, Diagnostics, Severity, Value};
 
@@ -75,43 +83,112 @@ impl std::fmt::Debug for Target {
 impl Target {
     /// The shared client, built on first use.
     pub async fn client(&self) -> Result<kube::Client, Diagnostics> {
-        self.client
-            .get_or_init(|| async {
-                let config = self.config.clone();
+        // The outer error is the operation's (its budget ended the exec
+        // plugin) and is not kept; the inner result is.
+        let built = self
+            .client
+            .get_or_try_init(|| async {
+                let mut config = self.config.clone();
+                let auth = match config.auth_info.exec.take() {
+                    Some(exec) => match run_exec(ExecPlugin::new(exec), &mut config).await {
+                        Ok(auth) => auth,
+                        Err(f) if f.problem.is_interruption() => {
+                            return Err(exec_error(&self.identity, &f));
+                        }
+                        Err(f) => return Ok(Err(exec_error(&self.identity, &f))),
+                    },
+                    None => ExecAuthLayer::none(),
+                };
                 let identity = self.identity.clone();
-                tokio::task::spawn_blocking(move || build_client(config, identity))
-                    .await
-                    .unwrap_or_else(|e| {
-                        let mut d = Diagnostics::new();
-                        d.error(
-                            "Kubernetes Client Not Built",
-                            format!(
-                                "Building the client for {} was interrupted ({e}). This is a bug in the \
-                                 provider; please report it with TF_LOG=debug output.",
-                                self.identity.cluster
-                            ),
-                        );
-                        Err(d)
-                    })
+                // Reading certificate files blocks; off the async threads.
+                Ok(
+                    tokio::task::spawn_blocking(move || build_client(config, identity, auth))
+                        .await
+                        .unwrap_or_else(|e| {
+                            let mut d = Diagnostics::new();
+                            d.error(
+                                "Kubernetes Client Not Built",
+                                format!(
+                                    "Building the client for {} was interrupted ({e}). This is a bug in \
+                                     the provider; please report it with TF_LOG=debug output.",
+                                    self.identity.cluster
+                                ),
+                            );
+                            Err(d)
+                        }),
+                )
             })
-            .await
-            .clone()
+            .await;
+        match built {
+            Ok(result) => result.clone(),
+            Err(d) => Err(d),
+        }
     }
 }
 
-/// Builds a client: our retry layer, then the cluster context outermost.
-/// Runs an exec credential plugin when the settings have one.
+/// Runs the exec plugin of `config` and puts its credential where kube
+/// would: a client certificate into the TLS settings, a token without an
+/// expiry into the config, a token that expires into the layer that renews
+/// it.
+async fn run_exec(
+    plugin: ExecPlugin,
+    config: &mut kube::Config,
+) -> Result<ExecAuthLayer, ExecFailure> {
+    let b64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem.as_bytes());
+    let a = &mut config.auth_info;
+    match plugin.run().await? {
+        Credential::Certificate { certificate, key } => {
+            a.client_certificate_data = Some(b64(&certificate));
+            a.client_key_data = Some(b64(&key).into());
+            a.client_certificate = None;
+            a.client_key = None;
+            Ok(ExecAuthLayer::none())
+        }
+        Credential::Token {
+            token,
+            expires: None,
+        } => {
+            a.token = Some(token.into());
+            Ok(ExecAuthLayer::none())
+        }
+        Credential::Token {
+            token,
+            expires: Some(expires),
+        } => Ok(ExecAuthLayer::renewing(plugin, token, expires)),
+    }
+}
+
+/// Builds a client. Its HTTP stack, innermost first: kube's (TLS, the
+/// connect timeout, credentials), the per-attempt timeout, our retry layer,
+/// the exec plugin's renewed token, the operation's budget, and the cluster
+/// context outermost.
 fn build_client(
     mut config: kube::Config,
     identity: Arc<ClusterIdentity>,
+    auth: ExecAuthLayer,
 ) -> Result<kube::Client, Diagnostics> {
-    config.default_retry = false;
+    crate::kube::bound_config(&mut config);
     let builder =
         kube::client::ClientBuilder::try_from(config).map_err(|e| client_error(&identity, &e))?;
     Ok(builder
+        .with_layer(&RequestTimeoutLayer::default())
         .with_layer(&crate::kube::retry::RetryLayer)
+        .with_layer(&auth)
+        .with_layer(&BudgetLayer)
         .with_layer(&ContextLayer::new(identity))
         .build())
+}
+
+fn exec_error(t: &ClusterIdentity, failure: &ExecFailure) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        "Exec Credential Plugin Failed",
+        format!(
+            "The provider could not connect to {} at {} (authenticating with {}): {failure}",
+            t.cluster, t.endpoint, t.identity
+        ),
+    );
+    d
 }
 
 fn client_error(t: &ClusterIdentity, err: &kube::Error) -> Diagnostics {
@@ -762,6 +839,79 @@ mod tests {
             std::fs::read_to_string(&counter).unwrap().lines().count(),
             1
         );
+    }
+
+    /// A plugin that hangs is stopped when the operation's time runs out,
+    /// with an error that names its command and none of its arguments;
+    /// that is the operation's failure, not the plugin's, so the next
+    /// operation runs the plugin again.
+    #[tokio::test]
+    async fn a_hung_plugin_ends_with_the_operation_and_is_tried_again() {
+        use crate::kube::budget::Budget;
+        use tokio_util::sync::CancellationToken;
+
+        let dir = tempfile::tempdir().unwrap();
+        let counter = dir.path().join("runs");
+        let script = dir.path().join("get-token");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho run >> {}\nexec sleep 600\n",
+                counter.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let exec = Value::object([
+            (
+                "api_version",
+                Value::string("client.authentication.k8s.io/v1"),
+            ),
+            ("command", Value::string(script.display().to_string())),
+            (
+                "args",
+                Value::List(vec![Value::string("--role"), Value::string("s3cr3t")]),
+            ),
+            ("env", Value::Null),
+        ]);
+        let config = Value::object([
+            ("host", Value::string("https://127.0.0.1:1")),
+            ("exec", exec),
+        ]);
+        let (c, d) = configured(config).await;
+        assert!(d.is_empty(), "{d:?}");
+        for run in 1..=2 {
+            let budget = Budget::new(
+                "the refresh time limit (300ms)",
+                std::time::Duration::from_millis(300),
+                CancellationToken::new(),
+            );
+            let started = std::time::Instant::now();
+            let err = budget
+                .run(c.connect(&ClusterRef::Provider))
+                .await
+                .unwrap_err();
+            let took = started.elapsed();
+            assert!(took < std::time::Duration::from_millis(1300), "{took:?}");
+            assert_eq!(err.0[0].summary, "Exec Credential Plugin Failed");
+            let detail = &err.0[0].detail;
+            assert!(
+                detail.contains(&format!(
+                    "the exec credential plugin `{}` did not finish within the refresh time limit (300ms)",
+                    script.display()
+                )),
+                "{detail}"
+            );
+            assert!(
+                !detail.contains("s3cr3t") && !detail.contains("--role"),
+                "{detail}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(&counter).unwrap().lines().count(),
+                run
+            );
+        }
     }
 
     /// A named cluster's broken settings are reported at configure time,

@@ -299,7 +299,8 @@ Wins over the kubeconfig's `proxy-url`.";
 const EXEC: &str = "An exec credential plugin: a program that prints an `ExecCredential` with a token or a \
 client certificate, such as `aws eks get-token`, `gke-gcloud-auth-plugin` or `kubelogin`. Wins over the \
 kubeconfig user's credentials; set either `token` or `exec`, not both. The plugin runs when a job first needs \
-the cluster (never during validation), without a terminal; if it fails, its standard error is shown.";
+the cluster (never during validation), without a terminal, and may take at most 30 seconds; if it fails or \
+is stopped, the error names its command (not its arguments) and shows its standard error.";
 
 const EXEC_API_VERSION: &str = "The `ExecCredential` API version the plugin speaks, e.g. `client.authentication.k8s.io/v1beta1`.";
 
@@ -376,12 +377,10 @@ pub struct ExecSettings {
 }
 
 impl ExecSettings {
-    /// `command arg arg`, for messages (environment values are left out).
+    /// The plugin as messages name it: its command only. Arguments and
+    /// environment values are its settings and may hold secrets.
     pub fn command_line(&self) -> String {
-        std::iter::once(self.command.as_str())
-            .chain(self.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.command.clone()
     }
 }
 
@@ -1710,10 +1709,8 @@ fn credential_kind(a: &kube::config::AuthInfo) -> String {
         return "token file".into();
     }
     if let Some(exec) = &a.exec {
-        let cmd = std::iter::once(exec.command.clone().unwrap_or_default())
-            .chain(exec.args.clone().unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(" ");
+        // The command only: arguments may hold secrets.
+        let cmd = exec.command.clone().unwrap_or_default();
         return format!("exec plugin `{cmd}`");
     }
     if a.client_certificate.is_some() || a.client_certificate_data.is_some() {

@@ -639,7 +639,7 @@ fn resolves_kubeconfig_contexts() {
     let r = resolve(&with_kubeconfig(&path, &[("config_context", s("ctx-two"))])).unwrap();
     assert_eq!(r.endpoint, "https://two.example:6443");
     assert!(
-        r.identity.contains("exec plugin `get-token --cluster two`"),
+        r.identity.contains("exec plugin `get-token`"),
         "{}",
         r.identity
     );
@@ -703,7 +703,7 @@ fn explicit_settings_override_kubeconfig() {
     assert_eq!(e.command.as_deref(), Some("/bin/plugin"));
     assert_eq!(e.env.unwrap()[0]["name"], "K");
     assert_eq!(e.interactive_mode, Some(ExecInteractiveMode::Never));
-    assert_eq!(r.identity, "the exec plugin `/bin/plugin a` from `exec`");
+    assert_eq!(r.identity, "the exec plugin `/bin/plugin` from `exec`");
 }
 
 /// host, token, CA and client certificates alone, without any kubeconfig.
