@@ -55,6 +55,7 @@ pub(crate) mod testing;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
 use crate::kube::connection::collapse_cluster_errors;
 use crate::provider::client::Clients;
@@ -146,13 +147,18 @@ impl Resource for KubernetesJobResource {
     }
 
     async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
-        let mut resp = self.apply_on_cluster(req).await;
+        // Every request of the apply, the wait's included, within the
+        // operation's timeout and until StopProvider.
+        let budget =
+            options::apply_budget(&req.prior_state, &req.planned_state, req.cancel.clone());
+        let mut resp = budget.run(self.apply_on_cluster(req)).await;
         resp.diagnostics = collapse_cluster_errors(resp.diagnostics);
         resp
     }
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
-        let mut resp = self.read_from_cluster(req).await;
+        let budget = options::read_budget(req.cancel.clone());
+        let mut resp = budget.run(self.read_from_cluster(req)).await;
         resp.diagnostics = collapse_cluster_errors(resp.diagnostics);
         resp
     }
@@ -175,7 +181,10 @@ impl Resource for KubernetesJobResource {
             Some(c) => ClusterRef::Named(c.clone()),
             None => ClusterRef::Provider,
         };
-        let client = match self.clients.connect(&cluster).await {
+        // Import has no stop token of its own: the server drops the call on
+        // StopProvider, which ends its requests.
+        let budget = options::import_budget(CancellationToken::new());
+        let client = match budget.clone().run(self.clients.connect(&cluster)).await {
             Ok(c) => c.client,
             Err(diagnostics) => {
                 return ImportResponse {
@@ -184,7 +193,7 @@ impl Resource for KubernetesJobResource {
                 };
             }
         };
-        let (found, mut diagnostics) = match import::fetch(&client, &id).await {
+        let (found, mut diagnostics) = match budget.run(import::fetch(&client, &id)).await {
             Ok(found) => found,
             Err(diagnostics) => {
                 return ImportResponse {
@@ -242,10 +251,15 @@ impl ListResource for KubernetesJobList {
 
     async fn list(&self, req: ListRequest, out: &ListSink) -> Diagnostics {
         let cluster = ClusterRef::from_name(req.config.get("cluster"));
-        match self.clients.connect(&cluster).await {
-            Ok(c) => list::list(&c.client, &req, out).await,
-            Err(diagnostics) => diagnostics,
-        }
+        let budget = options::list_budget(req.cancel.clone());
+        budget
+            .run(async {
+                match self.clients.connect(&cluster).await {
+                    Ok(c) => list::list(&c.client, &req, out).await,
+                    Err(diagnostics) => diagnostics,
+                }
+            })
+            .await
     }
 }
 

@@ -9,6 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::kube::budget::{Budget, format_duration};
 use crate::tf::{Attribute, AttributePath, Diagnostics, Nesting, Number, Type, Value};
 
 /// Default create (and update) timeout when the Job has no deadline.
@@ -19,6 +22,12 @@ pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 pub const DEADLINE_GRACE: Duration = Duration::from_secs(30);
 /// Default delete timeout.
 pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// How long a refresh may take (the resource has no `timeouts.read`).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(2 * 60);
+/// How long an import may take.
+pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(2 * 60);
+/// How long listing Jobs for `terraform query` may take.
+pub const LIST_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// What read does when a finished Job was deleted by its TTL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -163,6 +172,64 @@ impl Options {
     }
 }
 
+/// The budget of an apply (create, update or delete, as `prior` and
+/// `planned` say): every request it sends is bounded by the operation's
+/// timeout and by `cancel` (StopProvider).
+pub fn apply_budget(prior: &Value, planned: &Value, cancel: CancellationToken) -> Budget {
+    let (name, set, timeout) = if planned.is_null() {
+        let o = Options::from_value(prior);
+        ("delete", o.timeouts.delete.is_some(), o.delete_timeout())
+    } else {
+        let o = Options::from_value(planned);
+        let deadline = planned
+            .get("spec")
+            .get("active_deadline_seconds")
+            .as_number();
+        if prior.is_null() {
+            (
+                "create",
+                o.timeouts.create.is_some(),
+                o.create_timeout(deadline),
+            )
+        } else {
+            (
+                "update",
+                o.timeouts.update.is_some(),
+                o.update_timeout(deadline),
+            )
+        }
+    };
+    let what = if set {
+        format!("`timeouts.{name}` ({})", format_duration(timeout))
+    } else {
+        format!("the default {name} timeout ({})", format_duration(timeout))
+    };
+    Budget::new(what, timeout, cancel)
+}
+
+/// The budget of a refresh: [`READ_TIMEOUT`].
+pub fn read_budget(cancel: CancellationToken) -> Budget {
+    fixed_budget("refresh", READ_TIMEOUT, cancel)
+}
+
+/// The budget of an import: [`IMPORT_TIMEOUT`].
+pub fn import_budget(cancel: CancellationToken) -> Budget {
+    fixed_budget("import", IMPORT_TIMEOUT, cancel)
+}
+
+/// The budget of a list: [`LIST_TIMEOUT`].
+pub fn list_budget(cancel: CancellationToken) -> Budget {
+    fixed_budget("list", LIST_TIMEOUT, cancel)
+}
+
+fn fixed_budget(name: &str, timeout: Duration, cancel: CancellationToken) -> Budget {
+    Budget::new(
+        format!("the {name} time limit ({})", format_duration(timeout)),
+        timeout,
+        cancel,
+    )
+}
+
 fn default_run_timeout(active_deadline_seconds: Option<&Number>) -> Duration {
     match active_deadline_seconds.and_then(Number::as_u64) {
         Some(s) if s > 0 => Duration::from_secs(s).saturating_add(DEADLINE_GRACE),
@@ -260,7 +327,11 @@ timed-out create leaves the resource tainted, so the next apply runs the Job aga
 waited for.";
 
 const TIMEOUTS: &str = "How long operations may take, as durations such as `\"90s\"`, `\"10m\"` or \
-`\"1h30m\"`.";
+`\"1h30m\"`. Every request to the cluster counts: when the time is up, the request in flight fails with an \
+error that names it, and what was done so far is kept in state. Ctrl-C (Terraform's stop) ends any operation at \
+once. A refresh or an import may take up to 2 minutes and `terraform query` up to 5 minutes; any single request \
+to the API server at most 60 seconds (connecting at most 10 seconds), and an exec credential plugin at most 30 \
+seconds.";
 
 const TIMEOUT_CREATE: &str = "How long creating the Job (including waiting for it to finish) may take. Defaults \
 to `spec.active_deadline_seconds` plus 30 seconds when that is set, else 10 minutes.";
@@ -392,6 +463,41 @@ mod tests {
             Duration::from_secs(5)
         );
         assert_eq!(o.delete_timeout(), DEFAULT_DELETE_TIMEOUT);
+    }
+
+    /// An apply's budget is the timeout of its operation, named the way
+    /// the user set it (or as the default it is).
+    #[tokio::test]
+    async fn apply_budgets_follow_the_operation() {
+        let job = |timeouts: Value, deadline: Value| {
+            Value::object([
+                ("timeouts", timeouts),
+                (
+                    "spec",
+                    Value::object([("active_deadline_seconds", deadline)]),
+                ),
+            ])
+        };
+        let set = job(
+            Value::object([
+                ("create", Value::string("20s")),
+                ("update", Value::Null),
+                ("delete", Value::Null),
+            ]),
+            Value::Null,
+        );
+        let left = |b: &Budget| b.deadline() - tokio::time::Instant::now();
+        let cancel = CancellationToken::new;
+        let create = apply_budget(&Value::Null, &set, cancel());
+        assert_eq!(create.what(), "`timeouts.create` (20s)");
+        assert!(left(&create) <= Duration::from_secs(20));
+        assert!(left(&create) > Duration::from_secs(19));
+        let update = apply_budget(&set, &job(Value::Null, Value::int(120)), cancel());
+        assert_eq!(update.what(), "the default update timeout (2m30s)");
+        let delete = apply_budget(&set, &Value::Null, cancel());
+        assert_eq!(delete.what(), "the default delete timeout (5m)");
+        assert_eq!(read_budget(cancel()).what(), "the refresh time limit (2m)");
+        assert_eq!(list_budget(cancel()).what(), "the list time limit (5m)");
     }
 
     /// Each invalid setting is reported on its attribute; secrets are not

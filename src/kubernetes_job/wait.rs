@@ -7,8 +7,14 @@
 //! `SuccessCriteriaMet` or `FailureTarget` while pods are still being
 //! counted (`status.succeeded` can still be 0 then), and a state recorded
 //! at that point would differ from the next refresh.
+//!
+//! Like every request of an operation, the wait's are bounded by the
+//! operation's budget (`kube/budget.rs`); the reports on the pods that
+//! explain a timeout get [`REPORT_ALLOWANCE`] beyond it, no more, so that a
+//! server that stopped answering still fails the apply in time.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
@@ -18,12 +24,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::render::CONTAINER_NAME;
+use crate::kube::budget::Budget;
 use crate::kube::watch::{Seen, WatchError, watch_object};
 
 /// Lines of each failed pod's log shown in a failure.
 pub const LOG_TAIL_LINES: i64 = 20;
 /// Pods described in one failure, at most.
 const MAX_PODS_REPORTED: usize = 5;
+/// Time the reports on a Job's pods get after the operation's deadline.
+pub const REPORT_ALLOWANCE: Duration = Duration::from_millis(500);
 
 /// What a Job's state says about waiting for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +186,7 @@ pub async fn wait_for_job(
         Ok(Ended::Done(Verdict::Complete, j)) => Ok(Finished::Complete(j)),
         Ok(Ended::Done(Verdict::Suspended, j)) => Ok(Finished::Suspended(j)),
         Ok(Ended::Done(Verdict::Failed { reason, message }, j)) => {
-            let pods = pod_reports(client, &j, true).await;
+            let pods = reports_in_time(client, &j, true, deadline, cancel).await;
             Err(WaitError::Failed {
                 job: j,
                 reason,
@@ -200,7 +209,7 @@ pub async fn wait_for_job(
         Ok(Ended::Deleted(last)) => Err(WaitError::Deleted { last }),
         Err(WatchError::TimedOut) => {
             let current = last.clone().unwrap_or_else(|| job.clone());
-            let pods = pod_reports(client, &current, false).await;
+            let pods = reports_in_time(client, &current, false, deadline, cancel).await;
             Err(WaitError::TimedOut {
                 job: Some(Box::new(current)),
                 pods,
@@ -211,6 +220,25 @@ pub async fn wait_for_job(
         }),
         Err(e) => Err(WaitError::Watch(e)),
     }
+}
+
+/// [`pod_reports`] within the operation's budget (or the wait's deadline),
+/// stretched to leave at least [`REPORT_ALLOWANCE`].
+async fn reports_in_time(
+    client: &Client,
+    job: &Job,
+    with_logs: bool,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Vec<PodReport> {
+    let budget = Budget::current().unwrap_or_else(|| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        Budget::new("the wait's timeout", left, cancel.clone())
+    });
+    budget
+        .at_least(REPORT_ALLOWANCE)
+        .run(pod_reports(client, job, with_logs))
+        .await
 }
 
 /// Reports on the Job's pods that failed or are stuck (and, when

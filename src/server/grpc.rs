@@ -692,13 +692,21 @@ impl ProviderService {
             ),
             _ => None,
         };
-        let resp = entry
-            .resource
-            .import(ImportRequest {
-                id: req.id,
-                identity,
-            })
-            .await;
+        // ImportRequest carries no stop token: on StopProvider the import is
+        // dropped, which ends whatever it was waiting for.
+        let stop = self.stop.token();
+        let import = entry.resource.import(ImportRequest {
+            id: req.id,
+            identity,
+        });
+        let resp = tokio::select! {
+            biased;
+            () = stop.cancelled() => return Err(convert::error(
+                "Import Interrupted",
+                "Terraform asked the provider to stop before the import finished; nothing was imported.",
+            )),
+            resp = import => resp,
+        };
         let mut diagnostics = convert::diagnostics(&resp.diagnostics);
         if resp.diagnostics.has_error() {
             return Ok(pb::import_resource_state::Response {
