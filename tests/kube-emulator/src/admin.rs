@@ -4,18 +4,27 @@
 //! | request | effect |
 //! | --- | --- |
 //! | `POST /__emulator/faults` `{"method":"PATCH","pathPrefix":"/apis/batch","action":"status","code":429,"retryAfterSeconds":1,"times":2}` | add a fault; answers `{"id":N}` |
-//! | actions | `status` (code 429/500/503/... with a Status body; 429 and 503 carry Retry-After), `latency` (`latencyMs`, then the request proceeds), `reset` (the connection is dropped without an answer) |
+//! | actions | `status` (code 429/500/503/... with a Status body; 429 and 503 carry Retry-After), `latency` (`latencyMs`, then the request proceeds), `reset` (the connection is dropped without an answer), `silence` (see below) |
 //! | `GET /__emulator/faults`, `DELETE /__emulator/faults`, `DELETE /__emulator/faults/{id}` | list, clear all, clear one |
 //! | `GET /__emulator/requests` | `[{"method","path","count"}]` for API requests since the last reset |
 //! | `DELETE /__emulator/requests` | zero the counters |
+//! | `POST /__emulator/requests/wait` `{"method":"GET","pathPrefix":"/apis/batch/v1/namespaces/a/jobs","watch":true,"count":1,"timeoutSeconds":30}` | answers `{"count":N}` once that many matching requests (only watches with `watch`) arrived since the last reset, or 408 after the timeout |
 //! | `POST /__emulator/reset` | delete every object (the default namespaces come back), clear faults and counters |
 //! | `POST /__emulator/compact` | forget the watch history: watches from older resourceVersions get 410 Gone |
 //!
 //! `method` absent means any method; `times` absent means until cleared.
+//!
+//! `silence` is a server that stopped answering but keeps its connections
+//! (a paused process): a matching request gets no answer and no close, and a
+//! matching stream that is already open (a watch) sends nothing more and
+//! does not end at its `timeoutSeconds`, until the fault is cleared; then
+//! both go on as if nothing happened. `times` does not apply to it.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -30,6 +39,8 @@ pub enum FaultAction {
     Latency,
     /// Drop the connection.
     Reset,
+    /// No answer, no close, nothing more on open streams, until cleared.
+    Silence,
 }
 
 /// One injected fault.
@@ -73,18 +84,148 @@ pub struct FaultOutcome {
 }
 
 /// Faults and counters.
-#[derive(Default)]
 pub struct Admin {
     faults: Mutex<Vec<Fault>>,
     next_id: Mutex<u64>,
     counters: Mutex<BTreeMap<(String, String), u64>>,
+    /// Watch requests per path, apart from `counters` (where they count as
+    /// the GETs they are).
+    watches: Mutex<BTreeMap<String, u64>>,
+    /// Bumped whenever faults or counters change, for those who wait.
+    changed: watch::Sender<u64>,
+}
+
+impl Default for Admin {
+    fn default() -> Self {
+        Admin {
+            faults: Mutex::default(),
+            next_id: Mutex::default(),
+            counters: Mutex::default(),
+            watches: Mutex::default(),
+            changed: watch::Sender::new(0),
+        }
+    }
+}
+
+/// What `POST /__emulator/requests/wait` waits for.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CountWait {
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    path_prefix: String,
+    #[serde(default)]
+    watch: bool,
+    #[serde(default = "one")]
+    count: u64,
+    #[serde(default = "thirty")]
+    timeout_seconds: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn thirty() -> u64 {
+    30
+}
+
+fn matches(f: &Fault, method: &str, path: &str) -> bool {
+    f.method
+        .as_deref()
+        .is_none_or(|m| m.eq_ignore_ascii_case(method))
+        && path.starts_with(&f.path_prefix)
 }
 
 impl Admin {
+    fn bump(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// Count an API request.
     pub fn count(&self, method: &str, path: &str) {
         if let Ok(mut c) = self.counters.lock() {
             *c.entry((method.to_string(), path.to_string())).or_insert(0) += 1;
+        }
+        self.bump();
+    }
+
+    /// Count a watch request (besides [`Admin::count`]).
+    pub fn count_watch(&self, path: &str) {
+        if let Ok(mut c) = self.watches.lock() {
+            *c.entry(path.to_string()).or_insert(0) += 1;
+        }
+        self.bump();
+    }
+
+    fn count_of(&self, w: &CountWait) -> u64 {
+        if w.watch {
+            let Ok(c) = self.watches.lock() else {
+                return 0;
+            };
+            return c
+                .iter()
+                .filter(|(p, _)| p.starts_with(&w.path_prefix))
+                .map(|(_, n)| n)
+                .sum();
+        }
+        let Ok(c) = self.counters.lock() else {
+            return 0;
+        };
+        c.iter()
+            .filter(|((m, p), _)| {
+                w.method
+                    .as_deref()
+                    .is_none_or(|want| want.eq_ignore_ascii_case(m))
+                    && p.starts_with(&w.path_prefix)
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// `POST /__emulator/requests/wait`: waits until enough matching
+    /// requests arrived, or the timeout passed.
+    pub async fn wait_for_requests(&self, body: &[u8]) -> (u16, Value) {
+        let w: CountWait = match serde_json::from_slice(body) {
+            Ok(w) => w,
+            Err(e) => return (400, json!({"error": format!("invalid wait: {e}")})),
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(w.timeout_seconds);
+        let mut rx = self.changed.subscribe();
+        loop {
+            let n = self.count_of(&w);
+            if n >= w.count {
+                return (200, json!({"count": n}));
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => {
+                    return (
+                        408,
+                        json!({"error": format!("{n} of {} requests arrived", w.count), "count": n}),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether a `silence` fault covers this request.
+    pub fn silenced(&self, method: &str, path: &str) -> bool {
+        self.faults.lock().is_ok_and(|faults| {
+            faults
+                .iter()
+                .any(|f| f.action == FaultAction::Silence && matches(f, method, path))
+        })
+    }
+
+    /// Returns once no `silence` fault covers this request.
+    pub async fn wait_while_silenced(&self, method: &str, path: &str) {
+        let mut rx = self.changed.subscribe();
+        while self.silenced(method, path) {
+            if rx.changed().await.is_err() {
+                return;
+            }
         }
     }
 
@@ -95,14 +236,10 @@ impl Admin {
             return out;
         };
         for f in faults.iter_mut() {
-            if f.times == Some(0) {
+            if f.times == Some(0) || f.action == FaultAction::Silence {
                 continue;
             }
-            if f.method
-                .as_deref()
-                .is_some_and(|m| !m.eq_ignore_ascii_case(method))
-                || !path.starts_with(&f.path_prefix)
-            {
+            if !matches(f, method, path) {
                 continue;
             }
             if out.status.is_some() || out.reset {
@@ -116,6 +253,7 @@ impl Admin {
                     out.status = Some((f.code.unwrap_or(500), f.retry_after_seconds))
                 }
                 FaultAction::Reset => out.reset = true,
+                FaultAction::Silence => {}
             }
             if let Some(t) = f.times.as_mut() {
                 *t -= 1;
@@ -133,6 +271,10 @@ impl Admin {
         if let Ok(mut c) = self.counters.lock() {
             c.clear();
         }
+        if let Ok(mut c) = self.watches.lock() {
+            c.clear();
+        }
+        self.bump();
     }
 
     /// Handle an admin request: (status code, JSON body). `reset`/`compact` are done by the caller.
@@ -154,6 +296,7 @@ impl Admin {
                 if let Ok(mut faults) = self.faults.lock() {
                     faults.push(f);
                 }
+                self.bump();
                 (201, json!({"id": id}))
             }
             ("GET", "faults") => {
@@ -164,6 +307,7 @@ impl Admin {
                 if let Ok(mut f) = self.faults.lock() {
                     f.clear();
                 }
+                self.bump();
                 (200, json!({}))
             }
             ("DELETE", r) if r.starts_with("faults/") => {
@@ -171,6 +315,7 @@ impl Admin {
                 if let Ok(mut f) = self.faults.lock() {
                     f.retain(|x| x.id != id);
                 }
+                self.bump();
                 (200, json!({}))
             }
             ("GET", "requests") => {
@@ -189,6 +334,10 @@ impl Admin {
                 if let Ok(mut c) = self.counters.lock() {
                     c.clear();
                 }
+                if let Ok(mut c) = self.watches.lock() {
+                    c.clear();
+                }
+                self.bump();
                 (200, json!({}))
             }
             ("GET", "healthz") => (200, json!({"ok": true})),
@@ -216,5 +365,55 @@ mod tests {
         assert_eq!(a.faults_for("GET", "/api/v1").status, Some((503, None)));
         assert_eq!(a.faults_for("GET", "/api/v1").status, None);
         assert_eq!(a.faults_for("POST", "/api/v1").status, None);
+    }
+
+    /// A silence fault matches by method and path, is not used up by the
+    /// requests it holds, and ends when cleared.
+    #[tokio::test]
+    async fn silence_lasts_until_cleared() {
+        let a = std::sync::Arc::new(Admin::default());
+        let (code, _) = a.handle(
+            "POST",
+            "faults",
+            br#"{"method":"GET","pathPrefix":"/apis/batch","action":"silence","times":1}"#,
+        );
+        assert_eq!(code, 201);
+        assert!(a.silenced("GET", "/apis/batch/v1/jobs"));
+        assert!(!a.silenced("PATCH", "/apis/batch/v1/jobs"));
+        assert!(!a.silenced("GET", "/api/v1/pods"));
+        let _ = a.faults_for("GET", "/apis/batch/v1/jobs");
+        assert!(a.silenced("GET", "/apis/batch/v1/jobs"));
+        let held = tokio::spawn({
+            let a = a.clone();
+            async move { a.wait_while_silenced("GET", "/apis/batch/v1/jobs").await }
+        });
+        a.handle("DELETE", "faults", b"");
+        tokio::time::timeout(Duration::from_secs(5), held)
+            .await
+            .expect("released when cleared")
+            .expect("task");
+    }
+
+    /// Waiting for requests answers once they are counted, or 408 with the
+    /// count so far.
+    #[tokio::test]
+    async fn waiting_for_requests() {
+        let a = std::sync::Arc::new(Admin::default());
+        let waiting = tokio::spawn({
+            let a = a.clone();
+            async move {
+                a.wait_for_requests(br#"{"method":"PATCH","pathPrefix":"/apis/batch","count":2}"#)
+                    .await
+            }
+        });
+        a.count("PATCH", "/apis/batch/v1/namespaces/a/jobs/b");
+        a.count("GET", "/apis/batch/v1/namespaces/a/jobs/b");
+        a.count("PATCH", "/apis/batch/v1/namespaces/a/jobs/c");
+        let (code, v) = waiting.await.expect("task");
+        assert_eq!((code, v["count"].as_u64()), (200, Some(2)));
+        let (code, v) = a
+            .wait_for_requests(br#"{"pathPrefix":"/apis","watch":true,"timeoutSeconds":0}"#)
+            .await;
+        assert_eq!((code, v["count"].as_u64()), (408, Some(0)));
     }
 }

@@ -331,9 +331,21 @@ async fn handle(
         }
     };
     if let Some(rest) = path.strip_prefix("/__emulator/") {
+        if method == Method::POST && rest.trim_end_matches('/') == "requests/wait" {
+            let (code, v) = state.admin.wait_for_requests(&body).await;
+            return Ok(json_response(code, &v, &[], None));
+        }
         return Ok(admin_request(&state, method.as_str(), rest, &body));
     }
     state.admin.count(method.as_str(), &path);
+    if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) {
+        state.admin.count_watch(&path);
+    }
+    // A silenced server keeps the request waiting, answering nothing.
+    state
+        .admin
+        .wait_while_silenced(method.as_str(), &path)
+        .await;
     let Some(user) = authenticate(&state.config, cert_user.as_deref(), &parts.headers) else {
         return Ok(error_response(&ApiError::unauthorized()));
     };
@@ -368,6 +380,7 @@ async fn handle(
     if let Err(e) = state.config.authorization.authorize(&user, &attributes) {
         return Ok(error_response(&e));
     }
+    let (method_name, stream_path) = (method.to_string(), path.clone());
     let request = ApiRequest {
         method,
         path,
@@ -376,9 +389,48 @@ async fn handle(
         body,
     };
     Ok(match api::handle(&state, request).await {
+        Ok(Reply::Stream(rx)) => reply_response(Reply::Stream(silenceable(
+            state.clone(),
+            method_name,
+            stream_path,
+            rx,
+        ))),
         Ok(reply) => reply_response(reply),
         Err(e) => error_response(&e),
     })
+}
+
+/// A stream that a `silence` fault can pause: while one covers the request,
+/// nothing more is sent, and the end of the stream is held back too, so the
+/// client sees an open connection that says nothing.
+fn silenceable(
+    state: Arc<State>,
+    method: String,
+    path: String,
+    mut rx: mpsc::Receiver<Bytes>,
+) -> mpsc::Receiver<Bytes> {
+    let (tx, out) = mpsc::channel::<Bytes>(1);
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                next = rx.recv() => next,
+                () = tx.closed() => return,
+            };
+            tokio::select! {
+                () = state.admin.wait_while_silenced(&method, &path) => {}
+                () = tx.closed() => return,
+            }
+            match next {
+                Some(chunk) => {
+                    if tx.send(chunk).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            }
+        }
+    });
+    out
 }
 
 fn admin_request(state: &Arc<State>, method: &str, rest: &str, body: &[u8]) -> Response<ResBody> {

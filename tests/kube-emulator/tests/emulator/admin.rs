@@ -83,6 +83,64 @@ async fn latency_reset_and_store_reset() {
     );
 }
 
+/// A silence fault is a server that stops answering but keeps its
+/// connections: an open watch sends nothing more and does not end at its
+/// timeoutSeconds, a new matching request gets no answer; once the fault is
+/// cleared, both go on. Requests the fault does not match are answered.
+#[tokio::test]
+async fn silence_holds_requests_and_open_watches() {
+    use futures::StreamExt;
+    use kube::api::{WatchEvent, WatchParams};
+
+    let e = env().await;
+    let cms: Api<ConfigMap> = e.api("default");
+    let before = create(&cms, json!({"metadata": {"name": "before"}})).await;
+    let from = before.metadata.resource_version.unwrap();
+    let mut events = cms
+        .watch(&WatchParams::default().timeout(1), &from)
+        .await
+        .unwrap()
+        .boxed();
+    let (code, _, counted) = e
+        .post_json(
+            "/__emulator/requests/wait",
+            &json!({"pathPrefix": "/api/v1/namespaces/default/configmaps", "watch": true, "count": 1, "timeoutSeconds": 5}),
+        )
+        .await;
+    assert_eq!((code, counted["count"].as_u64()), (200, Some(1)));
+
+    let fault = json!({"method": "GET", "pathPrefix": "/api/v1/namespaces/default/configmaps", "action": "silence"});
+    let (code, _, _) = e.post_json("/__emulator/faults", &fault).await;
+    assert_eq!(code, 201);
+    // Not matched (a POST): answered, and its change is held back from the watch.
+    create(&cms, json!({"metadata": {"name": "during"}})).await;
+    let held = tokio::spawn({
+        let cms = cms.clone();
+        async move { cms.get("during").await }
+    });
+    // Past the watch's timeoutSeconds: nothing arrives, nothing ends.
+    let quiet = tokio::time::timeout(std::time::Duration::from_secs(2), events.next()).await;
+    assert!(
+        quiet.is_err(),
+        "the silenced watch said something: {quiet:?}"
+    );
+    assert!(!held.is_finished(), "the silenced GET was answered");
+
+    e.raw("DELETE", "/__emulator/faults", None, vec![]).await;
+    let got = held.await.unwrap().unwrap();
+    assert_eq!(got.metadata.name.as_deref(), Some("during"));
+    // The held change (and bookmarks), then the end the timeout called for.
+    let rest: Vec<_> = events.collect().await;
+    let added: Vec<_> = rest
+        .iter()
+        .filter_map(|e| match e {
+            Ok(WatchEvent::Added(c)) => c.metadata.name.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(added, ["during"], "{rest:?}");
+}
+
 /// Malformed bodies are 400, unknown kinds and paths 404, oversized bodies 413, all as Status.
 #[tokio::test]
 async fn bad_requests_get_status_answers() {
