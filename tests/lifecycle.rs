@@ -1148,3 +1148,286 @@ async fn pod_problems_are_reported() {
     let text = show(&resp.diagnostics);
     assert!(text.contains("exited with code 137 (OOMKilled)"), "{text}");
 }
+
+/// Issue 10, item 4 (in-process): `job_config` with `timeouts.create`.
+fn timed_job(ns: &str, name: &str, create: &str, env: serde_json::Value) -> serde_json::Value {
+    let mut cfg = job_config(ns, name, env);
+    cfg["timeouts"] = json!({"create": create});
+    cfg
+}
+
+/// Waits (on the emulator's counter, up to 30 s) until it has received
+/// `count` requests matching `matcher` (`method`, `pathPrefix`, `watch`).
+async fn requests_arrived(w: &World, mut matcher: serde_json::Value, count: u64) {
+    matcher["count"] = json!(count);
+    matcher["timeoutSeconds"] = json!(30);
+    let got = w.admin("POST", "requests/wait", Some(matcher)).await;
+    assert!(got["count"].as_u64().unwrap() >= count, "{got}");
+}
+
+/// Applies `config` (a create) with `cancel`, cancelling once `ready`
+/// completes; returns the response and how long after the cancellation it
+/// came.
+async fn apply_cancelled_when(
+    w: &World,
+    config: &Value,
+    ready: impl std::future::Future<Output = ()>,
+) -> (ApplyResponse, Duration) {
+    let plan = w.plan(&Value::Null, config, &[]).await;
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    let apply = w.apply_with(&Value::Null, &plan, config, cancel);
+    let stop = async move {
+        ready.await;
+        trigger.cancel();
+        Instant::now()
+    };
+    let (resp, cancelled_at) = tokio::join!(apply, stop);
+    (resp, cancelled_at.elapsed())
+}
+
+/// A server that takes ten minutes over the Job's create fails the apply at
+/// the create timeout, with an error that names the request, the cluster
+/// and the timeout; every object made before it is recorded; once the
+/// server answers again, the apply converges.
+#[tokio::test]
+async fn a_hung_job_create_fails_at_the_create_timeout() {
+    let w = World::new().await;
+    w.admin(
+        "POST",
+        "faults",
+        Some(json!({"method": "POST", "pathPrefix": "/apis/batch/v1/namespaces/hung/jobs", "action": "latency", "latencyMs": 600_000})),
+    )
+    .await;
+    let config = w.config(timed_job("hung", "nightly", "3s", json!({})));
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let started = Instant::now();
+    let resp = w.apply(&Value::Null, &plan, &config).await;
+    let took = started.elapsed();
+    eprintln!("hung Job create: the apply failed {took:?} after it started (timeout 3s)");
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("Kubernetes Request Timed Out"), "{text}");
+    assert!(
+        text.contains("POST /apis/batch/v1/namespaces/hung/jobs to the provider-level cluster at http://127.0.0.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("got no answer within `timeouts.create` (3s)"),
+        "{text}"
+    );
+    let recorded: Vec<String> = resp
+        .new_state
+        .get("objects")
+        .as_elements()
+        .unwrap()
+        .iter()
+        .map(|o| o.get("kind").as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(recorded.len(), 4, "{recorded:?}");
+    assert!(!recorded.contains(&"Job".to_string()), "{recorded:?}");
+
+    // Terraform replaces the tainted create: destroy what it recorded,
+    // then create again.
+    w.admin("DELETE", "faults", None).await;
+    let gone = w.destroy(&resp.new_state).await;
+    assert!(!gone.diagnostics.has_error(), "{}", show(&gone.diagnostics));
+    let state = w.converge(&Value::Null, &config).await;
+    assert_eq!(state.get("objects").as_elements().unwrap().len(), 5);
+}
+
+/// Cancelling while the ownership check (reading an object that already
+/// exists) gets no answer ends the apply within a second, naming the read.
+#[tokio::test]
+async fn cancel_ends_a_hung_ownership_check() {
+    let w = World::new().await;
+    let ns = Api::<Namespace>::all(w.client.clone());
+    ns.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "owned"}})).unwrap(),
+    )
+    .await
+    .unwrap();
+    w.api::<ConfigMap>("owned")
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "report-config"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let read =
+        json!({"method": "GET", "pathPrefix": "/api/v1/namespaces/owned/configmaps/report-config"});
+    let mut fault = read.clone();
+    fault["action"] = json!("silence");
+    w.admin("POST", "faults", Some(fault)).await;
+    let mut cfg = job_config("owned", "nightly", json!({}));
+    cfg["spec"]["create_namespace"] = json!(false);
+    let config = w.config(cfg);
+    let (resp, after_cancel) =
+        apply_cancelled_when(&w, &config, requests_arrived(&w, read, 1)).await;
+    eprintln!("hung ownership check: the apply returned {after_cancel:?} after the cancellation");
+    assert!(after_cancel < Duration::from_secs(1), "{after_cancel:?}");
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("Kubernetes Request Cancelled"), "{text}");
+    assert!(
+        text.contains("GET /api/v1/namespaces/owned/configmaps/report-config"),
+        "{text}"
+    );
+}
+
+/// Cancelling while the Job's create gets no answer ends the apply within
+/// a second; the objects made before it are recorded.
+#[tokio::test]
+async fn cancel_ends_a_hung_apply() {
+    let w = World::new().await;
+    let create = json!({"method": "POST", "pathPrefix": "/apis/batch/v1/namespaces/stuck/jobs"});
+    let mut fault = create.clone();
+    fault["action"] = json!("latency");
+    fault["latencyMs"] = json!(600_000);
+    w.admin("POST", "faults", Some(fault)).await;
+    let config = w.config(job_config("stuck", "nightly", json!({})));
+    let (resp, after_cancel) =
+        apply_cancelled_when(&w, &config, requests_arrived(&w, create, 1)).await;
+    eprintln!("hung Job create: the apply returned {after_cancel:?} after the cancellation");
+    assert!(after_cancel < Duration::from_secs(1), "{after_cancel:?}");
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("Kubernetes Request Cancelled"), "{text}");
+    assert!(
+        text.contains("POST /apis/batch/v1/namespaces/stuck/jobs"),
+        "{text}"
+    );
+    assert_eq!(
+        resp.new_state.get("objects").as_elements().unwrap().len(),
+        4
+    );
+}
+
+/// A server that goes silent while the apply waits for the Job (the watch
+/// stays open, says nothing, never ends; every new request hangs) fails the
+/// apply at the create timeout, not later; cancelling such a wait ends it
+/// within a second.
+#[tokio::test]
+async fn a_silent_server_ends_the_wait_at_the_timeout_or_on_cancel() {
+    let w = World::new().await;
+    let watch = json!({"pathPrefix": "/apis/batch/v1/namespaces/quiet/jobs", "watch": true});
+    let config = w.config(timed_job(
+        "quiet",
+        "forever",
+        "4s",
+        json!({"EMULATOR_NEVER_EXIT": "1"}),
+    ));
+    let plan = w.plan(&Value::Null, &config, &[]).await;
+    let started = Instant::now();
+    let silence = async {
+        requests_arrived(&w, watch.clone(), 1).await;
+        w.admin(
+            "POST",
+            "faults",
+            Some(json!({"pathPrefix": "/api", "action": "silence"})),
+        )
+        .await;
+    };
+    let (resp, ()) = tokio::join!(w.apply(&Value::Null, &plan, &config), silence);
+    let took = started.elapsed();
+    eprintln!(
+        "silent server during the wait: the apply failed {took:?} after it started (timeout 4s)"
+    );
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    let text = show(&resp.diagnostics);
+    assert!(
+        text.contains("Timed Out Waiting For Kubernetes Job"),
+        "{text}"
+    );
+    assert_eq!(
+        resp.new_state.get("objects").as_elements().unwrap().len(),
+        5
+    );
+
+    // The same silence, cancelled instead.
+    w.admin("DELETE", "faults", None).await;
+    w.admin("DELETE", "requests", None).await;
+    let config = w.config(job_config(
+        "quiet2",
+        "forever",
+        json!({"EMULATOR_NEVER_EXIT": "1"}),
+    ));
+    let watch = json!({"pathPrefix": "/apis/batch/v1/namespaces/quiet2/jobs", "watch": true});
+    let ready = async {
+        requests_arrived(&w, watch, 1).await;
+        w.admin(
+            "POST",
+            "faults",
+            Some(json!({"pathPrefix": "/api", "action": "silence"})),
+        )
+        .await;
+    };
+    let (resp, after_cancel) = apply_cancelled_when(&w, &config, ready).await;
+    eprintln!(
+        "silent server during the wait: the apply returned {after_cancel:?} after the cancellation"
+    );
+    assert!(after_cancel < Duration::from_secs(1), "{after_cancel:?}");
+    assert!(
+        show(&resp.diagnostics).contains("Wait Interrupted"),
+        "{}",
+        show(&resp.diagnostics)
+    );
+    w.admin("DELETE", "faults", None).await;
+}
+
+/// A job that joins a namespace another instance created (and whose claim
+/// is gone) deletes it on destroy like its own.
+#[tokio::test]
+async fn a_joined_namespace_is_deleted_by_its_last_claimant() {
+    let w = World::new().await;
+    let a = w.config(job_config("joined", "alpha", json!({})));
+    let state_a = w.converge(&Value::Null, &a).await;
+    let namespaces = Api::<Namespace>::all(w.client.clone());
+    let ns = namespaces.get("joined").await.unwrap();
+    let claim = ns
+        .metadata
+        .labels
+        .unwrap()
+        .into_keys()
+        .find(|k| k.starts_with("claims.planton.ai/"))
+        .unwrap();
+    // Alpha's state is lost: its objects and claim are removed by hand.
+    for name in ["alpha"] {
+        w.api::<Job>("joined")
+            .delete(name, &DeleteParams::background())
+            .await
+            .unwrap();
+        w.api::<ServiceAccount>("joined")
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    w.api::<ConfigMap>("joined")
+        .delete("report-config", &DeleteParams::default())
+        .await
+        .unwrap();
+    w.api::<Secret>("joined")
+        .delete("alpha-env-secrets", &DeleteParams::default())
+        .await
+        .unwrap();
+    namespaces
+        .patch(
+            "joined",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {claim.as_str(): null}}})),
+        )
+        .await
+        .unwrap();
+    let _ = state_a;
+    let b = w.config(job_config("joined", "beta", json!({})));
+    let state_b = w.converge(&Value::Null, &b).await;
+    let resp = w.destroy(&state_b).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    let left = namespaces.get_opt("joined").await.unwrap();
+    assert!(left.is_none(), "{:?}", left.map(|n| n.metadata));
+}

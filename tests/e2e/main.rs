@@ -36,6 +36,9 @@
 //!   declare is shared.
 //! - `zeros`: Planton's "0 means unset" fields against the emulator, and
 //!   `backoff_limit = 0` (no retries).
+//! - `bounded`: issue 10, everything bounded: a hung or silent API server
+//!   fails the apply within `timeouts.create` plus a second, naming the
+//!   request; Ctrl-C ends a hung apply or wait within a second.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -43,14 +46,15 @@ mod cluster;
 mod config_paths;
 mod harness;
 
+mod bounded;
 mod buckets;
 mod examples;
 mod examples_apply;
 mod import;
 mod init;
 mod lifecycle;
-mod ownership;
 mod manifests;
+mod ownership;
 mod plan;
 mod provider_config;
 mod schema;
