@@ -438,7 +438,7 @@ fn issue_4_forbidden_names_the_user() {
 }
 
 /// An exec plugin that fails: its standard error is shown, with the
-/// cluster and its address; its standard output is not.
+/// cluster and its address; its standard output and arguments are not.
 #[test]
 fn issue_4_failing_exec_plugin_shows_its_stderr() {
     let cluster = Secure::start("exec-token", false);
@@ -464,12 +464,17 @@ fn issue_4_failing_exec_plugin_shows_its_stderr() {
             &cluster.url,
             "exit status: 3",
             "the SSO session has expired; run aws sso login",
-            "get-token.sh --cluster emulator",
+            "get-token.sh` from `exec`",
         ],
     );
     assert!(
         !out.stderr.contains("stdout-secret"),
         "stdout leaked:\n{out}"
+    );
+    // Arguments are the plugin's settings: never shown.
+    assert!(
+        !out.stderr.contains("--cluster emulator"),
+        "arguments shown:\n{out}"
     );
     assert!(!out.stderr.contains(&cluster.token), "env leaked:\n{out}");
     assert_eq!(
