@@ -735,7 +735,11 @@ async fn drift_is_planned_and_restored() {
         .metadata
         .uid;
 
-    let merge = PatchParams::default();
+    // As `kubectl edit` does: an update under a field manager of its own.
+    let merge = PatchParams {
+        field_manager: Some("kubectl-edit".to_string()),
+        ..PatchParams::default()
+    };
     w.api::<ConfigMap>("drift")
         .patch(
             "report-config",
@@ -792,6 +796,11 @@ async fn drift_is_planned_and_restored() {
     assert!(!plan.planned_state.semantically_equal(&refreshed));
     let resp = w.apply(&refreshed, &plan, &config).await;
     assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    // The edited field is taken back, and the apply says from whom.
+    let text = show(&resp.diagnostics);
+    assert!(text.contains("Kubernetes Fields Taken Back"), "{text}");
+    assert!(text.contains("ConfigMap drift/report-config"), "{text}");
+    assert!(text.contains("kubectl-edit"), "{text}");
 
     let cm = w
         .api::<ConfigMap>("drift")
