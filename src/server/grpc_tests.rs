@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use futures::StreamExt;
 
 use super::*;
-use crate::tf::resource::{ApplyResponse, ListRequest, ListResult, ListSink, ReadResponse};
+use crate::tf::resource::{
+    ApplyResponse, ImportResponse, ListRequest, ListResult, ListSink, ReadResponse,
+};
 use crate::tf::schema::IdentityAttribute;
 use crate::tf::{Attribute, Block, Diagnostics};
 
@@ -74,6 +76,20 @@ impl Resource for Thing {
             new_state: req.current_state,
             private: req.private,
             ..ReadResponse::default()
+        }
+    }
+    /// The ID `hang` never answers, as an import from a silent cluster.
+    async fn import(&self, req: ImportRequest) -> ImportResponse {
+        if req.id == "hang" {
+            futures::future::pending::<()>().await;
+        }
+        ImportResponse {
+            state: Value::object([
+                ("name", Value::string(&req.id)),
+                ("size", Value::int(1)),
+                ("id", Value::string("id-1")),
+            ]),
+            ..ImportResponse::default()
         }
     }
 }
@@ -339,6 +355,43 @@ async fn identities_follow_the_state() {
         .unwrap()
         .into_inner();
     assert!(destroy.planned_identity.is_none());
+}
+
+/// StopProvider ends an import that is waiting (ImportRequest carries no
+/// stop token): it answers at once that it was interrupted.
+#[tokio::test]
+async fn stop_provider_interrupts_an_import() {
+    let svc = service(0);
+    let import = svc.import_resource_state(Request::new(pb::import_resource_state::Request {
+        type_name: TYPE.into(),
+        id: "hang".into(),
+        ..Default::default()
+    }));
+    // `join!` polls the import first: it is waiting when the stop comes.
+    let stop = svc.stop_provider(Request::new(pb::stop_provider::Request {}));
+    let (imported, stopped) = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        tokio::join!(import, stop)
+    })
+    .await
+    .expect("the import ended on StopProvider");
+    stopped.unwrap();
+    let imported = imported.unwrap().into_inner();
+    assert_eq!(imported.diagnostics.len(), 1);
+    assert_eq!(imported.diagnostics[0].summary, "Import Interrupted");
+    assert!(imported.imported_resources.is_empty());
+
+    // Later imports run normally.
+    let again = svc
+        .import_resource_state(Request::new(pb::import_resource_state::Request {
+            type_name: TYPE.into(),
+            id: "n".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.diagnostics.is_empty(), "{:?}", again.diagnostics);
+    assert_eq!(again.imported_resources.len(), 1);
 }
 
 /// Generated configuration leaves out computed attributes and defaults.
