@@ -113,7 +113,8 @@ fn a_hung_job_create_fails_the_apply_at_the_create_timeout() {
     );
     assert_ne!(out.code, 0, "{out}");
     assert!(took < Duration::from_secs(21), "{took:?}\n{out}");
-    assert!(took >= Duration::from_secs(20), "{took:?}\n{out}");
+    // Not early either (the first request is seen here a little late).
+    assert!(took > Duration::from_secs(19), "{took:?}\n{out}");
     let text = flat(&out);
     for want in [
         "Kubernetes Request Timed Out",
@@ -172,7 +173,8 @@ fn a_silent_server_fails_the_wait_at_the_create_timeout() {
     );
     assert_ne!(out.code, 0, "{out}");
     assert!(took < Duration::from_secs(21), "{took:?}\n{out}");
-    assert!(took >= Duration::from_secs(20), "{took:?}\n{out}");
+    // Not early either (the first request is seen here a little late).
+    assert!(took > Duration::from_secs(19), "{took:?}\n{out}");
     let text = flat(&out);
     assert!(
         text.contains("Timed Out Waiting For Kubernetes Job"),
