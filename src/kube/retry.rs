@@ -322,9 +322,16 @@ mod tests {
                 true,
             ),
             (
-                "refused POST",
+                "refused POST create: a repeat answers AlreadyExists",
                 Method::POST,
                 none.clone(),
+                Outcome::ConnectionFailed,
+                true,
+            ),
+            (
+                "refused merge PATCH",
+                Method::PATCH,
+                headers(&[MERGE]),
                 Outcome::ConnectionFailed,
                 false,
             ),
@@ -427,7 +434,7 @@ mod tests {
 
     /// A POST answered 503 is returned as is, after one call.
     #[tokio::test]
-    async fn layer_does_not_repeat_posts() {
+    async fn layer_does_not_repeat_merge_patches() {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let inner = tower::service_fn(move |_req: Request<Body>| {
@@ -435,7 +442,8 @@ mod tests {
             async move { Ok::<_, BoxError>(Response::builder().status(503).body(()).unwrap()) }
         });
         let mut svc = RetryLayer.layer(inner);
-        let req = Request::post("/api/v1/namespaces")
+        let req = Request::patch("/api/v1/namespaces/batch")
+            .header(http::header::CONTENT_TYPE, "application/merge-patch+json")
             .body(Body::from(b"{}".to_vec()))
             .unwrap();
         let resp = tower::ServiceExt::oneshot(&mut svc, req).await.unwrap();

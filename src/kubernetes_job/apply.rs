@@ -28,6 +28,7 @@ use super::render::{self, Object, Rendered, is_owned_by};
 use super::spec::KubernetesJob;
 use super::state::{self, Private, Tracked};
 use super::wait::{self, Finished, WaitError};
+use super::write_only::WriteOnly;
 use crate::kube::ObjectRef;
 use crate::kube::apply::FIELD_MANAGER;
 use crate::kube::errors;
@@ -42,13 +43,19 @@ enum Phase {
 }
 
 /// Creates the resource from `planned`.
-pub async fn create(client: &Client, planned: Value, cancel: &CancellationToken) -> ApplyResponse {
+pub async fn create(
+    client: &Client,
+    planned: Value,
+    wo: &WriteOnly,
+    cancel: &CancellationToken,
+) -> ApplyResponse {
     let started = Instant::now();
     let mut d = Diagnostics::new();
     let Some((model, options, mut rendered)) = prepare(&planned, &mut d) else {
         return failed(Value::Null, d);
     };
     let instance = Instance::generate();
+    rendered.add_write_only(wo);
     rendered.stamp(&instance);
     let objects = rendered.objects();
     let mut tracked = Vec::new();
@@ -99,9 +106,10 @@ pub async fn update(
     planned: Value,
     private: &Private,
     instance: Option<&Instance>,
+    wo: &WriteOnly,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
-    update_adopted(client, prior, planned, private, instance, None, cancel).await
+    update_adopted(client, prior, planned, private, instance, None, wo, cancel).await
 }
 
 /// [`update`] for a Job that import adopted from another tool
@@ -119,10 +127,14 @@ pub async fn update_adopted(
     private: &Private,
     instance: Option<&Instance>,
     adopted: Option<&Adopted>,
+    wo: &WriteOnly,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
     let instance = instance.cloned().unwrap_or_else(Instance::generate);
-    let mut resp = update_as(client, prior, planned, private, &instance, adopted, cancel).await;
+    let mut resp = update_as(
+        client, prior, planned, private, &instance, adopted, wo, cancel,
+    )
+    .await;
     resp.private = instance.merge_into(resp.private);
     resp
 }
@@ -134,6 +146,7 @@ async fn update_as(
     private: &Private,
     instance: &Instance,
     adopted: Option<&Adopted>,
+    wo: &WriteOnly,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
     let started = Instant::now();
@@ -162,6 +175,7 @@ async fn update_as(
     if let Some(a) = adopted {
         a.restore(&mut rendered);
     }
+    rendered.add_write_only(wo);
     rendered.stamp(instance);
     let mut objects = rendered.objects();
     if let Some(a) = adopted {

@@ -29,6 +29,7 @@
 use crate::kubernetes_job::render::planned_refs;
 use crate::kubernetes_job::spec::KubernetesJob;
 use crate::kubernetes_job::state::{self, Private};
+use crate::kubernetes_job::write_only::{self, Record, WriteOnly};
 use crate::tf::resource::{PlanRequest, PlanResponse};
 use crate::tf::{AttributePath, Value};
 
@@ -96,6 +97,12 @@ pub const BUCKETS: &[(&str, Bucket)] = &[
     ("timeouts", Bucket::StateOnly),
     ("after_ttl_deletion", Bucket::StateOnly),
     ("delete_propagation", Bucket::StateOnly),
+    // Write-only values are never in state; their versions roll them
+    // (`write_only_changes` decides when a change of names replaces).
+    ("env_secrets_wo", Bucket::StateOnly),
+    ("env_secrets_wo_version", Bucket::InPlace),
+    ("docker_config_json_wo", Bucket::StateOnly),
+    ("docker_config_json_wo_version", Bucket::InPlace),
 ];
 
 /// The bucket of an attribute path written with dots (`spec.image.tag`),
@@ -289,6 +296,53 @@ fn presence(before: &Value, after: &Value, path: &AttributePath, c: &mut Changes
     }
 }
 
+/// The write-only values ([`super::write_only`]) are not in state: their
+/// names (part of the pod) and the presence of `docker_config_json_wo` (an
+/// image pull Secret in the pod) are compared with the names recorded at
+/// the last apply. A change replaces the Job, and is taken only together
+/// with a change of the `*_version` attribute, which is how Terraform sees
+/// a change of write-only values at all.
+fn write_only_changes(
+    req: &PlanRequest,
+    planned: &Value,
+    changes: &mut Changes,
+    d: &mut crate::tf::Diagnostics,
+) {
+    let wo = WriteOnly::from_config(&req.config);
+    let recorded = Record::from_private(&req.prior_private).unwrap_or_default();
+    let checks = [
+        (
+            write_only::ENV_SECRETS,
+            write_only::ENV_SECRETS_VERSION,
+            !wo.env_unknown && wo.names() != recorded.names(),
+            wo.env_unknown,
+        ),
+        (
+            write_only::DOCKER_CONFIG,
+            write_only::DOCKER_CONFIG_VERSION,
+            !wo.docker_unknown
+                && wo.docker_config_json.is_some() != recorded.docker_config_json.is_some(),
+            wo.docker_unknown,
+        ),
+    ];
+    for (attribute, version, changed, unknown) in checks {
+        let version_changed = differs(req.prior_state.get(version), planned.get(version));
+        if (changed || unknown) && version_changed {
+            changes.replace.push(AttributePath::root(version));
+        } else if changed {
+            d.attribute_error(
+                AttributePath::root(attribute),
+                "Write-Only Names Changed Without A New Version",
+                format!(
+                    "The names in `{attribute}` (or whether it is set) changed since the last apply, which \
+                     changes the pod and so replaces the Job. Terraform keeps no trace of write-only values, so \
+                     such a change is applied only with a new `{version}`: change it too."
+                ),
+            );
+        }
+    }
+}
+
 /// The resource's plan hook: decides replacement and the computed values.
 pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     if resp.planned_state.is_null() {
@@ -308,7 +362,8 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
         return;
     }
 
-    let changes = classify(prior, planned);
+    let mut changes = classify(prior, planned);
+    write_only_changes(req, planned, &mut changes, &mut resp.diagnostics);
     resp.requires_replace.extend(changes.replace);
     resp.requires_replace.sort();
     resp.requires_replace.dedup();
@@ -330,7 +385,13 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     let prior_objects = state::objects_from_value(prior.get("objects"));
     let same_objects = KubernetesJob::from_value(planned)
         .ok()
-        .and_then(|job| planned_refs(&job, planned.get("docker_config_json")))
+        .and_then(|job| {
+            planned_refs(
+                &job,
+                planned.get("docker_config_json"),
+                &WriteOnly::from_config(&req.config),
+            )
+        })
         .is_some_and(|refs| {
             let mut want: Vec<_> = refs.into_iter().collect();
             let mut have: Vec<_> = prior_objects.iter().map(|t| t.object.clone()).collect();

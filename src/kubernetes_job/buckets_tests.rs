@@ -482,7 +482,12 @@ fn applied(mut v: Value) -> Value {
         state::outputs_value(&Value::string("batch"), &Value::string("nightly")),
     );
     state::set(&mut v, "drift", Value::List(vec![]));
-    let refs = planned_refs(&KubernetesJob::from_value(&v).unwrap(), &Value::Null).unwrap();
+    let refs = planned_refs(
+        &KubernetesJob::from_value(&v).unwrap(),
+        &Value::Null,
+        &Default::default(),
+    )
+    .unwrap();
     let tracked: Vec<state::Tracked> = refs
         .into_iter()
         .map(|object| state::Tracked {

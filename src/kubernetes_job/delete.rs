@@ -136,35 +136,60 @@ async fn may_delete_namespace(
     d: &mut Diagnostics,
 ) -> Result<bool, ()> {
     let name = t.object.name.as_str();
-    let live = match instance {
-        Some(i) => cluster::release_namespace(client, name, &t.uid, &i.namespace_manager()).await,
-        // A state from before claims: this job made the namespace alone.
-        None => match cluster::get(client, &t.object).await {
-            Ok(Some(cluster::Live::Namespace(ns))) => Ok(Some(ns)),
-            Ok(_) => Ok(None),
-            Err(GetError::Api(e)) => Err(e),
-            Err(GetError::Kind(_)) => Ok(None),
-        },
-    };
-    let live = match live {
-        Ok(Some(ns)) if t.uid.is_empty() || ns.metadata.uid.as_deref() == Some(t.uid.as_str()) => {
-            ns
-        }
-        // Gone, or another namespace now: nothing to delete.
+    // This job's claims: its instance's, or, when the destroy does not know
+    // the instance (Terraform sends no private state when it destroys the
+    // old half of a replacement, nor do states from before claims), the
+    // claims that name this job: two resources with one job name never
+    // share a namespace's objects (ownership.rs), so they are this job's.
+    let live = match cluster::get(client, &t.object).await {
+        Ok(Some(cluster::Live::Namespace(ns))) => ns,
         Ok(_) => return Ok(false),
-        Err(e) => {
+        Err(GetError::Api(e)) => {
             d.extend(errors::diagnostics(
-                "releasing",
+                "reading",
                 &t.object,
                 &e,
                 &errors::no_fields,
             ));
             return Err(());
         }
+        Err(GetError::Kind(_)) => return Ok(false),
     };
+    if !t.uid.is_empty() && live.metadata.uid.as_deref() != Some(t.uid.as_str()) {
+        // Another namespace now: nothing of ours to delete.
+        return Ok(false);
+    }
+    let mine: Vec<String> = match instance {
+        Some(i) => vec![i.as_str().to_string()],
+        None => ownership::claims(live.metadata.labels.as_ref())
+            .into_iter()
+            .filter(|(_, job)| job == job_name)
+            .map(|(i, _)| i)
+            .collect(),
+    };
+    let mut live = live;
+    for id in &mine {
+        let Some(claimant) = Instance::parse(id) else {
+            continue;
+        };
+        match cluster::release_namespace(client, name, &t.uid, &claimant.namespace_manager()).await
+        {
+            Ok(Some(ns)) => live = ns,
+            Ok(None) => return Ok(false),
+            Err(e) => {
+                d.extend(errors::diagnostics(
+                    "releasing",
+                    &t.object,
+                    &e,
+                    &errors::no_fields,
+                ));
+                return Err(());
+            }
+        }
+    }
     let others: Vec<String> = ownership::claims(live.metadata.labels.as_ref())
         .into_iter()
-        .filter(|(i, _)| instance.is_none_or(|mine| mine.as_str() != i))
+        .filter(|(i, _)| !mine.contains(i))
         .map(|(_, job)| job)
         .collect();
     if !others.is_empty() {

@@ -1295,7 +1295,9 @@ pub fn after_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     let Ok(model) = KubernetesJob::from_value(planned) else {
         return;
     };
-    let Some(mut want) = render::planned_refs(&model, planned.get("docker_config_json")) else {
+    let wo = super::write_only::WriteOnly::from_config(&req.config);
+    let Some(mut want) = render::planned_refs(&model, planned.get("docker_config_json"), &wo)
+    else {
         return;
     };
     want.retain(|r| adopted.manages_ref(r));

@@ -44,6 +44,7 @@ pub mod spec;
 pub mod state;
 pub mod validate;
 pub mod wait;
+pub mod write_only;
 
 #[cfg(test)]
 mod fidelity_tests;
@@ -112,6 +113,7 @@ impl Resource for KubernetesJobResource {
     async fn validate(&self, req: ValidateRequest) -> Diagnostics {
         let mut d = validate::validate(&req.config);
         d.extend(options::validate(&req.config));
+        d.extend(write_only::validate(&req.config, &req.capabilities));
         d
     }
 
@@ -286,8 +288,16 @@ impl KubernetesJobResource {
             let instance = ownership::Instance::from_private(&req.planned_private);
             delete::delete(&client, &req.prior_state, instance.as_ref(), &req.cancel).await
         } else if req.prior_state.is_null() {
-            apply::create(&client, req.planned_state, &req.cancel).await
+            let wo = write_only::WriteOnly::from_config(&req.config);
+            let mut resp = apply::create(&client, req.planned_state, &wo, &req.cancel).await;
+            if !resp.new_state.is_null() {
+                let record = write_only::Record::of(&wo, None);
+                resp.private = write_only::Record::merge_into(record.as_ref(), resp.private);
+            }
+            resp
         } else {
+            let wo = write_only::WriteOnly::from_config(&req.config);
+            let recorded = write_only::Record::from_private(&req.planned_private);
             let private = state::Private::from_bytes(&req.planned_private);
             let carried = ImportPrivate::from_private(&req.planned_private);
             let instance = ownership::Instance::from_private(&req.planned_private);
@@ -298,9 +308,17 @@ impl KubernetesJobResource {
                 &private,
                 instance.as_ref(),
                 carried.adopted.as_ref(),
+                &wo,
                 &req.cancel,
             )
             .await;
+            // The values applied, or (when the apply failed before the
+            // Secrets) still the ones recorded before.
+            let record = match resp.diagnostics.has_error() {
+                false => write_only::Record::of(&wo, recorded.as_ref()),
+                true => recorded,
+            };
+            resp.private = write_only::Record::merge_into(record.as_ref(), resp.private);
             // An adopted Job stays adopted; once applied, the state no
             // longer needs the import's allowances.
             let keep = ImportPrivate {
@@ -342,14 +360,17 @@ impl KubernetesJobResource {
         };
         let carried = ImportPrivate::from_private(&req.private);
         let instance = ownership::Instance::from_private(&req.private);
+        let record = write_only::Record::from_private(&req.private);
         let mut resp = read::read_adopted(
             &client,
             req.current_state,
             instance.as_ref(),
+            record.as_ref(),
             carried.adopted.as_ref(),
             &req.cancel,
         )
         .await;
+        resp.private = write_only::Record::merge_into(record.as_ref(), resp.private);
         resp.private = carried.merge_into(resp.private);
         if let Some(instance) = &instance {
             resp.private = instance.merge_into(resp.private);

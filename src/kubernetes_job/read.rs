@@ -31,13 +31,14 @@ use super::ownership::Instance;
 use super::render::{self, DOCKER_CONFIG_KEY, Rendered};
 use super::spec::KubernetesJob;
 use super::state::{self, MissingObject, Private, Tracked};
+use super::write_only::{self, Record};
 use crate::kube::{ObjectRef, errors};
 use crate::tf::resource::ReadResponse;
 use crate::tf::{Diagnostics, Value};
 
 /// Refreshes `current` (a known state).
 pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -> ReadResponse {
-    read_adopted(client, current, None, None, cancel).await
+    read_adopted(client, current, None, None, None, cancel).await
 }
 
 /// [`read`] for the resource instance `instance` (its labels are part of
@@ -47,6 +48,7 @@ pub async fn read_adopted(
     client: &Client,
     current: Value,
     instance: Option<&Instance>,
+    record: Option<&Record>,
     adopted: Option<&Adopted>,
     cancel: &CancellationToken,
 ) -> ReadResponse {
@@ -88,7 +90,7 @@ pub async fn read_adopted(
             ..ReadResponse::default()
         };
     }
-    let (new_state, private) = refresh_adopted(current, &tracked, &live, instance, adopted);
+    let (new_state, private) = refresh_adopted(current, &tracked, &live, instance, record, adopted);
     ReadResponse {
         new_state,
         private: private.to_bytes(),
@@ -101,7 +103,7 @@ pub async fn read_adopted(
 /// `None` when it does not exist) and returns the refreshed state and
 /// private state. Pure, so drift rules are unit-tested.
 pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> (Value, Private) {
-    refresh_adopted(current, tracked, live, None, None)
+    refresh_adopted(current, tracked, live, None, None, None)
 }
 
 /// [`refresh`] for an adopted Job ([`read_adopted`]).
@@ -110,6 +112,7 @@ pub fn refresh_adopted(
     tracked: &[Tracked],
     live: &[Option<Live>],
     instance: Option<&Instance>,
+    record: Option<&Record>,
     adopted: Option<&Adopted>,
 ) -> (Value, Private) {
     let mut state = current;
@@ -118,6 +121,10 @@ pub fn refresh_adopted(
     let rendered = render::render(&model, &options).ok().map(|mut r| {
         if let Some(a) = adopted {
             a.restore(&mut r);
+        }
+        if let Some(record) = record {
+            // The recorded names, for the labels of the Secrets they live in.
+            r.add_write_only(&record.placeholders());
         }
         if let Some(instance) = instance {
             r.stamp(instance);
@@ -209,7 +216,7 @@ pub fn refresh_adopted(
                     .into_iter()
                     .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
                     .collect();
-                reflect_secret(&mut state, r, &job_name, &data, &mut drift);
+                reflect_secret(&mut state, r, &job_name, &data, record, &mut drift);
             }
             Live::Namespace(_) | Live::ServiceAccount(_) => {}
         }
@@ -319,10 +326,29 @@ fn reflect_secret(
     r: &ObjectRef,
     job_name: &str,
     data: &BTreeMap<String, String>,
+    record: Option<&Record>,
     drift: &mut Vec<String>,
 ) {
     if r.name == render::pull_secret_name(job_name) {
-        if let Some(slot) = state::get_mut(state, &["docker_config_json"]) {
+        if let Some(hash) = record.and_then(|w| w.docker_config_json.as_ref()) {
+            // Write-only: compared by its keyed hash, never put in state.
+            match data.get(DOCKER_CONFIG_KEY) {
+                Some(live) if record.is_some_and(|w| !w.matches(hash, live)) => {
+                    drift.push(format!(
+                        "{r}: the value of `{}` was changed outside Terraform",
+                        write_only::DOCKER_CONFIG
+                    ))
+                }
+                Some(_) => {}
+                None => drift.push(format!("{r}: data key {DOCKER_CONFIG_KEY} was removed")),
+            }
+            return;
+        }
+        // Only a value the configuration set is reflected (never into a
+        // null attribute: that would put a secret in state).
+        if let Some(slot) = state::get_mut(state, &["docker_config_json"])
+            && slot.as_str().is_some()
+        {
             match data.get(DOCKER_CONFIG_KEY) {
                 Some(live) if slot.as_str() != Some(live.as_str()) => {
                     *slot = Value::string(live.clone())
@@ -335,6 +361,18 @@ fn reflect_secret(
     }
     if r.name != render::env_secret_name(job_name) {
         return;
+    }
+    if let Some(record) = record {
+        for (key, hash) in &record.env {
+            match data.get(key) {
+                Some(live) if !record.matches(hash, live) => drift.push(format!(
+                    "{r}: the value of {key} (`{}`) was changed outside Terraform",
+                    write_only::ENV_SECRETS
+                )),
+                Some(_) => {}
+                None => drift.push(format!("{r}: data key {key} was removed")),
+            }
+        }
     }
     let Some(Value::Map(secrets)) = state::get_mut(state, &["spec", "env", "secrets"]) else {
         return;

@@ -163,7 +163,8 @@ fn deleted_objects() {
         drift(&new_state),
         [
             "ServiceAccount batch/nightly was deleted",
-            "ConfigMap batch/cfg was deleted"
+            "ConfigMap batch/cfg was deleted and another object of the same name was created outside \
+             Terraform; it is not this resource's"
         ]
     );
     assert_eq!(private.missing.len(), 2);

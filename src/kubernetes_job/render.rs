@@ -38,6 +38,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::options::Options;
 use super::ownership::{Instance, LABEL_INSTANCE};
 use super::spec::{ConfigMapVolumeSource, CpuMemory, Field, JobSpec, KubernetesJob, VolumeMount};
+use super::write_only::{self, WriteOnly};
 use crate::kube::ObjectRef;
 use crate::tf::{AttributePath, Number, Value};
 
@@ -138,6 +139,8 @@ pub enum EnvOrigin {
     Variable(String),
     /// `spec.env.secrets[key]`.
     Secret(String),
+    /// `env_secrets_wo[key]`.
+    WriteOnly(String),
 }
 
 /// Everything one resource manages, in apply order.
@@ -207,6 +210,100 @@ impl Rendered {
                 (LABEL_KIND.to_string(), KIND.to_string()),
                 (instance.claim_label(), job_name),
             ]));
+        }
+    }
+
+    /// Adds the write-only values of the configuration ([`write_only`]):
+    /// each env secret into the env Secret (made when the spec has no
+    /// literal secrets) and into the container's env, among the other
+    /// secrets in name order; the image pull Secret from
+    /// `docker_config_json_wo`. Apply passes the values; refresh passes the
+    /// recorded names with empty values, to compare labels.
+    pub fn add_write_only(&mut self, wo: &WriteOnly) {
+        let job_name = self.job.metadata.name.clone().unwrap_or_default();
+        let meta = |name: String| ObjectMeta {
+            name: Some(name),
+            ..self.service_account.metadata.clone()
+        };
+        if !wo.env.is_empty() {
+            let secret = self.env_secret.get_or_insert_with(|| Secret {
+                metadata: meta(env_secret_name(&job_name)),
+                type_: Some("Opaque".to_string()),
+                data: Some(BTreeMap::new()),
+                ..Secret::default()
+            });
+            let data = secret.data.get_or_insert_with(BTreeMap::new);
+            for (k, v) in &wo.env {
+                data.insert(k.clone(), ByteString(v.clone().into_bytes()));
+            }
+        }
+        if let Some(json) = &wo.docker_config_json {
+            let name = pull_secret_name(&job_name);
+            self.pull_secret = Some(Secret {
+                metadata: meta(name.clone()),
+                type_: Some(DOCKER_CONFIG_TYPE.to_string()),
+                data: Some(BTreeMap::from([(
+                    DOCKER_CONFIG_KEY.to_string(),
+                    ByteString(json.clone().into_bytes()),
+                )])),
+                ..Secret::default()
+            });
+            if let Some(pod) = self
+                .job
+                .spec
+                .as_mut()
+                .and_then(|s| s.template.spec.as_mut())
+            {
+                let refs = pod.image_pull_secrets.get_or_insert_with(Vec::new);
+                if !refs.iter().any(|r| r.name == name) {
+                    refs.insert(0, LocalObjectReference { name });
+                }
+            }
+        }
+        let Some(container) = self
+            .job
+            .spec
+            .as_mut()
+            .and_then(|s| s.template.spec.as_mut())
+            .and_then(|p| p.containers.first_mut())
+        else {
+            return;
+        };
+        let env = container.env.get_or_insert_with(Vec::new);
+        let mut entries: Vec<(EnvVar, EnvOrigin)> =
+            env.drain(..).zip(self.env_origins.drain(..)).collect();
+        for k in wo.env.keys() {
+            entries.push((
+                EnvVar {
+                    name: k.clone(),
+                    value_from: Some(EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name: env_secret_name(&job_name),
+                            key: k.clone(),
+                            optional: None,
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                    ..EnvVar::default()
+                },
+                EnvOrigin::WriteOnly(k.clone()),
+            ));
+        }
+        // Injected, then variables, then all secrets, each group by name.
+        let group = |o: &EnvOrigin| match o {
+            EnvOrigin::Injected => 0,
+            EnvOrigin::Variable(_) => 1,
+            EnvOrigin::Secret(_) | EnvOrigin::WriteOnly(_) => 2,
+        };
+        entries.sort_by(|(a, ao), (b, bo)| {
+            group(ao).cmp(&group(bo)).then_with(|| match group(ao) {
+                0 => std::cmp::Ordering::Equal,
+                _ => a.name.cmp(&b.name),
+            })
+        });
+        for (var, origin) in entries {
+            env.push(var);
+            self.env_origins.push(origin);
         }
     }
 
@@ -294,6 +391,9 @@ impl Rendered {
                         EnvOrigin::Injected => spec.attr("env"),
                         EnvOrigin::Variable(k) => spec.attr("env").attr("variables").key(k.clone()),
                         EnvOrigin::Secret(k) => spec.attr("env").attr("secrets").key(k.clone()),
+                        EnvOrigin::WriteOnly(k) => {
+                            AttributePath::root(write_only::ENV_SECRETS).key(k.clone())
+                        }
                     })
                 }
                 "volumeMounts" => {
@@ -842,7 +942,14 @@ fn keyed(source: &ConfigMapVolumeSource, p: &dyn Fn() -> AttributePath) -> Resul
 /// The objects a (possibly partly unknown) planned job will manage, when
 /// that can be known: the plan uses this to decide whether `objects`
 /// changes. `None` when a value that decides it is unknown.
-pub fn planned_refs(job: &KubernetesJob, docker_config_json: &Value) -> Option<Vec<ObjectRef>> {
+pub fn planned_refs(
+    job: &KubernetesJob,
+    docker_config_json: &Value,
+    wo: &WriteOnly,
+) -> Option<Vec<ObjectRef>> {
+    if wo.env_unknown || wo.docker_unknown {
+        return None;
+    }
     let meta = job.metadata.known()?;
     let name = meta.name.known()?;
     let spec = job.spec.known()?;
@@ -873,14 +980,14 @@ pub fn planned_refs(job: &KubernetesJob, docker_config_json: &Value) -> Option<V
             }
         },
     };
-    if has_literal {
+    if has_literal || !wo.env.is_empty() {
         refs.push(ObjectRef::of::<Secret>(namespace, &env_secret_name(name)));
     }
     let has_pull_secret = match docker_config_json {
         Value::Unknown(_) => return None,
         v => v.as_str().is_some_and(|s| !s.is_empty()),
     };
-    if has_pull_secret {
+    if has_pull_secret || wo.docker_config_json.is_some() {
         refs.push(ObjectRef::of::<Secret>(namespace, &pull_secret_name(name)));
     }
     match &spec.config_maps {

@@ -38,6 +38,7 @@ pub fn schema() -> Schema {
                 spec(),
             ],
             super::options::attributes(),
+            super::write_only::attributes(),
             super::state::attributes(),
         ]
         .concat(),
@@ -662,7 +663,15 @@ mod tests {
             .filter(|(_, a)| a.sensitive)
             .map(|(p, _)| p.as_str())
             .collect();
-        assert_eq!(sensitive, ["docker_config_json", "spec.env.secrets.value"]);
+        assert_eq!(
+            sensitive,
+            [
+                "docker_config_json",
+                "docker_config_json_wo",
+                "env_secrets_wo",
+                "spec.env.secrets.value"
+            ]
+        );
         assert!(by_path["id"].computed && by_path["id"].use_state_for_unknown);
     }
 

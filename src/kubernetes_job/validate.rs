@@ -1275,7 +1275,7 @@ fn label_chars_problem(s: &str, in_subdomain: bool) -> Option<String> {
 
 /// Why `s` is not an environment variable name by the strict rule
 /// `[-._a-zA-Z][-._a-zA-Z0-9]*`.
-fn env_name_problem(s: &str) -> Option<String> {
+pub fn env_name_problem(s: &str) -> Option<String> {
     let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
     match s.chars().next() {
         None => return Some("it is empty".into()),

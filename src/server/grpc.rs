@@ -449,7 +449,14 @@ impl ProviderService {
         let entry = self.resource(&req.type_name)?;
         let config = decode_value(req.config.as_ref(), &entry.ty)
             .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
-        let diags = entry.resource.validate(ValidateRequest { config }).await;
+        let capabilities = convert::client_capabilities(req.client_capabilities.as_ref());
+        let diags = entry
+            .resource
+            .validate(ValidateRequest {
+                config,
+                capabilities,
+            })
+            .await;
         Ok(pb::validate_resource_config::Response {
             diagnostics: convert::diagnostics(&diags),
         })

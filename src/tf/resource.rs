@@ -36,6 +36,8 @@ pub enum DeferredReason {
 pub struct ValidateRequest {
     /// The configuration (may contain unknowns).
     pub config: Value,
+    /// Terraform's capabilities (write-only attributes need 1.11 or later).
+    pub capabilities: ClientCapabilities,
 }
 
 /// UpgradeResourceState.

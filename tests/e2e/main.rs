@@ -34,6 +34,8 @@
 //! - `ownership`: two working directories never share a job's objects; a
 //!   re-created object is drift and never deleted; a namespace two jobs
 //!   declare is shared.
+//! - `write_only`: write-only secrets stay out of state and output, roll by
+//!   version, and an edit of the live Secret is drift.
 //! - `zeros`: Planton's "0 means unset" fields against the emulator, and
 //!   `backoff_limit = 0` (no retries).
 //! - `bounded`: issue 10, everything bounded: a hung or silent API server
@@ -59,4 +61,5 @@ mod plan;
 mod provider_config;
 mod schema;
 mod validate;
+mod write_only;
 mod zeros;
