@@ -75,14 +75,18 @@ fn write_only_secrets_stay_out_of_state_and_roll_by_version() {
         secret_value(&cluster, "wo-report-env-secrets", "API_KEY").as_deref(),
         Some(FIRST)
     );
-    let docker = secret_value(&cluster, "wo-report-image-pull-secret", ".dockerconfigjson").unwrap();
+    let docker =
+        secret_value(&cluster, "wo-report-image-pull-secret", ".dockerconfigjson").unwrap();
     assert!(docker.contains(REGISTRY_AUTH), "{docker}");
 
     let plan = plan_exit(&tf);
     assert_eq!(plan.code, 0, "{plan}");
     let held = everything_terraform_holds(&tf, &plan.stdout);
     for secret in [FIRST, REGISTRY_AUTH] {
-        assert!(!held.contains(secret), "{secret} leaked into Terraform's files or output");
+        assert!(
+            !held.contains(secret),
+            "{secret} leaked into Terraform's files or output"
+        );
     }
 
     // A new value with a new version rolls the Secret, in place.
@@ -124,7 +128,10 @@ fn write_only_secrets_stay_out_of_state_and_roll_by_version() {
         ))
         .unwrap();
     let plan = plan_exit(&tf);
-    assert_eq!(plan.code, 2, "an edit of the live Secret is not drift:\n{plan}");
+    assert_eq!(
+        plan.code, 2,
+        "an edit of the live Secret is not drift:\n{plan}"
+    );
     assert!(plan.stdout.contains("changed outside Terraform"), "{plan}");
     assert!(!plan.stdout.contains("edited-by-hand"), "{plan}");
     apply(&tf).success();
@@ -134,7 +141,10 @@ fn write_only_secrets_stay_out_of_state_and_roll_by_version() {
     );
     let held = everything_terraform_holds(&tf, "");
     for secret in [FIRST, SECOND, REGISTRY_AUTH] {
-        assert!(!held.contains(secret), "{secret} leaked into Terraform's files");
+        assert!(
+            !held.contains(secret),
+            "{secret} leaked into Terraform's files"
+        );
     }
     destroy(&tf);
 }
