@@ -57,6 +57,7 @@ pub async fn create(
     let instance = Instance::generate();
     rendered.add_write_only(wo);
     rendered.stamp(&instance);
+    let secrets = secret_values(&rendered);
     let objects = rendered.objects();
     let mut tracked = Vec::new();
     let owner = Owner {
@@ -95,7 +96,32 @@ pub async fn create(
     if !resp.new_state.is_null() {
         resp.private = instance.merge_into(resp.private);
     }
+    resp.diagnostics = masked(resp.diagnostics, &secrets);
     resp
+}
+
+/// The values of the job's own env secrets (literal and write-only): what
+/// a failing job's log or last words must not show.
+fn secret_values(rendered: &Rendered) -> Vec<String> {
+    rendered
+        .env_secret
+        .iter()
+        .flat_map(|s| s.data.iter().flatten())
+        .map(|(_, v)| String::from_utf8_lossy(&v.0).into_owned())
+        .collect()
+}
+
+/// Every diagnostic with the job's secret values masked ([`wait::mask`]).
+fn masked(d: Diagnostics, secrets: &[String]) -> Diagnostics {
+    Diagnostics(
+        d.0.into_iter()
+            .map(|mut diag| {
+                diag.summary = wait::mask(&diag.summary, secrets);
+                diag.detail = wait::mask(&diag.detail, secrets);
+                diag
+            })
+            .collect(),
+    )
 }
 
 /// Updates the resource from `prior` to `planned` in place (the plan has
@@ -177,6 +203,7 @@ async fn update_as(
     }
     rendered.add_write_only(wo);
     rendered.stamp(instance);
+    let secrets = secret_values(&rendered);
     let mut objects = rendered.objects();
     if let Some(a) = adopted {
         objects.retain(|o| a.manages(o));
@@ -282,6 +309,7 @@ async fn update_as(
     if private.job_reaped {
         state::set(&mut resp.new_state, "status", prior.get("status").clone());
     }
+    resp.diagnostics = masked(resp.diagnostics, &secrets);
     resp
 }
 

@@ -29,6 +29,13 @@ use crate::kube::watch::{Seen, WatchError, watch_object};
 
 /// Lines of each failed pod's log shown in a failure.
 pub const LOG_TAIL_LINES: i64 = 20;
+/// Bytes of each failed pod's log shown in a failure, at most (the last
+/// ones are kept).
+pub const LOG_TAIL_BYTES: usize = 4096;
+/// Bytes of one log line or termination message shown, at most.
+pub const LINE_BYTES: usize = 512;
+/// What a masked secret value reads as.
+pub const MASK: &str = "(secret)";
 /// Pods described in one failure, at most.
 const MAX_PODS_REPORTED: usize = 5;
 /// Time the reports on a Job's pods get after the operation's deadline.
@@ -322,7 +329,7 @@ pub fn pod_problem(pod: &Pod) -> Option<(String, bool, bool)> {
                 let _ = write!(s, " ({r})");
             }
             if let Some(m) = t.message.as_deref().filter(|m| !m.is_empty()) {
-                let _ = write!(s, ": {m}");
+                let _ = write!(s, ": {}", cut(m, LINE_BYTES));
             }
             return Some((s, true, false));
         }
@@ -372,11 +379,48 @@ async fn pod_log(api: &Api<Pod>, name: &str, previous: bool) -> Result<String, S
     }
 }
 
-/// The last `n` lines of `text` (a server may ignore `tailLines`).
+/// The last `n` lines of `text` (a server may ignore `tailLines`), each
+/// cut to [`LINE_BYTES`], and no more than [`LOG_TAIL_BYTES`] in all (the
+/// earliest lines go first): a job may print anything, a 10 MB line
+/// included.
 pub fn last_lines(text: &str, n: i64) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let keep = usize::try_from(n).unwrap_or(0);
-    lines[lines.len().saturating_sub(keep)..].join("\n")
+    let mut kept: Vec<String> = lines[lines.len().saturating_sub(keep)..]
+        .iter()
+        .map(|l| cut(l, LINE_BYTES))
+        .collect();
+    while kept.iter().map(|l| l.len() + 1).sum::<usize>() > LOG_TAIL_BYTES && kept.len() > 1 {
+        kept.remove(0);
+    }
+    kept.join("\n")
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), saying how
+/// much was left out.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} more bytes)", &text[..end], text.len() - end)
+}
+
+/// `text` with every occurrence of each of `secrets` replaced by [`MASK`].
+/// Values shorter than 4 characters are left: masking them would hide
+/// ordinary words and tell more than it hides.
+pub fn mask(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    let mut secrets: Vec<&String> = secrets.iter().filter(|s| s.chars().count() >= 4).collect();
+    // Longest first, so that a secret containing another is masked whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for s in secrets {
+        out = out.replace(s.as_str(), MASK);
+    }
+    out
 }
 
 /// The pods' reports as text for a diagnostic.
@@ -406,6 +450,30 @@ pub fn describe_pods(pods: &[PodReport]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A job's secret in its own log or last words is masked, and a huge
+    /// line is cut: what reaches Terraform's output is bounded.
+    #[test]
+    fn logs_are_bounded_and_secrets_masked() {
+        let secrets = vec!["hunter2-secret".to_string(), "ab".to_string()];
+        assert_eq!(
+            mask("connecting with hunter2-secret to ab", &secrets),
+            "connecting with (secret) to ab"
+        );
+        let huge = "x".repeat(10 * 1024 * 1024);
+        let text = format!("start\n{huge}\nend");
+        let tail = last_lines(&text, LOG_TAIL_LINES);
+        assert!(tail.len() <= LOG_TAIL_BYTES, "{}", tail.len());
+        assert!(tail.ends_with("end"), "the last line is kept");
+        assert!(tail.contains("more bytes"));
+        let many: String = (0..200)
+            .map(|i| format!("line {i} {}\n", "y".repeat(400)))
+            .collect();
+        let tail = last_lines(&many, LOG_TAIL_LINES);
+        assert!(tail.len() <= LOG_TAIL_BYTES);
+        assert!(tail.contains("line 199"));
+        assert_eq!(cut("héllo", 2), "h... (5 more bytes)");
+    }
 
     fn job(status: serde_json::Value, suspend: bool) -> Job {
         serde_json::from_value(json!({

@@ -40,6 +40,7 @@
 //! | `EMULATOR_RUN_SECONDS` | seconds from start to exit (fractions allowed) | [`EmulatorConfig::default_run_seconds`] |
 //! | `EMULATOR_EXIT_CODE` | exit code; 0 is `Completed`, others `Error` | `0` |
 //! | `EMULATOR_LOG_LINES` | log lines printed at start, separated by newlines or the two characters `\n` | none |
+//! | `EMULATOR_LOG_LONG_LINE_BYTES` | one line of that many `x` bytes, printed before `EMULATOR_LOG_LINES` | none |
 //! | `EMULATOR_IMAGE_PULL_FAILURE=1` | never starts: waiting `ErrImagePull`, then `ImagePullBackOff` | off |
 //! | `EMULATOR_OOM=1` | terminated with reason `OOMKilled`, exit code 137, after the run time | off |
 //! | `EMULATOR_NEVER_EXIT=1` | runs until deleted | off |

@@ -206,10 +206,21 @@ fn behaviour(env: &HashMap<String, String>, default_run: f64) -> Behaviour {
             .get("EMULATOR_EXIT_CODE")
             .and_then(|v| v.trim().parse::<i64>().ok())
             .unwrap_or(0),
-        log_lines: env
-            .get("EMULATOR_LOG_LINES")
-            .map(|v| v.replace("\\n", "\n").lines().map(str::to_string).collect())
-            .unwrap_or_default(),
+        log_lines: {
+            // EMULATOR_LOG_LONG_LINE_BYTES: one line of that many bytes
+            // first, for tests of how much of a log a client shows.
+            let long = env
+                .get("EMULATOR_LOG_LONG_LINE_BYTES")
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .map(|n| "x".repeat(n.min(64 * 1024 * 1024)));
+            long.into_iter()
+                .chain(
+                    env.get("EMULATOR_LOG_LINES")
+                        .map(|v| v.replace("\\n", "\n").lines().map(str::to_string).collect())
+                        .unwrap_or_else(Vec::new),
+                )
+                .collect()
+        },
         pull_failure: flag("EMULATOR_IMAGE_PULL_FAILURE"),
         oom: flag("EMULATOR_OOM"),
         never_exit: flag("EMULATOR_NEVER_EXIT"),
