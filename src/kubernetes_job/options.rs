@@ -90,7 +90,7 @@ pub struct Timeouts {
 }
 
 /// The resource's settings outside `metadata` and `spec`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Options {
     /// `wait_for_completion`.
     pub wait_for_completion: bool,
@@ -104,6 +104,23 @@ pub struct Options {
     pub after_ttl_deletion: AfterTtlDeletion,
     /// `delete_propagation`.
     pub delete_propagation: DeletePropagation,
+}
+
+impl std::fmt::Debug for Options {
+    // `docker_config_json` holds registry credentials: whether it is set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("wait_for_completion", &self.wait_for_completion)
+            .field("timeouts", &self.timeouts)
+            .field(
+                "docker_config_json",
+                &self.docker_config_json.as_ref().map(|_| "<redacted>"),
+            )
+            .field("rerun_triggers", &self.rerun_triggers)
+            .field("after_ttl_deletion", &self.after_ttl_deletion)
+            .field("delete_propagation", &self.delete_propagation)
+            .finish()
+    }
 }
 
 impl Options {

@@ -86,7 +86,7 @@ pub fn pull_secret_name(job_name: &str) -> String {
 }
 
 /// One object to apply, in its typed form.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Object {
     /// The namespace (only when `create_namespace`).
     Namespace(Namespace),
@@ -98,6 +98,49 @@ pub enum Object {
     ConfigMap(ConfigMap),
     /// The Job.
     Job(Box<Job>),
+}
+
+/// A Secret with its data values replaced, for `Debug`: the data holds
+/// the job's secrets.
+fn redacted(secret: &Secret) -> Secret {
+    let mut s = secret.clone();
+    for data in [s.data.as_mut()].into_iter().flatten() {
+        for v in data.values_mut() {
+            *v = ByteString(b"<redacted>".to_vec());
+        }
+    }
+    for data in [s.string_data.as_mut()].into_iter().flatten() {
+        for v in data.values_mut() {
+            *v = "<redacted>".to_string();
+        }
+    }
+    s
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Object::Namespace(o) => f.debug_tuple("Namespace").field(o).finish(),
+            Object::ServiceAccount(o) => f.debug_tuple("ServiceAccount").field(o).finish(),
+            Object::Secret(o) => f.debug_tuple("Secret").field(&redacted(o)).finish(),
+            Object::ConfigMap(o) => f.debug_tuple("ConfigMap").field(o).finish(),
+            Object::Job(o) => f.debug_tuple("Job").field(o).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered")
+            .field("namespace", &self.namespace)
+            .field("service_account", &self.service_account)
+            .field("env_secret", &self.env_secret.as_ref().map(redacted))
+            .field("pull_secret", &self.pull_secret.as_ref().map(redacted))
+            .field("config_maps", &self.config_maps)
+            .field("job", &self.job)
+            .field("env_origins", &self.env_origins)
+            .finish()
+    }
 }
 
 impl Object {
@@ -144,7 +187,7 @@ pub enum EnvOrigin {
 }
 
 /// Everything one resource manages, in apply order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Rendered {
     /// The Namespace, when this resource creates it.
     pub namespace: Option<Namespace>,

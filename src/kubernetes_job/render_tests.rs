@@ -338,3 +338,29 @@ async fn api_fields_map_to_attributes() {
         Some("spec.config_maps[\"backup-script\"]")
     );
 }
+
+/// `Debug` of everything that holds a job's secrets (the model, the
+/// options, the rendered objects) shows that they are set, never what they
+/// are: a debug log must not carry them.
+#[tokio::test]
+async fn debug_output_never_shows_secret_values() {
+    let (_, mut config) = examples().into_iter().next().unwrap();
+    config["docker_config_json"] =
+        json!("{\"auths\":{\"r.example\":{\"auth\":\"cmVnLXNlY3JldA==\"}}}");
+    let plan = planned(&config).await;
+    let model = KubernetesJob::from_value(&plan).unwrap();
+    let options = Options::from_value(&plan);
+    let rendered = render(&model, &options).unwrap();
+    let shown = format!(
+        "{model:?} {options:?} {rendered:?} {:?}",
+        rendered.objects()
+    );
+    assert!(shown.contains("<redacted>"), "{shown}");
+    for secret in [
+        "test-api-key-value",
+        "cmVnLXNlY3JldA==",
+        "dGVzdC1hcGkta2V5LXZhbHVl",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}

@@ -246,12 +246,27 @@ pub struct EnvSpec {
 }
 
 /// A secret value or a reference to an existing Secret key.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct KubernetesSensitiveValue {
     /// The literal (sensitive) value.
     pub value: Field<String>,
     /// An existing Secret key.
     pub secret_ref: Field<KubernetesSecretKeyRef>,
+}
+
+impl std::fmt::Debug for KubernetesSensitiveValue {
+    // The value is a secret: whether it is set, never what it is.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = match &self.value {
+            Field::Null => "null",
+            Field::Unknown => "unknown",
+            Field::Known(_) => "<redacted>",
+        };
+        f.debug_struct("KubernetesSensitiveValue")
+            .field("value", &value)
+            .field("secret_ref", &self.secret_ref)
+            .finish()
+    }
 }
 
 /// A key of an existing Secret.

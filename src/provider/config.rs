@@ -205,7 +205,7 @@ fn connection_attributes(provider_level: bool) -> Vec<Attribute> {
                 Attribute::required("api_version", Type::String, EXEC_API_VERSION),
                 Attribute::required("command", Type::String, EXEC_COMMAND),
                 Attribute::optional("args", Type::list(Type::String), EXEC_ARGS),
-                Attribute::optional("env", Type::map(Type::String), EXEC_ENV),
+                Attribute::optional("env", Type::map(Type::String), EXEC_ENV).sensitive(),
             ],
             EXEC,
         )
@@ -364,7 +364,7 @@ impl fmt::Debug for Secret {
 }
 
 /// The `exec` attribute.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ExecSettings {
     /// `api_version`.
     pub api_version: String,
@@ -374,6 +374,18 @@ pub struct ExecSettings {
     pub args: Vec<String>,
     /// `env`.
     pub env: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for ExecSettings {
+    // Arguments and environment values may hold secrets: names only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecSettings")
+            .field("api_version", &self.api_version)
+            .field("command", &self.command)
+            .field("args", &format_args!("<{} redacted>", self.args.len()))
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl ExecSettings {
@@ -1119,6 +1131,52 @@ fn cluster_settings(
 /// Settings that contradict each other are errors, not a silent choice.
 fn check_combinations(s: &ConnectionSettings, d: &mut Diagnostics) {
     let scope = capitalize(&s.scope.to_string());
+    // Credentials over plain HTTP travel in clear: refused, except to this
+    // machine (a local test cluster or a tunnel), where it is a warning.
+    if let Some(host) = &s.host
+        && host
+            .value
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("http://")
+    {
+        let credential = [
+            s.token.as_ref().map(|t| ("a token", &t.origin)),
+            s.client_key.as_ref().map(|k| ("a client key", &k.origin)),
+            s.exec
+                .as_ref()
+                .map(|e| ("exec plugin credentials", &e.origin)),
+        ]
+        .into_iter()
+        .flatten()
+        .next();
+        if let Some((what, origin)) = credential {
+            let loopback = http::Uri::try_from(host.value.trim())
+                .ok()
+                .and_then(|u| u.host().map(str::to_string))
+                .is_some_and(|h| {
+                    let h = h.trim_start_matches('[').trim_end_matches(']');
+                    h == "localhost"
+                        || h.parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback())
+                });
+            let detail = format!(
+                "{scope} sends {what} (from {origin}) to {} over plain HTTP (from {}), where anyone on the \
+                 way can read it. Use an https:// address.",
+                host.value.trim(),
+                host.origin
+            );
+            if loopback {
+                d.attribute_warning(
+                    s.scope.attr("host"),
+                    "Credentials Over Plain HTTP",
+                    format!("{detail} The address is this machine's, so this is only a warning."),
+                );
+            } else {
+                d.attribute_error(s.scope.attr("host"), "Credentials Over Plain HTTP", detail);
+            }
+        }
+    }
     if let (Some(token), Some(exec)) = (&s.token, &s.exec) {
         d.attribute_error(
             s.scope.attr("exec"),

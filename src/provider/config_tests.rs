@@ -322,6 +322,37 @@ fn invalid_settings_are_errors() {
             vec![("Conflicting Provider Settings", "insecure")],
         ),
         (
+            "a token over plain HTTP",
+            block(&[
+                ("host", s("http://api.example.com:8080")),
+                ("token", s("t")),
+            ]),
+            vec![],
+            vec![("Credentials Over Plain HTTP", "host")],
+        ),
+        (
+            "a client key over plain HTTP",
+            block(&[
+                ("host", s("http://10.0.0.5")),
+                ("client_certificate", s("cert")),
+                ("client_key", s("key")),
+            ]),
+            vec![],
+            vec![("Credentials Over Plain HTTP", "host")],
+        ),
+        (
+            "a token over plain HTTP to this machine is only a warning",
+            block(&[("host", s("http://127.0.0.1:8080")), ("token", s("t"))]),
+            vec![],
+            vec![],
+        ),
+        (
+            "plain HTTP without credentials",
+            block(&[("host", s("http://api.example.com"))]),
+            vec![],
+            vec![],
+        ),
+        (
             "KUBE_INSECURE not a bool",
             Value::Null,
             vec![(KUBE_INSECURE, "yes")],
@@ -377,6 +408,24 @@ fn invalid_settings_are_errors() {
             .collect();
         assert_eq!(errors(&d), want, "{name}");
     }
+}
+
+/// Credentials to a loopback address over plain HTTP are a warning that
+/// names the address and where the token came from.
+#[test]
+fn credentials_over_http_to_loopback_warn() {
+    let (_, d) = parse(
+        &block(&[("host", s("http://localhost:8001")), ("token", s("t"))]),
+        &env(&[]),
+    );
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{d:?}");
+    assert_eq!(warnings[0].summary, "Credentials Over Plain HTTP");
+    assert!(warnings[0].detail.contains("http://localhost:8001"));
+    assert!(!warnings[0].detail.contains("\"t\""));
 }
 
 /// A `clusters` entry reads no environment variable; one that selects a
