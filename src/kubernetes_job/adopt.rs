@@ -36,10 +36,20 @@ pub const GENERATED_LABELS: [&str; 4] = [
 ];
 
 /// What an adopted Job keeps that its spec cannot express.
+///
+/// The template is kept with its literal env values replaced by keyed
+/// hashes (private state lives in the state file): an in-place update
+/// applies the live Job's own template once its hashed form is the one
+/// kept, so no value is ever stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Adopted {
-    /// The pod template as import found it (generated labels removed).
+    /// The pod template as import found it (generated labels removed),
+    /// env values hashed under `key`.
     pub template: J,
+    /// The key of the env value hashes; empty in states from before they
+    /// were hashed (their template holds the values themselves).
+    #[serde(default)]
+    pub key: String,
     /// The Job's own labels as import found it (generated ones removed).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -63,34 +73,46 @@ impl Adopted {
             .as_ref()
             .and_then(|p| p.service_account_name.as_deref())
             == Some(name.as_str());
-        let mut template = serde_json::to_value(&template).unwrap_or(J::Null);
-        if let Some(labels) = template
-            .get_mut("metadata")
-            .and_then(|m| m.get_mut("labels"))
-            .and_then(J::as_object_mut)
-        {
-            labels.retain(|k, _| !GENERATED_LABELS.contains(&k.as_str()));
-        }
-        if let Some(meta) = template.get_mut("metadata").and_then(J::as_object_mut) {
-            meta.remove("creationTimestamp");
-        }
+        let key = crate::kubernetes_job::write_only::random_key();
+        let mut template = kept_template(job);
+        hash_env_values(&mut template, &key);
         let mut labels = job.metadata.labels.clone().unwrap_or_default();
         labels.retain(|k, _| !GENERATED_LABELS.contains(&k.as_str()));
         Adopted {
             template,
+            key,
             labels,
             service_account: uses_ours && found.service_account.is_some(),
         }
     }
 
-    /// Puts the kept template and labels into a rendering.
-    pub fn restore(&self, rendered: &mut Rendered) {
-        if let Ok(template) = serde_json::from_value::<PodTemplateSpec>(self.template.clone())
+    /// Puts the kept labels into a rendering, and the live Job's template
+    /// when `live` is given and its hashed form is the one kept. Returns
+    /// false when the live template is not the one import found (it was
+    /// replaced outside Terraform), so that nothing is applied over it.
+    pub fn restore(&self, rendered: &mut Rendered, live: Option<&Job>) -> bool {
+        rendered.job.metadata.labels = Some(self.labels.clone());
+        let Some(live) = live else {
+            return true;
+        };
+        let template = if self.key.is_empty() {
+            // Kept before env values were hashed: the template itself.
+            self.template.clone()
+        } else {
+            let found = kept_template(live);
+            let mut hashed = found.clone();
+            hash_env_values(&mut hashed, &self.key);
+            if hashed != self.template {
+                return false;
+            }
+            found
+        };
+        if let Ok(template) = serde_json::from_value::<PodTemplateSpec>(template)
             && let Some(spec) = rendered.job.spec.as_mut()
         {
             spec.template = template;
         }
-        rendered.job.metadata.labels = Some(self.labels.clone());
+        true
     }
 
     /// Whether this resource manages `object` for the adopted Job.
@@ -101,6 +123,59 @@ impl Adopted {
     /// Whether this resource manages the object `r` for the adopted Job.
     pub fn manages_ref(&self, r: &ObjectRef) -> bool {
         r.kind != "ServiceAccount" || self.service_account
+    }
+}
+
+/// A Job's pod template as JSON, without what the API server and the job
+/// controller generate.
+fn kept_template(job: &Job) -> J {
+    let template = job
+        .spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default();
+    let mut template = serde_json::to_value(&template).unwrap_or(J::Null);
+    if let Some(labels) = template
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("labels"))
+        .and_then(J::as_object_mut)
+    {
+        labels.retain(|k, _| !GENERATED_LABELS.contains(&k.as_str()));
+    }
+    if let Some(meta) = template.get_mut("metadata").and_then(J::as_object_mut) {
+        meta.remove("creationTimestamp");
+    }
+    template
+}
+
+/// Replaces every literal env value of the template's containers with its
+/// keyed hash.
+fn hash_env_values(template: &mut J, key: &str) {
+    for list in ["containers", "initContainers"] {
+        let Some(containers) = template
+            .get_mut("spec")
+            .and_then(|s| s.get_mut(list))
+            .and_then(J::as_array_mut)
+        else {
+            continue;
+        };
+        for c in containers {
+            for e in c
+                .get_mut("env")
+                .and_then(J::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(v) = e.get_mut("value")
+                    && let Some(text) = v.as_str()
+                {
+                    *v = J::String(format!(
+                        "hmac-sha256:{}",
+                        crate::kubernetes_job::write_only::keyed_hash(key, text)
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -423,6 +498,8 @@ mod tests {
             template: json!({"spec": {"containers": [{"name": "main", "image": "busybox"}]}}),
             labels: BTreeMap::from([("app".to_string(), "x".to_string())]),
             service_account: false,
+            // A state from before env values were hashed.
+            key: String::new(),
         };
         let mut rendered = crate::kubernetes_job::render::render(
             &crate::kubernetes_job::spec::KubernetesJob::from_value(
@@ -437,7 +514,8 @@ mod tests {
             &crate::kubernetes_job::options::Options::default(),
         )
         .unwrap();
-        a.restore(&mut rendered);
+        let live = rendered.job.clone();
+        assert!(a.restore(&mut rendered, Some(&live)));
         let spec = rendered.job.spec.as_ref().unwrap();
         assert_eq!(
             spec.template.spec.as_ref().unwrap().containers[0].name,

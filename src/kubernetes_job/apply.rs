@@ -199,7 +199,37 @@ async fn update_as(
         return failed(prior.clone(), d);
     };
     if let Some(a) = adopted {
-        a.restore(&mut rendered);
+        // The live Job's own template, which private state keeps only in
+        // hashed form.
+        let job_ref = rendered
+            .objects()
+            .iter()
+            .map(Object::object_ref)
+            .find(|r| r.kind == "Job");
+        let live = match job_ref {
+            Some(r) => match cluster::get(client, &r).await {
+                Ok(Some(Live::Job(j))) => Some(*j),
+                Ok(_) => None,
+                Err(GetError::Api(e)) => {
+                    d.extend(errors::diagnostics("reading", &r, &e, &errors::no_fields));
+                    return failed(prior.clone(), d);
+                }
+                Err(GetError::Kind(_)) => None,
+            },
+            None => None,
+        };
+        if !a.restore(&mut rendered, live.as_ref()) {
+            d.error(
+                "Adopted Job Changed Outside Terraform",
+                format!(
+                    "The pod template of the Job {} is no longer the one it had when it was imported, so an \
+                     in-place update would apply an old template over it. Import it again (`terraform state rm`, \
+                     then `terraform import`) or replace it (`terraform apply -replace=<address>`).",
+                    rendered.job.metadata.name.clone().unwrap_or_default()
+                ),
+            );
+            return failed(prior.clone(), d);
+        }
     }
     rendered.add_write_only(wo);
     rendered.stamp(instance);

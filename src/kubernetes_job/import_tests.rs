@@ -453,11 +453,50 @@ fn kubectl_job_is_adopted() {
     // Rendering the imported spec and restoring reproduces the live Job.
     let model = KubernetesJob::from_value(&imported.state).unwrap();
     let mut rendered = render::render(&model, &Options::from_value(&imported.state)).unwrap();
-    adopted.restore(&mut rendered);
+    assert!(adopted.restore(&mut rendered, Some(&live)));
     assert_eq!(
         adopt::differences(&rendered.job, &live),
         Vec::<String>::new()
     );
+    // Private state keeps no literal env value, only keyed hashes; a live
+    // template whose values changed is not restored over.
+    let kept = serde_json::to_string(&adopted.template).unwrap();
+    for c in live
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers
+        .iter()
+    {
+        for e in c.env.iter().flatten() {
+            if let Some(v) = e.value.as_deref().filter(|v| v.len() >= 3) {
+                assert!(!kept.contains(&format!("\"{v}\"")), "{v} kept in {kept}");
+            }
+        }
+    }
+    assert!(kept.contains("hmac-sha256:"), "{kept}");
+    let mut changed = live.clone();
+    if let Some(e) = changed
+        .spec
+        .as_mut()
+        .unwrap()
+        .template
+        .spec
+        .as_mut()
+        .unwrap()
+        .containers[0]
+        .env
+        .as_mut()
+        .and_then(|env| env.iter_mut().find(|e| e.value.is_some()))
+    {
+        e.value = Some("changed-by-hand".into());
+        let mut again = render::render(&model, &Options::from_value(&imported.state)).unwrap();
+        assert!(!adopted.restore(&mut again, Some(&changed)));
+    }
     assert!(
         rendered
             .objects()

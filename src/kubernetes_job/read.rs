@@ -120,7 +120,7 @@ pub fn refresh_adopted(
     let options = Options::from_value(&state);
     let rendered = render::render(&model, &options).ok().map(|mut r| {
         if let Some(a) = adopted {
-            a.restore(&mut r);
+            a.restore(&mut r, None);
         }
         if let Some(record) = record {
             // The recorded names, for the labels of the Secrets they live in.

@@ -233,7 +233,7 @@ impl Record {
     }
 }
 
-fn random_key() -> String {
+pub(crate) fn random_key() -> String {
     let mut bytes = [0u8; 32];
     if aws_lc_rs::rand::fill(&mut bytes).is_err() {
         // Without randomness the hash is still keyed by the value alone;
@@ -243,7 +243,7 @@ fn random_key() -> String {
     hex(&bytes)
 }
 
-fn keyed_hash(key: &str, value: &str) -> String {
+pub(crate) fn keyed_hash(key: &str, value: &str) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key.as_bytes());
     hex(hmac::sign(&key, value.as_bytes()).as_ref())
 }
