@@ -331,7 +331,7 @@ const DOCKER_CONFIG_JSON: &str = "Registry credentials for pulling the image: th
 file (`{\"auths\": {...}}`), as Planton's stack input passes it. When set, the resource manages an image pull \
 Secret `<metadata.name>-image-pull-secret` of type `kubernetes.io/dockerconfigjson` and the pod uses it. Changing \
 the content updates the Secret in place; setting or removing it replaces the Job. Sensitive: hidden in plan \
-output, but stored in Terraform state.";
+output, but stored in Terraform state; prefer the write-only `docker_config_json_wo` (Terraform 1.11+).";
 
 const RERUN_TRIGGERS: &str = "Arbitrary values that, when any of them changes, replace the Job so that it runs \
 again (for example `{ schema = sha1(file(\"schema.sql\")) }` or a release version). Nothing else about them is \

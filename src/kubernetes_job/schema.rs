@@ -395,7 +395,8 @@ entry sets exactly one of `value` (stored in the Secret `<name>-env-secrets` thi
 `secret_ref` (a key of a Secret that already exists). Adding or removing a name, or switching between `value` and `secret_ref`, replaces the Job; changing a `value` updates the Secret in place (pods started later see it).";
 
 const SECRET_VALUE: &str = "The secret value. It is written to the Secret `<metadata.name>-env-secrets` and \
-reaches the container through a `secretKeyRef`. Sensitive: hidden in plan output, but stored in Terraform state.";
+reaches the container through a `secretKeyRef`. Sensitive: hidden in plan output, but stored in Terraform state; \
+prefer the write-only `env_secrets_wo` (Terraform 1.11+), which keeps the value out of state.";
 
 const SECRET_REF: &str =
     "A key of an existing Secret, passed to the container through a `secretKeyRef`.";
