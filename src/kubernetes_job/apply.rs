@@ -124,43 +124,36 @@ fn masked(d: Diagnostics, secrets: &[String]) -> Diagnostics {
     )
 }
 
+/// What an update knows besides the prior and planned states: what the
+/// private state carries, and the write-only values of the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Carried<'a> {
+    /// What the last refresh learned.
+    pub private: &'a Private,
+    /// The resource instance's identity; a state written before identities
+    /// existed gets one now (its objects are proven this resource's by
+    /// their recorded UIDs).
+    pub instance: Option<&'a Instance>,
+    /// For a Job that import adopted from another tool ([`super::adopt`]):
+    /// what its spec cannot express, put back before anything is applied;
+    /// objects the Job does not use are left out.
+    pub adopted: Option<&'a Adopted>,
+    /// The configuration's write-only values.
+    pub wo: &'a WriteOnly,
+}
+
 /// Updates the resource from `prior` to `planned` in place (the plan has
-/// ruled out anything that needs replacement).
+/// ruled out anything that needs replacement). The response's private
+/// state carries the instance.
 pub async fn update(
     client: &Client,
     prior: &Value,
     planned: Value,
-    private: &Private,
-    instance: Option<&Instance>,
-    wo: &WriteOnly,
+    carried: Carried<'_>,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
-    update_adopted(client, prior, planned, private, instance, None, wo, cancel).await
-}
-
-/// [`update`] for a Job that import adopted from another tool
-/// ([`super::adopt`]): `adopted` puts back what the spec cannot express
-/// before anything is applied, and leaves out objects the Job does not use.
-///
-/// `instance` is the resource instance's identity from its private state;
-/// a state written before identities existed gets one now (its objects are
-/// proven this resource's by their recorded UIDs). The response's private
-/// state carries it.
-pub async fn update_adopted(
-    client: &Client,
-    prior: &Value,
-    planned: Value,
-    private: &Private,
-    instance: Option<&Instance>,
-    adopted: Option<&Adopted>,
-    wo: &WriteOnly,
-    cancel: &CancellationToken,
-) -> ApplyResponse {
-    let instance = instance.cloned().unwrap_or_else(Instance::generate);
-    let mut resp = update_as(
-        client, prior, planned, private, &instance, adopted, wo, cancel,
-    )
-    .await;
+    let instance = carried.instance.cloned().unwrap_or_else(Instance::generate);
+    let mut resp = update_as(client, prior, planned, &instance, carried, cancel).await;
     resp.private = instance.merge_into(resp.private);
     resp
 }
@@ -169,12 +162,16 @@ async fn update_as(
     client: &Client,
     prior: &Value,
     planned: Value,
-    private: &Private,
     instance: &Instance,
-    adopted: Option<&Adopted>,
-    wo: &WriteOnly,
+    carried: Carried<'_>,
     cancel: &CancellationToken,
 ) -> ApplyResponse {
+    let Carried {
+        private,
+        adopted,
+        wo,
+        ..
+    } = carried;
     let started = Instant::now();
     let mut d = Diagnostics::new();
     let changes = classify(prior, &planned);

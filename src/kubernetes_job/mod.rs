@@ -301,14 +301,16 @@ impl KubernetesJobResource {
             let private = state::Private::from_bytes(&req.planned_private);
             let carried = ImportPrivate::from_private(&req.planned_private);
             let instance = ownership::Instance::from_private(&req.planned_private);
-            let mut resp = apply::update_adopted(
+            let mut resp = apply::update(
                 &client,
                 &req.prior_state,
                 req.planned_state,
-                &private,
-                instance.as_ref(),
-                carried.adopted.as_ref(),
-                &wo,
+                apply::Carried {
+                    private: &private,
+                    instance: instance.as_ref(),
+                    adopted: carried.adopted.as_ref(),
+                    wo: &wo,
+                },
                 &req.cancel,
             )
             .await;

@@ -216,8 +216,13 @@ fn behaviour(env: &HashMap<String, String>, default_run: f64) -> Behaviour {
             long.into_iter()
                 .chain(
                     env.get("EMULATOR_LOG_LINES")
-                        .map(|v| v.replace("\\n", "\n").lines().map(str::to_string).collect())
-                        .unwrap_or_else(Vec::new),
+                        .map(|v| {
+                            v.replace("\\n", "\n")
+                                .lines()
+                                .map(str::to_string)
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default(),
                 )
                 .collect()
         },
