@@ -71,7 +71,9 @@
 //! [`authz::ANONYMOUS_USER`]'s. [`EmulatorConfig::authorization`] then refuses
 //! some users some requests with kube-apiserver's 403 Forbidden `Status`
 //! (`jobs.batch "x" is forbidden: User "alice" cannot get resource "jobs" in
-//! API group "batch" in the namespace "private"`); see [`authz`]. The binary's
+//! API group "batch" in the namespace "private"`), or lets a user do only
+//! what Roles, ClusterRoles and their bindings loaded from YAML grant (RBAC's
+//! deny by default); see [`authz`]. The binary's
 //! `--user NAME=TOKEN`, `--deny USER:VERBS:RESOURCES:NAMESPACES` and
 //! `--allow-namespaces USER:NAMESPACES` set them.
 //!
@@ -94,8 +96,10 @@
 //! - lists at an exact historical resourceVersion (the current state is served;
 //!   older than the watch history is 410), snapshot-consistent pagination (later
 //!   pages show the current state), `sendInitialEvents` without bookmarks;
-//! - RBAC objects (Roles, RoleBindings, ...) and groups: authorization is the
-//!   per-user deny list of [`authz`], and `kubectl auth can-i`
+//! - the RBAC API (Roles, RoleBindings, ... are not served: [`authz`] reads
+//!   them from YAML given to the configuration; the binary has no flag for
+//!   them) and groups other than `system:authenticated` and
+//!   `system:unauthenticated`; `kubectl auth can-i`
 //!   (SelfSubjectAccessReview) is not served; impersonation; audit; API
 //!   priority and fairness (except injected 429s);
 //! - admission beyond namespace lifecycle, service accounts (existence check and

@@ -211,3 +211,85 @@ async fn client_certificate_common_name_is_the_user() {
     let cms: Api<ConfigMap> = Api::namespaced(stranger, "default");
     assert_eq!(status_of(cms.get("x").await.unwrap_err()).code, 401);
 }
+
+/// A user with RBAC rights only: what a RoleBinding grants in its namespace
+/// and a ClusterRoleBinding everywhere, nothing else; a Role changed while
+/// the emulator runs decides the next request; refusals are recorded.
+#[tokio::test]
+async fn rbac_user_gets_only_what_the_bindings_grant() {
+    let objects = kube_emulator::authz::RbacObjects::from_yaml(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: jobs}
+rules:
+  - {apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: jobs}
+subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: Role, name: jobs, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: namespaces}
+rules:
+  - {apiGroups: [""], resources: ["namespaces"], verbs: ["list"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: namespaces}
+subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: namespaces, apiGroup: rbac.authorization.k8s.io}
+"#,
+        "team",
+    )
+    .unwrap();
+    let authz = Authorization::default()
+        .rbac_only("alice")
+        .with_rbac(objects.clone());
+    let e = env_with(config(authz.clone())).await;
+    for ns in ["team", "other"] {
+        e.namespace(ns).await;
+    }
+    create(&e.api::<Job>("team"), job("x", &[])).await;
+    let alice = client_with_token(&e.emu.url, "alice-token").await;
+
+    let jobs: Api<Job> = Api::namespaced(alice.clone(), "team");
+    assert!(jobs.get("x").await.is_ok());
+    assert!(jobs.list(&ListParams::default()).await.is_ok());
+    let s = create_refused(&jobs, job("y", &[])).await;
+    assert_eq!(
+        s.message,
+        "jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"team\""
+    );
+    let elsewhere: Api<Job> = Api::namespaced(alice.clone(), "other");
+    assert_eq!(status_of(elsewhere.get("x").await.unwrap_err()).code, 403);
+    let namespaces: Api<Namespace> = Api::all(alice.clone());
+    assert!(namespaces.list(&ListParams::default()).await.is_ok());
+    assert_eq!(
+        status_of(namespaces.get("team").await.unwrap_err()).code,
+        403
+    );
+    assert!(alice.apiserver_version().await.is_ok());
+
+    // The Role changes while the emulator runs.
+    authz
+        .rbac
+        .set(objects.without(&kube_emulator::authz::Permission {
+            role: "Role team/jobs".into(),
+            api_group: "batch".into(),
+            resource: "jobs".into(),
+            verb: "get".into(),
+        }));
+    let s = status_of(jobs.get("x").await.unwrap_err());
+    assert_eq!(
+        s.message,
+        "jobs.batch \"x\" is forbidden: User \"alice\" cannot get resource \"jobs\" in API group \"batch\" in the namespace \"team\""
+    );
+    assert!(jobs.list(&ListParams::default()).await.is_ok());
+    let refusals = authz.refusals();
+    assert_eq!(refusals.len(), 4, "{refusals:#?}");
+    assert_eq!(refusals[3], s.message);
+}
