@@ -41,6 +41,9 @@
 //! - `bounded`: issue 10, everything bounded: a hung or silent API server
 //!   fails the apply within `timeouts.create` plus a second, naming the
 //!   request; Ctrl-C ends a hung apply or wait within a second.
+//! - `permissions`: issue 11, least privilege: the RBAC manifests in
+//!   `examples/rbac/` are exactly sufficient (every step passes with them,
+//!   each rule taken away fails a named step with the 403).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -57,6 +60,7 @@ mod init;
 mod lifecycle;
 mod manifests;
 mod ownership;
+mod permissions;
 mod plan;
 mod provider_config;
 mod schema;
