@@ -1440,3 +1440,52 @@ async fn a_joined_namespace_is_deleted_by_its_last_claimant() {
     let left = namespaces.get_opt("joined").await.unwrap();
     assert!(left.is_none(), "{:?}", left.map(|n| n.metadata));
 }
+
+/// A destroy that stopped halfway leaves a state that tracks only some
+/// objects; the next apply creates the others again (and plans so: the
+/// status is read anew), instead of reporting a change it does not make.
+#[tokio::test]
+async fn objects_missing_from_state_are_created_again() {
+    let w = World::new().await;
+    let config = w.config(job_config("halfway", "nightly", json!({})));
+    let state = w.converge(&Value::Null, &config).await;
+    // As a destroy that deleted the Job and the ConfigMap, then failed.
+    w.api::<Job>("halfway")
+        .delete("nightly", &DeleteParams::background())
+        .await
+        .unwrap();
+    w.api::<ConfigMap>("halfway")
+        .delete("report-config", &DeleteParams::default())
+        .await
+        .unwrap();
+    let mut partial = state.clone();
+    if let Value::Object(o) = &mut partial
+        && let Some(Value::List(objects)) = o.get_mut("objects")
+    {
+        objects.retain(|t| !matches!(t.get("kind").as_str(), Some("Job" | "ConfigMap")));
+    }
+    let private = w.private_of(&state);
+    w.keep(&partial, &private);
+    let plan = w.plan(&partial, &config, &[]).await;
+    assert!(plan.planned_state.get("status").is_unknown());
+    let resp = w.apply(&partial, &plan, &config).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    assert!(
+        w.api::<Job>("halfway")
+            .get_opt("nightly")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        w.api::<ConfigMap>("halfway")
+            .get_opt("report-config")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        resp.new_state.get("objects").as_elements().unwrap().len(),
+        5
+    );
+}

@@ -181,7 +181,16 @@ async fn update_as(
         .unwrap_or_default()
         .is_empty();
     let prior_tracked = state::objects_from_value(prior.get("objects"));
-    if !changes.in_place && !drifted && private.missing.is_empty() {
+    // Objects the spec wants that the state does not track (a destroy that
+    // stopped halfway) are created again, even when no attribute changed.
+    let untracked = KubernetesJob::from_value(&planned)
+        .ok()
+        .and_then(|job| render::planned_refs(&job, planned.get("docker_config_json"), wo))
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| !prior_tracked.iter().any(|t| &t.object == r))
+        });
+    if !changes.in_place && !drifted && private.missing.is_empty() && !untracked {
         // Nothing in the cluster changes.
         let mut new_state = planned;
         state::set(&mut new_state, "objects", prior.get("objects").clone());

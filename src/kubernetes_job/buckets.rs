@@ -405,6 +405,8 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
         Value::UNKNOWN
     };
     state::set(planned, "objects", objects);
+    // Objects the state does not track are created again by apply.
+    let touches_cluster = touches_cluster || !same_objects;
 
     // Apply reads the Job's status again whenever it touches the cluster,
     // unless the Job is gone for good (reaped by its TTL).

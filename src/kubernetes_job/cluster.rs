@@ -417,8 +417,14 @@ pub async fn delete(
     match result {
         Ok(()) => Ok(Deleted::Deleted),
         Err(e) if crate::kube::is_not_found(&e) => Ok(Deleted::AlreadyGone),
-        // A failed UID precondition is a 409 Conflict.
-        Err(e) if crate::kube::is_conflict(&e) && !uid.is_empty() => Ok(Deleted::NotOurs),
+        // A failed UID precondition is a 409 Conflict; so is deleting a
+        // namespace that is already terminating: ours, on its way.
+        Err(e) if crate::kube::is_conflict(&e) && !uid.is_empty() => match get(client, r).await {
+            Ok(Some(live)) if live.uid() == uid => Ok(Deleted::Deleted),
+            Ok(Some(_)) => Ok(Deleted::NotOurs),
+            Ok(None) => Ok(Deleted::AlreadyGone),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(GetError::Api(e)),
     }
 }

@@ -263,8 +263,17 @@ pub async fn pod_reports(client: &Client, job: &Job, with_logs: bool) -> Vec<Pod
     {
         Ok(list) => list.items,
         Err(e) => {
-            tracing::debug!(error = %e, "Listing the Job's pods failed");
-            return Vec::new();
+            // Say why the failure has no pod details (often a missing
+            // `list pods` permission).
+            return vec![PodReport {
+                name: "(none)".to_string(),
+                phase: "unknown".to_string(),
+                problem: format!(
+                    "the Job's pods could not be listed: {}",
+                    crate::kube::errors::error_chain(&e)
+                ),
+                log: Err("not collected".to_string()),
+            }];
         }
     };
     // Newest first: the last attempt says most.
