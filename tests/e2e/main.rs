@@ -44,6 +44,10 @@
 //! - `permissions`: issue 11, least privilege: the RBAC manifests in
 //!   `examples/rbac/` are exactly sufficient (every step passes with them,
 //!   each rule taken away fails a named step with the 403).
+//! - `faults`: issue 11, the fault matrix: a fault in one phase (create,
+//!   update, destroy), a converging run, and what was lost, duplicated or
+//!   left untracked; the cheapest cases here, all of them under
+//!   `scripts/faults.sh` (`docs/reliability.md`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -55,6 +59,7 @@ mod bounded;
 mod buckets;
 mod examples;
 mod examples_apply;
+mod faults;
 mod import;
 mod init;
 mod lifecycle;
