@@ -67,13 +67,25 @@ pub struct Budget {
     cancel: CancellationToken,
 }
 
+/// `start` plus `by`, or a moment a century away when the clock cannot
+/// hold the sum: a timeout or Job deadline a user may write (up to what a
+/// `Duration` holds, or `activeDeadlineSeconds` near the int64 limit) must
+/// not overflow the clock.
+pub fn later(start: Instant, by: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    start
+        .checked_add(by)
+        .or_else(|| start.checked_add(CENTURY))
+        .unwrap_or(start)
+}
+
 impl Budget {
     /// A budget of `timeout` from now. `what` names it in errors, as a
     /// phrase that follows "within": "the create timeout (20s)".
     pub fn new(what: impl Into<String>, timeout: Duration, cancel: CancellationToken) -> Budget {
         Budget {
             what: Arc::from(what.into()),
-            deadline: Instant::now() + timeout,
+            deadline: later(Instant::now(), timeout),
             cancel,
         }
     }

@@ -88,7 +88,7 @@ pub async fn create(
         &options,
         tracked,
         job,
-        started + timeout,
+        crate::kube::budget::later(started, timeout),
         cancel,
         d,
     )
@@ -337,7 +337,7 @@ async fn update_as(
         &options,
         tracked,
         job,
-        started + timeout,
+        crate::kube::budget::later(started, timeout),
         cancel,
         d,
     )

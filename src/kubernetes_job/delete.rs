@@ -37,7 +37,7 @@ pub async fn delete(
     cancel: &CancellationToken,
 ) -> ApplyResponse {
     let options = Options::from_value(prior);
-    let deadline = Instant::now() + options.delete_timeout();
+    let deadline = crate::kube::budget::later(Instant::now(), options.delete_timeout());
     let tracked = state::objects_from_value(prior.get("objects"));
     let propagation = match options.delete_propagation {
         DeletePropagation::Background => PropagationPolicy::Background,

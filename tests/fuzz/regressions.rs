@@ -61,7 +61,6 @@ fn valid_and_applies_without_crashing(config: Value) {
 /// `Budget::new`, src/kube/budget.rs). Found by
 /// `applies_of_random_values_on_an_unconfigured_provider_never_panic`.
 #[test]
-#[ignore = "known crash, reported: Instant overflow in kube::budget::Budget::new"]
 fn a_job_deadline_near_the_int64_limit_does_not_crash_the_apply() {
     valid_and_applies_without_crashing(config(
         serde_json::json!({"active_deadline_seconds": 9_223_372_036_854_775_807i64}),
@@ -73,7 +72,6 @@ fn a_job_deadline_near_the_int64_limit_does_not_crash_the_apply() {
 /// `parse_duration` accepts up to what a `Duration` holds): the same
 /// overflow, for create and for delete.
 #[test]
-#[ignore = "known crash, reported: Instant overflow in kube::budget::Budget::new"]
 fn a_timeout_beyond_the_clock_does_not_crash_the_apply() {
     valid_and_applies_without_crashing(config(
         serde_json::json!({}),
