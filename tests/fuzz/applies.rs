@@ -25,8 +25,7 @@ use serde_json::Value as Json;
 use tokio_util::sync::CancellationToken;
 
 use crate::inputs::{
-    Shape, Target, arb_mutation, arb_object, avoid_known_crashes, cases, mutate, network_cases,
-    runtime,
+    Shape, Target, arb_mutation, arb_object, cases, mutate, network_cases, runtime,
 };
 use crate::plans::{example_configs, plan};
 use crate::terraform::apply_errors;
@@ -78,26 +77,19 @@ fn applies_of_random_values_on_an_unconfigured_provider_never_panic() {
     ];
     let config = prop_oneof![1 => Just(Value::Null), 3 => arb_object(&attributes, Shape::Config)];
     let inputs = (state, planned, config, vec(any::<u8>(), 0..48));
-    target.run(
-        cases(500),
-        inputs,
-        |(mut prior, mut planned, mut config, private)| {
-            for v in [&mut prior, &mut planned, &mut config] {
-                avoid_known_crashes(v);
-            }
-            let resp = rt.block_on(resource.apply(ApplyRequest {
-                prior_state: prior,
-                planned_state: planned.clone(),
-                config,
-                planned_private: private,
-                cancel: CancellationToken::new(),
-            }));
-            if resp.diagnostics.has_error() {
-                target.reached("refused with an error");
-            }
-            check_apply(&ty, &planned, &resp)
-        },
-    );
+    target.run(cases(500), inputs, |(prior, planned, config, private)| {
+        let resp = rt.block_on(resource.apply(ApplyRequest {
+            prior_state: prior,
+            planned_state: planned.clone(),
+            config,
+            planned_private: private,
+            cancel: CancellationToken::new(),
+        }));
+        if resp.diagnostics.has_error() {
+            target.reached("refused with an error");
+        }
+        check_apply(&ty, &planned, &resp)
+    });
 }
 
 /// Names of the objects of this job left in the cluster: every namespaced
@@ -234,7 +226,6 @@ fn applies_of_changed_examples_against_the_emulator_converge_and_clean_up() {
             for c in &changes {
                 mutate(&mut config, c, true);
             }
-            avoid_known_crashes(&mut config);
             let Some(planned) = plan(
                 &resource,
                 &Value::Null,

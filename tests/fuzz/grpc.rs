@@ -27,7 +27,7 @@ use tokio::net::UnixStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::inputs::{Shape, Target, arb_object, avoid_known_crashes, network_cases, runtime};
+use crate::inputs::{Shape, Target, arb_object, network_cases, runtime};
 use crate::plans::{Planned, check};
 use crate::terraform::proposed_new;
 
@@ -180,9 +180,6 @@ fn whole_plan_and_apply_requests_are_answered() {
         cases,
         inputs,
         |(config, prior, (w_config, w_prior, w_proposed), private, (on_configured, name, caps))| {
-            let (mut config, mut prior) = (config, prior);
-            avoid_known_crashes(&mut config);
-            avoid_known_crashes(&mut prior);
             rt.block_on(async {
                 let mut client = if on_configured {
                     configured.client.clone()

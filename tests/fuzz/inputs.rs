@@ -711,34 +711,3 @@ pub fn arb_json() -> BoxedStrategy<Json> {
     })
     .boxed()
 }
-
-// ---------------------------------------------------------------------------
-// Known crashes
-
-/// Keeps a value of the resource's schema away from the crashes in
-/// `regressions.rs` that are not fixed yet, so that the targets look for
-/// new ones: a `spec.active_deadline_seconds` of 2^62 or more, and a
-/// `timeouts` value with twelve digits or more in a row, are replaced.
-pub fn avoid_known_crashes(value: &mut Value) {
-    let Value::Object(root) = value else { return };
-    if let Some(Value::Object(spec)) = root.get_mut("spec")
-        && let Some(Value::Number(n)) = spec.get_mut("active_deadline_seconds")
-        && *n >= Number::from(1u64 << 62)
-    {
-        *n = Number::from(3600i64);
-    }
-    if let Some(Value::Object(timeouts)) = root.get_mut("timeouts") {
-        for t in timeouts.values_mut() {
-            if let Value::String(s) = t {
-                let longest_digits = s
-                    .split(|c: char| !c.is_ascii_digit())
-                    .map(str::len)
-                    .max()
-                    .unwrap_or(0);
-                if longest_digits >= 12 {
-                    *s = "10m".to_string();
-                }
-            }
-        }
-    }
-}

@@ -1,9 +1,6 @@
 //! Crashes the fuzz targets found, each as the smallest input that shows
-//! it, through the same public entry points Terraform reaches.
-//!
-//! A crash that is not fixed yet is `#[ignore]`d with the reason, and
-//! [`crate::inputs::avoid_known_crashes`] keeps the targets from finding
-//! it again in every run; fixing it means removing both.
+//! it, through the same public entry points Terraform reaches. Each stays
+//! a test after its fix.
 
 use planton_provider::kubernetes_job::KubernetesJobResource;
 use planton_provider::tf::resource::{ApplyRequest, ClientCapabilities, ValidateRequest};
