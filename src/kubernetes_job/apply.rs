@@ -188,6 +188,7 @@ async fn update_as(
         .and_then(|job| render::planned_refs(&job, planned.get("docker_config_json"), wo))
         .is_some_and(|refs| {
             refs.iter()
+                .filter(|r| adopted.is_none_or(|a| a.manages_ref(r)))
                 .any(|r| !prior_tracked.iter().any(|t| &t.object == r))
         });
     if !changes.in_place && !drifted && private.missing.is_empty() && !untracked {

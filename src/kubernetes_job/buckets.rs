@@ -393,7 +393,14 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
             )
         })
         .is_some_and(|refs| {
-            let mut want: Vec<_> = refs.into_iter().collect();
+            // An adopted Job (import) keeps only the objects it uses.
+            let adopted =
+                crate::kubernetes_job::import::ImportPrivate::from_private(&req.prior_private)
+                    .adopted;
+            let mut want: Vec<_> = refs
+                .into_iter()
+                .filter(|r| adopted.as_ref().is_none_or(|a| a.manages_ref(r)))
+                .collect();
             let mut have: Vec<_> = prior_objects.iter().map(|t| t.object.clone()).collect();
             want.sort();
             have.sort();
