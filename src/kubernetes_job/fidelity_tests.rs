@@ -108,11 +108,19 @@ fn set(spec: &mut Map<String, J>, path: &str, value: &J) {
 /// Probes that set the leaf at `path` to each of `values` (null: unset)
 /// inside `context`, which is merged into `spec` first.
 fn values(context: J, path: &'static str, values: &[J]) -> Vec<Probe> {
+    probes_of(context, values, move |spec, v| set(spec, path, v))
+}
+
+/// One probe per value: merge `context` into `spec`, then `put` the value.
+fn probes_of(
+    context: J,
+    values: &[J],
+    put: impl Fn(&mut Map<String, J>, &J) + Clone + 'static,
+) -> Vec<Probe> {
     values
         .iter()
         .map(|v| {
-            let context = context.clone();
-            let v = v.clone();
+            let (context, v, put) = (context.clone(), v.clone(), put.clone());
             Probe {
                 label: if v.is_null() {
                     "unset".to_string()
@@ -121,7 +129,7 @@ fn values(context: J, path: &'static str, values: &[J]) -> Vec<Probe> {
                 },
                 apply: Rc::new(move |spec| {
                     merge(spec, &context);
-                    set(spec, path, &v);
+                    put(spec, &v);
                 }),
             }
         })
@@ -167,23 +175,9 @@ fn in_mount(spec: &mut Map<String, J>, field: &str, value: &J) {
 
 /// Probes for a leaf of the single volume mount of [`mount`].
 fn mount_values(source: &'static str, fields: J, field: &'static str, vals: &[J]) -> Vec<Probe> {
-    vals.iter()
-        .map(|v| {
-            let context = mount(source, fields.clone());
-            let v = v.clone();
-            Probe {
-                label: if v.is_null() {
-                    "unset".to_string()
-                } else {
-                    v.to_string()
-                },
-                apply: Rc::new(move |spec| {
-                    merge(spec, &context);
-                    in_mount(spec, field, &v);
-                }),
-            }
-        })
-        .collect()
+    probes_of(mount(source, fields), vals, move |spec, v| {
+        in_mount(spec, field, v)
+    })
 }
 
 fn keyed_source_leaves(source: &'static str) -> Vec<Leaf> {
