@@ -26,12 +26,12 @@ use base64::Engine as _;
 use serde_json::{Map, Value as J, json};
 
 use super::KubernetesJobResource;
-use super::options::Options;
-use super::ownership::Instance;
 use super::render::render;
-use super::schema::schema;
-use super::spec::KubernetesJob;
 use super::testing;
+use crate::kubernetes_job::model::options::Options;
+use crate::kubernetes_job::model::ownership::Instance;
+use crate::kubernetes_job::model::schema::schema;
+use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::tf::plan::{PlanInput, plan_resource_change};
 use crate::tf::resource::ClientCapabilities;
 use crate::tf::{AttributeKind, Value};
@@ -724,7 +724,7 @@ fn planton_validate(spec: &J) -> Result<(), String> {
                 return Err(format!("{at}.value_from.name is required"));
             }
             let kind = text(vf, "kind");
-            if !kind.is_empty() && !super::kinds::is_kind(kind) {
+            if !kind.is_empty() && !crate::kubernetes_job::model::kinds::is_kind(kind) {
                 return Err(format!("{at}.value_from.kind: unknown enum name"));
             }
         }
@@ -733,7 +733,7 @@ fn planton_validate(spec: &J) -> Result<(), String> {
     refs(&spec["namespace"], "namespace")?;
     if let Some(tc) = spec.get("target_cluster").filter(|x| !x.is_null()) {
         let kind = text(tc, "cluster_kind");
-        if !kind.is_empty() && !super::kinds::is_kind(kind) {
+        if !kind.is_empty() && !crate::kubernetes_job::model::kinds::is_kind(kind) {
             return Err("cluster_kind: unknown enum name".into());
         }
         if !CLUSTER_KINDS.contains(&kind) {

@@ -1,50 +1,32 @@
 //! The `planton_kubernetes_job` resource: Project Planton's KubernetesJob as
-//! a Terraform resource.
+//! a Terraform resource. Its parts, each a layer that uses only the ones
+//! listed before it:
 //!
-//! - [`schema`]: the attribute tree and its user-facing descriptions
-//!   ([`options`] and [`state`] add the resource's own settings and
-//!   computed attributes).
-//! - [`spec`]: the typed model read from a configuration, plan or state.
+//! - [`model`]: what the resource is, as data: the schema, the typed spec,
+//!   the resource's own settings and computed attributes, quantities,
+//!   CloudResourceKind names, ownership labels and write-only secrets.
 //! - [`validate`]: plan-time checks (Planton's rules, what Kubernetes would
 //!   reject, and what Terraform cannot do), each on its attribute path.
-//! - [`quantity`]: Kubernetes resource quantities.
 //! - [`render`]: the Kubernetes objects a known configuration stands for.
-//! - [`buckets`]: the plan: in place or replace, field by field, and the
-//!   computed values.
-//! - [`apply`], [`read`], [`wait`], [`delete`]: the lifecycle against a
-//!   cluster, through [`cluster`] (typed access by object reference).
-//! - [`import`]: import by ID or identity, the reverse mapping from live
-//!   objects to the spec, and the plan right after an import; [`adopt`]
-//!   keeps what the spec cannot express of Jobs made by other tools.
-//! - [`list`]: the list resource for `terraform query`; [`generate`]: the
-//!   configuration Terraform writes for imported Jobs.
+//! - [`adopt`]: Jobs that exist before Terraform knows them: import, what
+//!   is kept of Jobs made by other tools, `terraform query`, and the
+//!   configuration generated for them.
+//! - [`lifecycle`]: the plan of a change, then apply, read, wait and
+//!   delete against a cluster.
 //! - [`manifest`]: the provider functions that read and write Planton
 //!   `KubernetesJob` manifests.
 //!
-//! This module knows Terraform values and Kubernetes, but not the wire
-//! protocol (`server`). Validation and planning never contact a cluster.
+//! This module ties the parts to the framework's [`Resource`] and
+//! [`ListResource`] traits. It knows Terraform values and Kubernetes, but
+//! not the wire protocol (`server`). Validation and planning never contact
+//! a cluster.
 
 pub mod adopt;
-pub mod apply;
-pub mod buckets;
-pub mod cluster;
-pub mod delete;
-pub mod generate;
-pub mod import;
-pub mod kinds;
-pub mod list;
+pub mod lifecycle;
 pub mod manifest;
-pub mod options;
-pub mod ownership;
-pub mod quantity;
-pub mod read;
+pub mod model;
 pub mod render;
-pub mod schema;
-pub mod spec;
-pub mod state;
 pub mod validate;
-pub mod wait;
-pub mod write_only;
 
 #[cfg(test)]
 mod fidelity_tests;
@@ -68,7 +50,10 @@ use crate::tf::resource::{
 };
 use crate::tf::schema::IdentitySchema;
 use crate::tf::{AttributePath, Diagnostics, Resource, Schema, Value};
-use import::{ImportId, ImportPrivate};
+use adopt::import::{self, ImportId, ImportPrivate};
+use adopt::{generate, list};
+use lifecycle::{apply, buckets, delete, read};
+use model::{options, ownership, schema, state, write_only};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "planton_kubernetes_job";

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde_json::Value as J;
 
-use super::schema::schema;
+use crate::kubernetes_job::model::schema::schema;
 use crate::tf::{Attribute, AttributeKind, Nesting, Number, Type, Value};
 
 /// The JSON spelling of an unknown value.

@@ -7,7 +7,7 @@
 //! argument and has text.
 
 use planton_provider::kubernetes_job::manifest::{FromManifest, ToManifest, job_type};
-use planton_provider::kubernetes_job::schema;
+use planton_provider::kubernetes_job::model::schema;
 use planton_provider::tf::value::msgpack;
 use planton_provider::tf::{Function, Type, Value};
 use proptest::collection::vec;

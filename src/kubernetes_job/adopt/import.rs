@@ -10,7 +10,7 @@
 //! so that a Job this provider created imports to the configuration that
 //! created it. Anything the spec cannot express (a Job made by kubectl or
 //! Helm: its container name, extra labels, fields outside Planton's spec)
-//! is kept in private state ([`super::adopt`]) and applied back, so the
+//! is kept in private state ([`super::kept`]) and applied back, so the
 //! plan after an import replaces nothing the user did not change; what
 //! the spec cannot say is named in a warning.
 //!
@@ -32,18 +32,18 @@ use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J, json};
 
-use super::adopt::{self, Adopted};
-use super::cluster::{self, GetError, Live};
-use super::options::Options;
-use super::ownership::{self, Instance};
-use super::quantity::Quantity;
-use super::render::{self, Rendered};
-use super::schema::{
+use crate::kube::{ObjectRef, errors};
+use crate::kubernetes_job::adopt::kept::{self, Adopted};
+use crate::kubernetes_job::lifecycle::cluster::{self, GetError, Live};
+use crate::kubernetes_job::model::options::Options;
+use crate::kubernetes_job::model::ownership::{self, Instance};
+use crate::kubernetes_job::model::quantity::Quantity;
+use crate::kubernetes_job::model::schema::{
     DEFAULT_LIMIT_CPU, DEFAULT_LIMIT_MEMORY, DEFAULT_REQUEST_CPU, DEFAULT_REQUEST_MEMORY,
 };
-use super::spec::KubernetesJob;
-use super::state::{self, Tracked};
-use crate::kube::{ObjectRef, errors};
+use crate::kubernetes_job::model::spec::KubernetesJob;
+use crate::kubernetes_job::model::state::{self, Tracked};
+use crate::kubernetes_job::render::{self, Rendered};
 use crate::tf::resource::{PlanRequest, PlanResponse};
 use crate::tf::schema::{IdentityAttribute, IdentitySchema};
 use crate::tf::{AttributePath, Diagnostics, Type, Value};
@@ -744,7 +744,7 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
         r
     });
     let differences = match &rendered {
-        Some(r) => adopt::differences(&r.job, job),
+        Some(r) => kept::differences(&r.job, job),
         None => vec!["spec.template".to_string()],
     };
     let adopted = (!differences.is_empty()).then(|| Adopted::from_live(job, found));
@@ -1209,7 +1209,7 @@ fn renders_the_same(a: &Value, b: &Value) -> bool {
             let objects = |r: &Rendered| {
                 r.objects()
                     .iter()
-                    .map(|o| adopt::normalized(o.to_json()))
+                    .map(|o| kept::normalized(o.to_json()))
                     .collect::<Vec<_>>()
             };
             objects(&x) == objects(&y)
@@ -1295,7 +1295,7 @@ pub fn after_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     let Ok(model) = KubernetesJob::from_value(planned) else {
         return;
     };
-    let wo = super::write_only::WriteOnly::from_config(&req.config);
+    let wo = crate::kubernetes_job::model::write_only::WriteOnly::from_config(&req.config);
     let Some(mut want) = render::planned_refs(&model, planned.get("docker_config_json"), &wo)
     else {
         return;

@@ -37,9 +37,9 @@ pub fn schema() -> Schema {
                 metadata(),
                 spec(),
             ],
-            super::options::attributes(),
-            super::write_only::attributes(),
-            super::state::attributes(),
+            crate::kubernetes_job::model::options::attributes(),
+            crate::kubernetes_job::model::write_only::attributes(),
+            crate::kubernetes_job::model::state::attributes(),
         ]
         .concat(),
         RESOURCE,

@@ -6,7 +6,7 @@
 //! Each result carries the Job's identity (which an `import` block can
 //! use), `namespace/name` as its display name, and, when Terraform asks
 //! for it, the whole object as `planton_kubernetes_job` state, mapped the
-//! way import maps it ([`super::import::reverse`]). For that, the objects
+//! way import maps it ([`crate::kubernetes_job::adopt::import::reverse`]). For that, the objects
 //! that belong to the Jobs are read with one list request per kind, not
 //! one per Job.
 
@@ -16,8 +16,8 @@ use kube::api::ListParams;
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
-use super::import::{Found, ImportId, planton_selector, reverse};
 use crate::kube::{ObjectRef, errors};
+use crate::kubernetes_job::adopt::import::{Found, ImportId, planton_selector, reverse};
 use crate::tf::resource::{ListRequest, ListResult, ListSink};
 use crate::tf::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
@@ -203,7 +203,11 @@ pub async fn list(client: &Client, req: &ListRequest, out: &ListSink) -> Diagnos
             };
             if let Some(related) = &related {
                 let found = related.found_for(job);
-                let imported = reverse(&id, &found, &super::schema::schema().value_type());
+                let imported = reverse(
+                    &id,
+                    &found,
+                    &crate::kubernetes_job::model::schema::schema().value_type(),
+                );
                 // Warnings about fields the spec cannot express are for the
                 // import; errors mean the object could not be mapped.
                 if imported.diagnostics.has_error() {

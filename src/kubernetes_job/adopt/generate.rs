@@ -8,9 +8,9 @@
 //! default in another spelling (`1` for `1000m`) is left out too, so the
 //! generated block is the short one a user would write.
 
-use super::import::same_quantity;
-use super::schema::{default_resources, schema};
-use super::state;
+use crate::kubernetes_job::adopt::import::same_quantity;
+use crate::kubernetes_job::model::schema::{default_resources, schema};
+use crate::kubernetes_job::model::state;
 use crate::tf::Value;
 use crate::tf::generate::config_from_state;
 use crate::tf::resource::GenerateConfigResponse;

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::kubernetes_job::schema::schema;
+use crate::kubernetes_job::model::schema::schema;
 use crate::kubernetes_job::testing;
 use crate::tf::resource::ClientCapabilities;
 use crate::tf::{Attribute, AttributeKind};

@@ -9,9 +9,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
 use serde_json::{Value as J, json};
 
 use super::*;
-use crate::kubernetes_job::options::Options;
+use crate::kubernetes_job::model::options::Options;
+use crate::kubernetes_job::model::schema::schema;
 use crate::kubernetes_job::render::Object;
-use crate::kubernetes_job::schema::schema;
 use crate::kubernetes_job::testing;
 
 /// Every accepted form, and each malformed one with the error it gets.
@@ -455,7 +455,7 @@ fn kubectl_job_is_adopted() {
     let mut rendered = render::render(&model, &Options::from_value(&imported.state)).unwrap();
     assert!(adopted.restore(&mut rendered, Some(&live)));
     assert_eq!(
-        adopt::differences(&rendered.job, &live),
+        kept::differences(&rendered.job, &live),
         Vec::<String>::new()
     );
     // Private state keeps no literal env value, only keyed hashes; a live
@@ -617,7 +617,8 @@ fn plan_after_import() {
         "{:?}",
         resp.requires_replace
     );
-    let changes = crate::kubernetes_job::buckets::classify(&adjusted, &resp.planned_state);
+    let changes =
+        crate::kubernetes_job::lifecycle::buckets::classify(&adjusted, &resp.planned_state);
     assert_eq!(changes, Default::default());
 
     // Imported, but a real change (another image) still replaces.
@@ -637,7 +638,8 @@ fn plan_after_import() {
         .merge_into(Vec::new()),
     );
     let adjusted = before_plan(&req, &mut resp).expect("triggers adjusted");
-    let changes = crate::kubernetes_job::buckets::classify(&adjusted, &resp.planned_state);
+    let changes =
+        crate::kubernetes_job::lifecycle::buckets::classify(&adjusted, &resp.planned_state);
     assert_eq!(changes.replace, [AttributePath::root("spec").attr("image")]);
 }
 

@@ -6,9 +6,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions, PropagationPolicy};
 use kube::{Api, Client};
 
-use super::render::Object;
 use crate::kube::ObjectRef;
 use crate::kube::apply::server_side_apply;
+use crate::kubernetes_job::render::Object;
 
 /// An object as the server returned it.
 #[derive(Debug, Clone)]

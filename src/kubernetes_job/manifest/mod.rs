@@ -36,7 +36,7 @@ pub fn functions() -> Vec<Arc<dyn Function>> {
 /// The top-level attributes a manifest carries (`metadata`, `spec`), from
 /// the resource schema, in that order.
 fn manifest_attributes() -> Vec<Attribute> {
-    let schema = super::schema::schema();
+    let schema = crate::kubernetes_job::model::schema::schema();
     ["metadata", "spec"]
         .iter()
         .filter_map(|name| schema.block.attribute(name).cloned())
@@ -1083,5 +1083,4 @@ impl Function for ToManifest {
 }
 
 #[cfg(test)]
-#[path = "manifest_tests.rs"]
 mod tests;

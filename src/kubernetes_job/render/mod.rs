@@ -35,11 +35,13 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::options::Options;
-use super::ownership::{Instance, LABEL_INSTANCE};
-use super::spec::{ConfigMapVolumeSource, CpuMemory, Field, JobSpec, KubernetesJob, VolumeMount};
-use super::write_only::{self, WriteOnly};
 use crate::kube::ObjectRef;
+use crate::kubernetes_job::model::options::Options;
+use crate::kubernetes_job::model::ownership::{Instance, LABEL_INSTANCE};
+use crate::kubernetes_job::model::spec::{
+    ConfigMapVolumeSource, CpuMemory, Field, JobSpec, KubernetesJob, VolumeMount,
+};
+use crate::kubernetes_job::model::write_only::{self, WriteOnly};
 use crate::tf::{AttributePath, Number, Value};
 
 /// Label: every object this resource manages.
@@ -821,7 +823,7 @@ fn container(spec: &JobSpec, name: &str) -> Result<(Container, Vec<EnvOrigin>)> 
         }
     }
 
-    let strings = |field: &super::spec::FieldList<String>,
+    let strings = |field: &crate::kubernetes_job::model::spec::FieldList<String>,
                    attr: &'static str|
      -> Result<Option<Vec<String>>> {
         let Some(items) = opt(field, || sp().attr(attr))? else {
@@ -1047,5 +1049,4 @@ pub fn planned_refs(
 }
 
 #[cfg(test)]
-#[path = "render_tests.rs"]
 mod tests;

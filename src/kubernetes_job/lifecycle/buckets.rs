@@ -26,10 +26,10 @@
 //! Terraform shows is never one the apply cannot carry out. The plan never
 //! contacts the cluster.
 
+use crate::kubernetes_job::model::spec::KubernetesJob;
+use crate::kubernetes_job::model::state::{self, Private};
+use crate::kubernetes_job::model::write_only::{self, Record, WriteOnly};
 use crate::kubernetes_job::render::planned_refs;
-use crate::kubernetes_job::spec::KubernetesJob;
-use crate::kubernetes_job::state::{self, Private};
-use crate::kubernetes_job::write_only::{self, Record, WriteOnly};
 use crate::tf::resource::{PlanRequest, PlanResponse};
 use crate::tf::{AttributePath, Value};
 
@@ -296,7 +296,7 @@ fn presence(before: &Value, after: &Value, path: &AttributePath, c: &mut Changes
     }
 }
 
-/// The write-only values ([`super::write_only`]) are not in state: their
+/// The write-only values ([`crate::kubernetes_job::model::write_only`]) are not in state: their
 /// names (part of the pod) and the presence of `docker_config_json_wo` (an
 /// image pull Secret in the pod) are compared with the names recorded at
 /// the last apply. A change replaces the Job, and is taken only together
@@ -394,9 +394,10 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
         })
         .is_some_and(|refs| {
             // An adopted Job (import) keeps only the objects it uses.
-            let adopted =
-                crate::kubernetes_job::import::ImportPrivate::from_private(&req.prior_private)
-                    .adopted;
+            let adopted = crate::kubernetes_job::adopt::import::ImportPrivate::from_private(
+                &req.prior_private,
+            )
+            .adopted;
             let mut want: Vec<_> = refs
                 .into_iter()
                 .filter(|r| adopted.as_ref().is_none_or(|a| a.manages_ref(r)))

@@ -1,7 +1,7 @@
 //! Destroy: the Job first, with the chosen propagation (pods are never
 //! orphaned), waiting until it is gone; then the ServiceAccount, Secrets and
 //! ConfigMaps; then the Namespace, only when this resource created it or
-//! shares it ([`super::ownership`]): its claim is withdrawn, and the
+//! shares it ([`crate::kubernetes_job::model::ownership`]): its claim is withdrawn, and the
 //! Namespace is deleted only when no other job claims it and nothing else
 //! lives in it (otherwise it stays, with a warning that says why), waiting
 //! until it is gone so that a replacement can create it again.
@@ -20,12 +20,12 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::cluster::{self, Deleted, GetError};
-use super::options::{DeletePropagation, Options};
-use super::ownership::{self, Instance};
-use super::state::{self, Tracked};
 use crate::kube::watch::{Seen, WatchError, watch_object};
 use crate::kube::{ObjectRef, errors};
+use crate::kubernetes_job::lifecycle::cluster::{self, Deleted, GetError};
+use crate::kubernetes_job::model::options::{DeletePropagation, Options};
+use crate::kubernetes_job::model::ownership::{self, Instance};
+use crate::kubernetes_job::model::state::{self, Tracked};
 use crate::tf::resource::ApplyResponse;
 use crate::tf::{Diagnostics, Value};
 

@@ -21,10 +21,10 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J};
 
-use super::import::Found;
-use super::quantity::Quantity;
-use super::render::{Object, Rendered};
 use crate::kube::ObjectRef;
+use crate::kubernetes_job::adopt::import::Found;
+use crate::kubernetes_job::model::quantity::Quantity;
+use crate::kubernetes_job::render::{Object, Rendered};
 
 /// Labels the API server and the job controller put on a Job and its pod
 /// template; never ours to send or compare.
@@ -73,7 +73,7 @@ impl Adopted {
             .as_ref()
             .and_then(|p| p.service_account_name.as_deref())
             == Some(name.as_str());
-        let key = crate::kubernetes_job::write_only::random_key();
+        let key = crate::kubernetes_job::model::write_only::random_key();
         let mut template = kept_template(job);
         hash_env_values(&mut template, &key);
         let mut labels = job.metadata.labels.clone().unwrap_or_default();
@@ -171,7 +171,7 @@ fn hash_env_values(template: &mut J, key: &str) {
                 {
                     *v = J::String(format!(
                         "hmac-sha256:{}",
-                        crate::kubernetes_job::write_only::keyed_hash(key, text)
+                        crate::kubernetes_job::model::write_only::keyed_hash(key, text)
                     ));
                 }
             }
@@ -502,7 +502,7 @@ mod tests {
             key: String::new(),
         };
         let mut rendered = crate::kubernetes_job::render::render(
-            &crate::kubernetes_job::spec::KubernetesJob::from_value(
+            &crate::kubernetes_job::model::spec::KubernetesJob::from_value(
                 &crate::kubernetes_job::testing::config(&json!({
                     "metadata": {"name": "x"},
                     "spec": {"namespace": {"value": "ns"}, "image": {"repo": "busybox"},
@@ -511,7 +511,7 @@ mod tests {
                 .unwrap(),
             )
             .unwrap(),
-            &crate::kubernetes_job::options::Options::default(),
+            &crate::kubernetes_job::model::options::Options::default(),
         )
         .unwrap();
         let live = rendered.job.clone();

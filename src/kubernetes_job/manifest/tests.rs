@@ -163,7 +163,7 @@ fn planton_examples_survive_the_round_trip() {
 /// the resource's `metadata` and `spec`, and the function declares it.
 #[test]
 fn the_result_type_is_the_resource_metadata_and_spec() {
-    let schema = super::super::schema::schema();
+    let schema = crate::kubernetes_job::model::schema::schema();
     let expected = Type::object([
         (
             "metadata",

@@ -24,15 +24,15 @@ use futures::future::join_all;
 use kube::Client;
 use tokio_util::sync::CancellationToken;
 
-use super::adopt::Adopted;
-use super::cluster::{self, GetError, Live};
-use super::options::{AfterTtlDeletion, Options};
-use super::ownership::Instance;
-use super::render::{self, DOCKER_CONFIG_KEY, Rendered};
-use super::spec::KubernetesJob;
-use super::state::{self, MissingObject, Private, Tracked};
-use super::write_only::{self, Record};
 use crate::kube::{ObjectRef, errors};
+use crate::kubernetes_job::adopt::kept::Adopted;
+use crate::kubernetes_job::lifecycle::cluster::{self, GetError, Live};
+use crate::kubernetes_job::model::options::{AfterTtlDeletion, Options};
+use crate::kubernetes_job::model::ownership::Instance;
+use crate::kubernetes_job::model::spec::KubernetesJob;
+use crate::kubernetes_job::model::state::{self, MissingObject, Private, Tracked};
+use crate::kubernetes_job::model::write_only::{self, Record};
+use crate::kubernetes_job::render::{self, DOCKER_CONFIG_KEY, Rendered};
 use crate::tf::resource::ReadResponse;
 use crate::tf::{Diagnostics, Value};
 
@@ -43,7 +43,7 @@ pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -
 
 /// [`read`] for the resource instance `instance` (its labels are part of
 /// what is compared), and for a Job that import adopted from another tool
-/// ([`super::adopt`]): its labels are compared with the ones it kept.
+/// ([`crate::kubernetes_job::adopt::kept`]): its labels are compared with the ones it kept.
 pub async fn read_adopted(
     client: &Client,
     current: Value,

@@ -23,9 +23,9 @@ use kube::{Api, Client, ResourceExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::render::CONTAINER_NAME;
 use crate::kube::budget::Budget;
 use crate::kube::watch::{Seen, WatchError, watch_object};
+use crate::kubernetes_job::render::CONTAINER_NAME;
 
 /// Lines of each failed pod's log shown in a failure.
 pub const LOG_TAIL_LINES: i64 = 20;

@@ -19,9 +19,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::kinds;
-use super::quantity::Quantity;
-use super::spec::{
+use crate::kubernetes_job::model::kinds;
+use crate::kubernetes_job::model::quantity::Quantity;
+use crate::kubernetes_job::model::spec::{
     ClusterKind, CompletionMode, ConfigMapVolumeSource, CpuMemory, Field, HostPathType, JobSpec,
     KubernetesJob, RelationshipType, RestartPolicy, SourcePresence, StorageMedium, ValueFromRef,
     VolumeMount,
@@ -1423,5 +1423,4 @@ fn last_attribute(p: &AttributePath) -> String {
 }
 
 #[cfg(test)]
-#[path = "validate_tests.rs"]
 pub(crate) mod tests;

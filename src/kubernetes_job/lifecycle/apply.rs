@@ -6,7 +6,7 @@
 //! its errors: Terraform keeps them (a failed create is tainted and
 //! replaced next time), and destroy removes them.
 //!
-//! Ownership ([`super::ownership`]): a tracked object is applied with its
+//! Ownership ([`crate::kubernetes_job::model::ownership`]): a tracked object is applied with its
 //! recorded UID in the body, so only that object is changed; a new object
 //! is created (never overwritten). An object that exists but is not this
 //! instance's is left alone and the apply fails, saying whose it is and how
@@ -19,19 +19,19 @@ use kube::Client;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::adopt::Adopted;
-use super::buckets::classify;
-use super::cluster::{self, GetError, Live};
-use super::options::Options;
-use super::ownership::{self, Instance};
-use super::render::{self, Object, Rendered, is_owned_by};
-use super::spec::KubernetesJob;
-use super::state::{self, Private, Tracked};
-use super::wait::{self, Finished, WaitError};
-use super::write_only::WriteOnly;
 use crate::kube::ObjectRef;
 use crate::kube::apply::FIELD_MANAGER;
 use crate::kube::errors;
+use crate::kubernetes_job::adopt::kept::Adopted;
+use crate::kubernetes_job::lifecycle::buckets::classify;
+use crate::kubernetes_job::lifecycle::cluster::{self, GetError, Live};
+use crate::kubernetes_job::lifecycle::wait::{self, Finished, WaitError};
+use crate::kubernetes_job::model::options::Options;
+use crate::kubernetes_job::model::ownership::{self, Instance};
+use crate::kubernetes_job::model::spec::KubernetesJob;
+use crate::kubernetes_job::model::state::{self, Private, Tracked};
+use crate::kubernetes_job::model::write_only::WriteOnly;
+use crate::kubernetes_job::render::{self, Object, Rendered, is_owned_by};
 use crate::tf::resource::ApplyResponse;
 use crate::tf::{Diagnostics, Value};
 
@@ -134,7 +134,7 @@ pub struct Carried<'a> {
     /// existed gets one now (its objects are proven this resource's by
     /// their recorded UIDs).
     pub instance: Option<&'a Instance>,
-    /// For a Job that import adopted from another tool ([`super::adopt`]):
+    /// For a Job that import adopted from another tool ([`crate::kubernetes_job::adopt::kept`]):
     /// what its spec cannot express, put back before anything is applied;
     /// objects the Job does not use are left out.
     pub adopted: Option<&'a Adopted>,
