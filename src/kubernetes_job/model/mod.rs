@@ -2,11 +2,13 @@
 //! descriptions ([`schema`]), the typed spec read from a configuration, plan
 //! or state ([`spec`]), the resource's own settings ([`options`]) and
 //! computed attributes ([`state`]), Kubernetes quantities ([`quantity`]),
-//! Planton's CloudResourceKind names ([`kinds`]), who owns which object
+//! Planton's CloudResourceKind names ([`kinds`]), the rules about names
+//! that several parts apply ([`names`]), who owns which object
 //! ([`ownership`]), and the write-only secrets kept only as hashes
 //! ([`write_only`]). Nothing here talks to a cluster.
 
 pub mod kinds;
+pub mod names;
 pub mod options;
 pub mod ownership;
 pub mod quantity;

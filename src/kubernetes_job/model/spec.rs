@@ -4,8 +4,8 @@
 //! schema's attribute names.
 //!
 //! [`KubernetesJob::from_value`] only checks shape: every field keeps what
-//! Terraform sent, so that [`crate::kubernetes_job::validate`] can report bad input on its
-//! exact path. A field is a [`Field`]: null, unknown (during plan) or known.
+//! Terraform sent, so that validation can report bad input on its exact
+//! path. A field is a [`Field`]: null, unknown (during plan) or known.
 //! Once validation has passed and every value is known, rendering can read
 //! the model with [`Field::known`] and the parsers here ([`RestartPolicy`],
 //! [`CompletionMode`], ...) without failing.

@@ -20,7 +20,7 @@ use aws_lc_rs::hmac;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J};
 
-use crate::kubernetes_job::validate::env_name_problem;
+use crate::kubernetes_job::model::names::{INJECTED_ENV, env_name_problem};
 use crate::tf::resource::ClientCapabilities;
 use crate::tf::{Attribute, AttributePath, Diagnostics, Type, Value};
 
@@ -317,7 +317,7 @@ pub fn validate(config: &Value, capabilities: &ClientCapabilities) -> Diagnostic
                          letters, digits, '_', '-' and '.', not starting with a digit."
                     ),
                 );
-            } else if crate::kubernetes_job::validate::INJECTED_ENV.contains(&name.as_str()) {
+            } else if INJECTED_ENV.contains(&name.as_str()) {
                 d.attribute_error(
                     p,
                     "Duplicate Environment Variable",

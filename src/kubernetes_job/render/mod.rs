@@ -36,6 +36,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::kube::ObjectRef;
+use crate::kubernetes_job::model::names::INJECTED_ENV;
 use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::ownership::{Instance, LABEL_INSTANCE};
 use crate::kubernetes_job::model::spec::{
@@ -64,8 +65,6 @@ pub const CONTAINER_NAME: &str = "job-container";
 pub const DOCKER_CONFIG_KEY: &str = ".dockerconfigjson";
 /// Type of the image pull Secret.
 pub const DOCKER_CONFIG_TYPE: &str = "kubernetes.io/dockerconfigjson";
-/// Variables the provider puts first in the container's env.
-pub const INJECTED_ENV: [&str; 2] = ["HOSTNAME", "K8S_POD_ID"];
 
 /// The Job's `spec` attributes whose 0 means "unset", as in Planton's
 /// modules: a 0 is not rendered, and Kubernetes' own default applies.

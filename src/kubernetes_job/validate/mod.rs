@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::kubernetes_job::model::kinds;
+use crate::kubernetes_job::model::names::{INJECTED_ENV, dot_prefix_problem, env_name_problem};
 use crate::kubernetes_job::model::quantity::Quantity;
 use crate::kubernetes_job::model::spec::{
     ClusterKind, CompletionMode, ConfigMapVolumeSource, CpuMemory, Field, HostPathType, JobSpec,
@@ -27,10 +28,6 @@ use crate::kubernetes_job::model::spec::{
     VolumeMount,
 };
 use crate::tf::{AttributePath, Diagnostics, Number, PathStep, Value};
-
-/// Environment variables the provider injects ahead of the user's (as
-/// Planton does): `HOSTNAME` (the pod IP) and `K8S_POD_ID` (the pod name).
-pub const INJECTED_ENV: [&str; 2] = ["HOSTNAME", "K8S_POD_ID"];
 
 /// Kubernetes caps `completions` and `parallelism` of an Indexed Job.
 pub const MAX_INDEXED: i64 = 100_000;
@@ -1273,21 +1270,6 @@ fn label_chars_problem(s: &str, in_subdomain: bool) -> Option<String> {
     None
 }
 
-/// Why `s` is not an environment variable name by the strict rule
-/// `[-._a-zA-Z][-._a-zA-Z0-9]*`.
-pub fn env_name_problem(s: &str) -> Option<String> {
-    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
-    match s.chars().next() {
-        None => return Some("it is empty".into()),
-        Some(c) if c.is_ascii_digit() => return Some("it starts with a digit".into()),
-        _ => {}
-    }
-    if let Some(c) = s.chars().find(|c| !ok(*c)) {
-        return Some(format!("it contains {c:?}"));
-    }
-    dot_prefix_problem(s)
-}
-
 /// Why `s` is not a ConfigMap or Secret data key.
 fn data_key_problem(s: &str) -> Option<String> {
     if s.len() > 253 {
@@ -1300,15 +1282,6 @@ fn data_key_problem(s: &str) -> Option<String> {
         return Some(format!("it contains {c:?}"));
     }
     dot_prefix_problem(s)
-}
-
-/// Kubernetes reserves `.`, `..` and names starting with `..`.
-fn dot_prefix_problem(s: &str) -> Option<String> {
-    if s == "." || s.starts_with("..") {
-        Some("it is '.' or starts with '..'".into())
-    } else {
-        None
-    }
 }
 
 /// Why `path` is not a relative path that stays inside a volume; `reserved`
