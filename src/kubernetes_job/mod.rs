@@ -1,27 +1,31 @@
 //! The `planton_kubernetes_job` resource: Project Planton's KubernetesJob as
-//! a Terraform resource. Its parts, each a layer that uses only the ones
+//! a Terraform resource. Its parts, bottom to top; each uses only the ones
 //! listed before it:
 //!
 //! - [`model`]: what the resource is, as data: the schema, the typed spec,
 //!   the resource's own settings and computed attributes, quantities,
-//!   CloudResourceKind names, ownership labels and write-only secrets.
+//!   CloudResourceKind names, name rules, ownership labels and write-only
+//!   secrets.
 //! - [`validate`]: plan-time checks (Planton's rules, what Kubernetes would
 //!   reject, and what Terraform cannot do), each on its attribute path.
 //! - [`render`]: the Kubernetes objects a known configuration stands for.
+//! - [`cluster`]: typed access to the objects of those kinds on a cluster
+//!   (get, create, server-side apply, delete), by object reference.
 //! - [`adopt`]: Jobs that exist before Terraform knows them: import, what
-//!   is kept of Jobs made by other tools, `terraform query`, and the
-//!   configuration generated for them.
+//!   is kept of Jobs made by other tools, the plan right after an import,
+//!   `terraform query`, and the configuration generated for them.
 //! - [`lifecycle`]: the plan of a change, then apply, read, wait and
 //!   delete against a cluster.
 //! - [`manifest`]: the provider functions that read and write Planton
 //!   `KubernetesJob` manifests.
+//! - this module: ties the parts to the framework's [`Resource`] and
+//!   [`ListResource`] traits.
 //!
-//! This module ties the parts to the framework's [`Resource`] and
-//! [`ListResource`] traits. It knows Terraform values and Kubernetes, but
-//! not the wire protocol (`server`). Validation and planning never contact
-//! a cluster.
+//! It knows Terraform values and Kubernetes, but not the wire protocol
+//! (`server`). Validation and planning never contact a cluster.
 
 pub mod adopt;
+pub mod cluster;
 pub mod lifecycle;
 pub mod manifest;
 pub mod model;

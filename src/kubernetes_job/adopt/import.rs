@@ -34,7 +34,7 @@ use serde_json::{Map, Value as J, json};
 
 use crate::kube::{ObjectRef, errors};
 use crate::kubernetes_job::adopt::kept::{self, Adopted};
-use crate::kubernetes_job::lifecycle::cluster::{self, GetError, Live};
+use crate::kubernetes_job::cluster::{self, GetError, Live};
 use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::ownership::{self, Instance};
 use crate::kubernetes_job::model::quantity::Quantity;

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kube::watch::{Seen, WatchError, watch_object};
 use crate::kube::{ObjectRef, errors};
-use crate::kubernetes_job::lifecycle::cluster::{self, Deleted, GetError};
+use crate::kubernetes_job::cluster::{self, Deleted, GetError};
 use crate::kubernetes_job::model::options::{DeletePropagation, Options};
 use crate::kubernetes_job::model::ownership::{self, Instance};
 use crate::kubernetes_job::model::state::{self, Tracked};

@@ -1,11 +1,10 @@
 //! The resource against a cluster: the plan of a change, field by field
 //! ([`buckets`]), then [`apply`], [`read`], [`wait`] and [`delete`], all
-//! reaching Kubernetes through [`cluster`] (typed access by object
+//! reaching Kubernetes through [`super::cluster`] (typed access by object
 //! reference, creation and server-side apply of the objects we own).
 
 pub mod apply;
 pub mod buckets;
-pub mod cluster;
 pub mod delete;
 pub mod read;
 pub mod wait;

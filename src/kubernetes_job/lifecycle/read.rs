@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kube::{ObjectRef, errors};
 use crate::kubernetes_job::adopt::kept::Adopted;
-use crate::kubernetes_job::lifecycle::cluster::{self, GetError, Live};
+use crate::kubernetes_job::cluster::{self, GetError, Live};
 use crate::kubernetes_job::model::options::{AfterTtlDeletion, Options};
 use crate::kubernetes_job::model::ownership::Instance;
 use crate::kubernetes_job::model::spec::KubernetesJob;
