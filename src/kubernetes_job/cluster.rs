@@ -1,8 +1,7 @@
 //! Typed access to the five kinds this resource manages, by [`ObjectRef`]:
 //! apply, get and delete dispatch to the matching `Api<K>`. A part of its
-//! own, below the two that reach a cluster: [`super::adopt`] reads a Job
-//! and its objects through it, [`super::lifecycle`] applies, reads and
-//! deletes them.
+//! own, below the two that reach a cluster: `adopt` reads a Job and its
+//! objects through it, `lifecycle` applies, reads and deletes them.
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};

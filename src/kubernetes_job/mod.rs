@@ -54,8 +54,9 @@ use crate::tf::resource::{
 };
 use crate::tf::schema::IdentitySchema;
 use crate::tf::{AttributePath, Diagnostics, Resource, Schema, Value};
-use adopt::import::{self, ImportId, ImportPrivate};
-use adopt::{generate, list};
+use adopt::identity::{self, ImportId};
+use adopt::private::ImportPrivate;
+use adopt::{after_import, fetch, generate, list, reverse};
 use lifecycle::{apply, buckets, delete, read};
 use model::{options, ownership, schema, state, write_only};
 
@@ -92,11 +93,11 @@ impl Resource for KubernetesJobResource {
     }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(import::identity_schema())
+        Some(identity::identity_schema())
     }
 
     fn identity(&self, state: &Value) -> Option<Value> {
-        import::identity_of_state(state)
+        identity::identity_of_state(state)
     }
 
     async fn validate(&self, req: ValidateRequest) -> Diagnostics {
@@ -107,8 +108,8 @@ impl Resource for KubernetesJobResource {
     }
 
     async fn plan(&self, req: &PlanRequest, resp: &mut PlanResponse) {
-        // Right after an import, some differences replace nothing (import.rs).
-        match import::before_plan(req, resp) {
+        // Right after an import, some differences replace nothing (adopt/after_import.rs).
+        match after_import::before_plan(req, resp) {
             Some(prior_state) => {
                 let adjusted = PlanRequest {
                     prior_state,
@@ -118,7 +119,7 @@ impl Resource for KubernetesJobResource {
             }
             None => buckets::refine_plan(req, resp),
         }
-        import::after_plan(req, resp);
+        after_import::after_plan(req, resp);
         // The job's cluster: never contacted here, but it must exist, and
         // settings known only after apply defer or plan without it.
         let on = if req.config.is_null() {
@@ -184,7 +185,7 @@ impl Resource for KubernetesJobResource {
                 };
             }
         };
-        let (found, mut diagnostics) = match budget.run(import::fetch(&client, &id)).await {
+        let (found, mut diagnostics) = match budget.run(fetch::fetch(&client, &id)).await {
             Ok(found) => found,
             Err(diagnostics) => {
                 return ImportResponse {
@@ -193,7 +194,7 @@ impl Resource for KubernetesJobResource {
                 };
             }
         };
-        let imported = import::reverse(&id, &found, &self.schema().value_type());
+        let imported = reverse::reverse(&id, &found, &self.schema().value_type());
         diagnostics.extend(imported.diagnostics);
         // A Job this provider made keeps its resource instance's identity.
         let mut private = imported.private.merge_into(Vec::new());

@@ -7,7 +7,7 @@
 
 use std::str::FromStr;
 
-use serde_json::Value as J;
+use serde_json::{Value as J, json};
 
 use crate::kubernetes_job::model::schema::schema;
 use crate::tf::{Attribute, AttributeKind, Nesting, Number, Type, Value};
@@ -120,4 +120,32 @@ fn typed(t: &Type, json: &J, path: &str) -> Result<Value, String> {
             .map(Value::Map),
         _ => Err(format!("{path}: {json} does not fit type {}", t.to_json())),
     }
+}
+
+/// The Planton defaults a plan fills in, added to a configuration's JSON.
+pub fn with_defaults(mut config: J) -> J {
+    if let Some(spec) = config["spec"].as_object_mut() {
+        for (k, v) in [
+            ("create_namespace", json!(false)),
+            ("parallelism", json!(1)),
+            ("completions", json!(1)),
+            ("backoff_limit", json!(6)),
+            ("completion_mode", json!("NonIndexed")),
+            ("restart_policy", json!("Never")),
+            ("suspend", json!(false)),
+            (
+                "resources",
+                json!({"limits": {"cpu": "1000m", "memory": "1Gi"}, "requests": {"cpu": "50m", "memory": "100Mi"}}),
+            ),
+        ] {
+            spec.entry(k).or_insert(v);
+        }
+    }
+    if let Some(root) = config.as_object_mut() {
+        root.entry("wait_for_completion").or_insert(json!(true));
+        root.entry("after_ttl_deletion").or_insert(json!("keep"));
+        root.entry("delete_propagation")
+            .or_insert(json!("Background"));
+    }
+    config
 }

@@ -4,7 +4,7 @@
 //! prints back to itself and survives the identity round trip; a refused
 //! one gives an error diagnostic.
 
-use planton_provider::kubernetes_job::adopt::import::ImportId;
+use planton_provider::kubernetes_job::adopt::identity::ImportId;
 use planton_provider::tf::{Type, Value};
 use proptest::prelude::*;
 

@@ -8,7 +8,7 @@
 //! default in another spelling (`1` for `1000m`) is left out too, so the
 //! generated block is the short one a user would write.
 
-use crate::kubernetes_job::adopt::import::same_quantity;
+use crate::kubernetes_job::model::quantity::same_quantity;
 use crate::kubernetes_job::model::schema::{default_resources, schema};
 use crate::kubernetes_job::model::state;
 use crate::tf::Value;

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J};
 
 use crate::kube::ObjectRef;
-use crate::kubernetes_job::adopt::import::Found;
+use crate::kubernetes_job::adopt::fetch::Found;
 use crate::kubernetes_job::model::quantity::Quantity;
 use crate::kubernetes_job::render::{Object, Rendered};
 

@@ -6,7 +6,7 @@
 //! Each result carries the Job's identity (which an `import` block can
 //! use), `namespace/name` as its display name, and, when Terraform asks
 //! for it, the whole object as `planton_kubernetes_job` state, mapped the
-//! way import maps it ([`crate::kubernetes_job::adopt::import::reverse`]). For that, the objects
+//! way import maps it ([`crate::kubernetes_job::adopt::reverse`]). For that, the objects
 //! that belong to the Jobs are read with one list request per kind, not
 //! one per Job.
 
@@ -17,7 +17,9 @@ use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
 use crate::kube::{ObjectRef, errors};
-use crate::kubernetes_job::adopt::import::{Found, ImportId, planton_selector, reverse};
+use crate::kubernetes_job::adopt::fetch::{Found, planton_selector};
+use crate::kubernetes_job::adopt::identity::ImportId;
+use crate::kubernetes_job::adopt::reverse::reverse;
 use crate::tf::resource::{ListRequest, ListResult, ListSink};
 use crate::tf::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 

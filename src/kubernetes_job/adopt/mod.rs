@@ -1,10 +1,17 @@
-//! Jobs that exist before Terraform knows them: [`import`] by ID or
-//! identity and the plan right after it, [`kept`] for the parts of a Job
-//! made by another tool that the spec cannot express, [`list`] for
-//! `terraform query`, and [`generate`] for the configuration Terraform
-//! writes for an imported Job.
+//! Jobs that exist before Terraform knows them. Bottom to top, each file
+//! using only the ones before it: [`identity`] says which Job an import ID
+//! or identity means, [`fetch`] reads it and the objects that belong to
+//! it, [`kept`] holds what the spec cannot express of a Job made by
+//! another tool, [`private`] is what import leaves in private state,
+//! [`reverse`] maps a Job back to the resource's state, [`after_import`]
+//! is the plan right after an import, [`list`] serves `terraform query`,
+//! and [`generate`] writes the configuration for an imported Job.
 
+pub mod after_import;
+pub mod fetch;
 pub mod generate;
-pub mod import;
+pub mod identity;
 pub mod kept;
 pub mod list;
+pub mod private;
+pub mod reverse;

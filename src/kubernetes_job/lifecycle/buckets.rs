@@ -26,6 +26,7 @@
 //! Terraform shows is never one the apply cannot carry out. The plan never
 //! contacts the cluster.
 
+use crate::kubernetes_job::adopt::private::ImportPrivate;
 use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, Private};
 use crate::kubernetes_job::model::write_only::{self, Record, WriteOnly};
@@ -394,10 +395,7 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
         })
         .is_some_and(|refs| {
             // An adopted Job (import) keeps only the objects it uses.
-            let adopted = crate::kubernetes_job::adopt::import::ImportPrivate::from_private(
-                &req.prior_private,
-            )
-            .adopted;
+            let adopted = ImportPrivate::from_private(&req.prior_private).adopted;
             let mut want: Vec<_> = refs
                 .into_iter()
                 .filter(|r| adopted.as_ref().is_none_or(|a| a.manages_ref(r)))

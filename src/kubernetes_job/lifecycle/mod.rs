@@ -8,3 +8,6 @@ pub mod buckets;
 pub mod delete;
 pub mod read;
 pub mod wait;
+
+#[cfg(test)]
+mod after_import_tests;

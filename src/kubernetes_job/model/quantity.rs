@@ -121,6 +121,11 @@ impl fmt::Display for Quantity {
     }
 }
 
+/// Whether two quantity strings stand for the same value.
+pub fn same_quantity(a: &str, b: &str) -> bool {
+    a == b || matches!((Quantity::parse(a), Quantity::parse(b)), (Ok(x), Ok(y)) if x == y)
+}
+
 /// The decimal exponent and the power of 1024 a suffix stands for.
 fn suffix_scale(suffix: &str) -> Result<(i64, u32), QuantityError> {
     let scale = match suffix {
