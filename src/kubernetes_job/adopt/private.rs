@@ -11,7 +11,8 @@ use serde_json::{Map, Value as J};
 use crate::kubernetes_job::adopt::kept::Adopted;
 
 /// What import learned that the state cannot hold, kept in private state
-/// under its own key, next to (and unseen by) [`state::Private`].
+/// under its own key, next to (and unseen by) the lifecycle's
+/// [`Private`](crate::kubernetes_job::model::state::Private).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportPrivate {
     /// The state came from an import and has not been applied since: the
