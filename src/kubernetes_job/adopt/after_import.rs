@@ -1,10 +1,10 @@
 //! The plan right after an import. Some attributes live only in Terraform
 //! (`rerun_triggers`, the Planton metadata that is not rendered,
 //! `target_cluster.cluster_kind`): import cannot read them back, so the
-//! first plan after an import takes them from the configuration without
-//! replacing anything, and so are values that render the same objects
-//! ([`before_plan`]); quantities keep the spelling the state holds when the
-//! configuration writes the same value another way. For an adopted Job the
+//! first plan after an import takes them, and any value that renders the
+//! same objects, from the configuration without replacing anything
+//! ([`before_plan`]). Quantities keep the spelling the state holds when the
+//! configuration writes the same value another way. For an adopted Job, the
 //! kept pod template decides what the plan may leave alone and what
 //! replaces it ([`after_plan`]).
 
