@@ -289,11 +289,11 @@ fn replace_fields_replace_the_job() {
     );
 }
 
-/// Issue 6: a suspended Job that has never started takes new pod template
+/// A suspended Job that has never started takes new pod template
 /// labels (`metadata.org`, `metadata.env`) in place, and the live template
 /// carries them; once it runs, the same change replaces it.
 #[test]
-fn issue_6_template_labels_in_place_while_suspended_and_never_started() {
+fn template_labels_in_place_while_suspended_and_never_started() {
     use Expect::{InPlace, Replace};
     let base = BASE.replace(
         "suspend                    = false",

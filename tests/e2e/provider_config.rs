@@ -1,4 +1,4 @@
-//! Issue 4: every way the provider reaches a cluster, with the real
+//! Every way the provider reaches a cluster, with the real
 //! Terraform CLI against emulators that serve TLS and require a token or a
 //! client certificate.
 //!
@@ -219,7 +219,7 @@ fn refused_once(out: &Output, cluster: &Secure, token: &str) {
 /// A kubeconfig with two contexts: `config_context` selects the emulator's,
 /// though the file's current context is another cluster.
 #[test]
-fn issue_4_kubeconfig_and_context() {
+fn config_context_selects_a_cluster_of_the_kubeconfig() {
     let cluster = Secure::start("kubeconfig-token", false);
     let tf = Tf::new("provider-kubeconfig");
     let kubeconfig = json!({
@@ -250,7 +250,7 @@ fn issue_4_kubeconfig_and_context() {
 
 /// `host`, `token` and `cluster_ca_certificate`, no kubeconfig.
 #[test]
-fn issue_4_host_token_and_ca() {
+fn host_token_and_ca_reach_the_cluster() {
     let cluster = Secure::start("static-token", false);
     let tf = Tf::new("provider-token");
     token_and_ca(&tf, &cluster, &cluster.token);
@@ -260,7 +260,7 @@ fn issue_4_host_token_and_ca() {
 
 /// A client certificate and key signed by the cluster's CA, no token.
 #[test]
-fn issue_4_client_certificate() {
+fn client_certificate_authenticates() {
     let cluster = Secure::start("unused-token", true);
     let tf = Tf::new("provider-client-cert");
     let ca = file(&tf, "ca.pem", &cluster.tls.ca_pem);
@@ -304,7 +304,7 @@ fn exec_provider(cluster: &Secure, ca: &Path, plugin: &Path) -> String {
 /// An exec plugin (a script printing an ExecCredential with the token it
 /// gets through `exec.env`) authenticates.
 #[test]
-fn issue_4_exec_plugin() {
+fn exec_plugin_token_authenticates() {
     let cluster = Secure::start("exec-token", false);
     let tf = Tf::new("provider-exec");
     let ca = file(&tf, "ca.pem", &cluster.tls.ca_pem);
@@ -327,7 +327,7 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
 /// `insecure = true` skips verifying the server and says so: a warning on
 /// every plan and apply, naming the cluster.
 #[test]
-fn issue_4_insecure_warns() {
+fn insecure_skips_verification_and_warns() {
     let cluster = Secure::start("insecure-token", false);
     let tf = world(
         "provider-insecure",
@@ -352,7 +352,7 @@ fn issue_4_insecure_warns() {
 /// A CA that did not sign the server's certificate: a TLS error naming the
 /// cluster, its address and the cause.
 #[test]
-fn issue_4_wrong_ca_is_a_tls_error() {
+fn wrong_ca_is_a_tls_error() {
     let cluster = Secure::start("tls-token", false);
     let other = TlsBundle::generate().unwrap();
     let tf = world(
@@ -381,7 +381,7 @@ fn issue_4_wrong_ca_is_a_tls_error() {
 /// A token the cluster does not accept: 401, naming the cluster, its
 /// address and which credentials were used (never the token itself).
 #[test]
-fn issue_4_wrong_token_is_an_authentication_error() {
+fn wrong_token_is_an_authentication_error() {
     let cluster = Secure::start("right-token", false);
     let tf = Tf::new("provider-wrong-token");
     token_and_ca(&tf, &cluster, "wrong-token");
@@ -405,7 +405,7 @@ fn issue_4_wrong_token_is_an_authentication_error() {
 /// provider for, the verb, the resource and the namespace), the cluster,
 /// its address and which credentials were used (never the token itself).
 #[test]
-fn issue_4_forbidden_names_the_user() {
+fn forbidden_names_the_user() {
     let cluster = Secure::start_with(
         "admin-token",
         EmulatorConfig {
@@ -440,7 +440,7 @@ fn issue_4_forbidden_names_the_user() {
 /// An exec plugin that fails: its standard error is shown, with the
 /// cluster and its address; its standard output and arguments are not.
 #[test]
-fn issue_4_failing_exec_plugin_shows_its_stderr() {
+fn failing_exec_plugin_shows_its_stderr() {
     let cluster = Secure::start("exec-token", false);
     let tf = Tf::new("provider-exec-fails");
     let ca = file(&tf, "ca.pem", &cluster.tls.ca_pem);
@@ -491,7 +491,7 @@ fn issue_4_failing_exec_plugin_shows_its_stderr() {
 /// contexts `east` and `west` of two emulators: the same job lands in each
 /// cluster, and destroy removes both.
 #[test]
-fn issue_4_one_module_two_clusters_with_for_each() {
+fn one_module_reaches_two_clusters_with_for_each() {
     let east = Secure::start("east-token", false);
     let west = Secure::start("west-token", false);
     let tf = Tf::new("provider-multi-cluster");
@@ -540,7 +540,7 @@ fn issue_4_one_module_two_clusters_with_for_each() {
 /// name nor the one `~/.kube/config` names), and the apply uses the right
 /// one.
 #[test]
-fn issue_4_host_from_the_same_apply_plans_without_requests() {
+fn host_known_only_after_apply_plans_without_requests() {
     let target = Secure::start("target-token", false);
     let decoy = Secure::start("decoy-token", false);
     let tf = Tf::new("provider-unknown-host");
@@ -647,7 +647,7 @@ fn tripwires() -> Vec<(u16, TcpListener)> {
 /// `KUBERNETES_SERVICE_*` variables name (without a service account token,
 /// this is not a pod).
 #[test]
-fn issue_4_nothing_configured_fails_the_plan_without_requests() {
+fn nothing_configured_fails_the_plan_without_requests() {
     let pod_api = Secure::start("pod-token", false);
     let wires = tripwires();
     let tf = world("provider-nothing", "provider \"planton\" {}\n");
@@ -693,7 +693,7 @@ fn issue_4_nothing_configured_fails_the_plan_without_requests() {
 /// on `spec.target_cluster.cluster_name`, listing the configured names; no
 /// cluster is contacted.
 #[test]
-fn issue_4_unknown_cluster_name_fails_the_plan() {
+fn unknown_cluster_name_fails_the_plan() {
     let east = Secure::start("east-token", false);
     let provider = format!(
         "provider \"planton\" {{\n  clusters = {{\n    east = {{ host = {}, token = {} }}\n    west = {{ host = \"https://127.0.0.1:9\" }}\n  }}\n}}\n",
