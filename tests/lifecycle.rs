@@ -954,16 +954,10 @@ async fn cancel_ends_the_wait() {
         "forever",
         json!({"EMULATOR_NEVER_EXIT": "1"}),
     ));
-    let plan = w.plan(&Value::Null, &config, &[]).await;
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        trigger.cancel();
-    });
-    let started = Instant::now();
-    let resp = w.apply_with(&Value::Null, &plan, &config, cancel).await;
-    let after_cancel = started.elapsed().saturating_sub(Duration::from_millis(500));
+    // Cancelled once the wait's watch on the Job is open.
+    let watch = json!({"pathPrefix": "/apis/batch/v1/namespaces/cancel/jobs", "watch": true});
+    let (resp, after_cancel) =
+        apply_cancelled_when(&w, &config, requests_arrived(&w, watch, 1)).await;
     assert!(after_cancel < Duration::from_secs(1), "{after_cancel:?}");
     assert!(show(&resp.diagnostics).contains("Wait Interrupted"));
     assert_eq!(
@@ -1100,17 +1094,15 @@ async fn job_deleted_during_wait_is_an_error() {
     ));
     let plan = w.plan(&Value::Null, &config, &[]).await;
     let jobs = w.api::<Job>("deleted");
-    tokio::spawn(async move {
-        loop {
-            if jobs.get_opt("nightly").await.ok().flatten().is_some() {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                let _ = jobs.delete("nightly", &DeleteParams::background()).await;
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    });
-    let resp = w.apply(&Value::Null, &plan, &config).await;
+    // Deleted once the wait's watch on the Job is open.
+    let watch = json!({"pathPrefix": "/apis/batch/v1/namespaces/deleted/jobs", "watch": true});
+    let delete = async {
+        requests_arrived(&w, watch, 1).await;
+        jobs.delete("nightly", &DeleteParams::background())
+            .await
+            .unwrap();
+    };
+    let (resp, ()) = tokio::join!(w.apply(&Value::Null, &plan, &config), delete);
     let text = show(&resp.diagnostics);
     assert!(
         text.contains("Kubernetes Job Deleted During Apply"),
