@@ -13,11 +13,9 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
-use crate::cluster::Cluster;
-use crate::harness::{Output, Tf};
-use crate::lifecycle::{apply, destroy, plan_exit};
+use crate::harness::{Cluster, Output, Tf, apply, destroy, plan_exit, world};
 
 /// A job in `namespace` that runs `run_seconds`, with `timeouts.create`.
 fn job(namespace: &str, run_seconds: &str, create: &str) -> String {
@@ -44,25 +42,6 @@ resource "planton_kubernetes_job" "report" {{
     )
 }
 
-fn world(name: &str, hcl: &str) -> (Tf, Cluster) {
-    let tf = Tf::new(name);
-    let cluster = Cluster::start(&tf.home());
-    cluster.configure(&tf, hcl);
-    tf.init();
-    (tf, cluster)
-}
-
-/// Blocks until the emulator has received a request matching `matcher`
-/// (`method`, `pathPrefix`, `watch`), or fails after two minutes; returns
-/// when it saw it.
-fn arrived(cluster: &Cluster, mut matcher: Json) -> Instant {
-    matcher["count"] = json!(1);
-    matcher["timeoutSeconds"] = json!(120);
-    let got = cluster.admin("POST", "requests/wait", Some(matcher.clone()));
-    assert_eq!(got["count"].as_u64(), Some(1), "{matcher} never arrived");
-    Instant::now()
-}
-
 /// Terraform's messages on one line, without its box drawing.
 fn flat(out: &Output) -> String {
     out.stderr
@@ -81,7 +60,7 @@ fn apply_while(
     during: impl FnOnce(&Cluster) + Send,
 ) -> (Output, Instant, Instant) {
     std::thread::scope(|s| {
-        let first = s.spawn(|| arrived(cluster, json!({"pathPrefix": "/api"})));
+        let first = s.spawn(|| cluster.arrived(json!({"pathPrefix": "/api"})));
         let side = s.spawn(|| during(cluster));
         let out = apply(tf);
         let exited = Instant::now();
@@ -156,10 +135,8 @@ fn a_silent_server_fails_the_wait_at_the_create_timeout() {
     // provider does not hear of it.
     let (tf, cluster) = world("bounded-silent-wait", &job("quiet", "2", "20s"));
     let (out, first, exited) = apply_while(&tf, &cluster, |cluster| {
-        arrived(
-            cluster,
-            json!({"pathPrefix": "/apis/batch/v1/namespaces/quiet/jobs", "watch": true}),
-        );
+        cluster
+            .arrived(json!({"pathPrefix": "/apis/batch/v1/namespaces/quiet/jobs", "watch": true}));
         cluster.admin(
             "POST",
             "faults",
@@ -233,7 +210,7 @@ fn ctrl_c_ends_a_hung_apply_within_a_second() {
     fault["latencyMs"] = json!(600_000);
     cluster.admin("POST", "faults", Some(fault));
     let (out, took) = interrupted_apply(&tf, || {
-        arrived(&cluster, create);
+        cluster.arrived(create);
     });
     eprintln!("Ctrl-C during a hung Job create: Terraform exited {took:?} after SIGINT");
     assert_ne!(out.code, 0, "{out}");
@@ -255,10 +232,8 @@ fn ctrl_c_ends_a_hung_apply_within_a_second() {
 fn ctrl_c_ends_a_silent_wait_within_a_second() {
     let (tf, cluster) = world("bounded-ctrl-c-wait", &job("hush", "600", "10m"));
     let (out, took) = interrupted_apply(&tf, || {
-        arrived(
-            &cluster,
-            json!({"pathPrefix": "/apis/batch/v1/namespaces/hush/jobs", "watch": true}),
-        );
+        cluster
+            .arrived(json!({"pathPrefix": "/apis/batch/v1/namespaces/hush/jobs", "watch": true}));
         cluster.admin(
             "POST",
             "faults",
@@ -293,7 +268,7 @@ fn ctrl_c_ends_a_hung_ownership_check_within_a_second() {
     fault["action"] = json!("silence");
     cluster.admin("POST", "faults", Some(fault));
     let (out, took) = interrupted_apply(&tf, || {
-        arrived(&cluster, read);
+        cluster.arrived(read);
     });
     eprintln!("Ctrl-C during a hung ownership check: Terraform exited {took:?} after SIGINT");
     assert_ne!(out.code, 0, "{out}");

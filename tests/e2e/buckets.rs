@@ -10,8 +10,7 @@
 
 use k8s_openapi::api::batch::v1::Job;
 
-use crate::cluster::Cluster;
-use crate::lifecycle::{apply, plan_exit, world};
+use crate::harness::{Cluster, apply, plan_exit, world};
 
 const BASE: &str = r#"
 resource "planton_kubernetes_job" "b" {
@@ -121,7 +120,7 @@ fn run_steps_from(
             "{label}: the plan after apply is not empty:\n{again}"
         );
     }
-    crate::lifecycle::destroy(&tf);
+    crate::harness::destroy(&tf);
 }
 
 fn job_uid(cluster: &Cluster, ns: &str, name: &str) -> String {
@@ -391,5 +390,5 @@ fn elastic_indexed_completions() {
     assert!(plan.stdout.contains("must be replaced"), "{plan}");
     apply(&tf).success();
     assert_ne!(job_uid(&cluster, "buckets", "buckets"), uid);
-    crate::lifecycle::destroy(&tf);
+    crate::harness::destroy(&tf);
 }

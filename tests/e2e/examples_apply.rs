@@ -8,10 +8,8 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::cluster::Cluster;
 use crate::examples::copy_subdirectories;
-use crate::harness::{Tf, repo_root};
-use crate::lifecycle::{apply, destroy, plan_exit};
+use crate::harness::{Cluster, Tf, apply, destroy, plan_exit, repo_root};
 
 /// A world with `examples/<name>` (and its modules) as the working
 /// directory, initialised, and an emulator whose kubeconfig is

@@ -38,8 +38,7 @@ use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube_emulator::EmulatorConfig;
 use serde_json::{Value as Json, json};
 
-use crate::cluster::Emulator;
-use crate::harness::{Output, Tf};
+use crate::harness::{Emulator, Output, Tf, provider_pids};
 use proxy::Proxy;
 
 const NAMESPACE: &str = "faults";
@@ -347,18 +346,6 @@ impl World {
         self.emulator.admin("DELETE", "faults", None);
     }
 
-    /// Blocks until the emulator has received a request matching
-    /// `matcher` (`method`, `pathPrefix`, `watch`) since the counters were
-    /// last zeroed.
-    fn arrived(&self, mut matcher: Json) {
-        matcher["count"] = json!(1);
-        matcher["timeoutSeconds"] = json!(120);
-        let got = self
-            .emulator
-            .admin("POST", "requests/wait", Some(matcher.clone()));
-        assert_eq!(got["count"].as_u64(), Some(1), "{matcher} never arrived");
-    }
-
     /// Counts what the plan of a finished command asked for.
     fn count_plan(&mut self, out: &Output) {
         if let Some(adds) = plan_line(out)
@@ -508,28 +495,6 @@ impl World {
     }
 }
 
-/// The provider processes Terraform started (children of `terraform_pid`).
-fn provider_pids(terraform_pid: u32) -> Vec<u32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if ppid == Some(terraform_pid) && cmdline.contains("terraform-provider-planton") {
-            pids.push(pid);
-        }
-    }
-    pids
-}
-
 fn signal(pid: u32, sig: &str) {
     let status = std::process::Command::new("kill")
         .args([sig, &pid.to_string()])
@@ -631,7 +596,8 @@ pub fn run(case: Case) -> Row {
         Fault::ProviderKilled => {
             hold(&w);
             w.run_while(args, |w, terraform| {
-                w.arrived(json!({"method": method, "pathPrefix": held}));
+                w.emulator
+                    .arrived(json!({"method": method, "pathPrefix": held}));
                 let pids = provider_pids(terraform);
                 assert!(!pids.is_empty(), "no provider process under {terraform}");
                 for pid in pids {
@@ -642,7 +608,8 @@ pub fn run(case: Case) -> Row {
         Fault::Interrupted => {
             hold(&w);
             w.run_while(args, |w, terraform| {
-                w.arrived(json!({"method": method, "pathPrefix": held}));
+                w.emulator
+                    .arrived(json!({"method": method, "pathPrefix": held}));
                 signal(terraform, "-INT");
             })
         }
@@ -650,7 +617,7 @@ pub fn run(case: Case) -> Row {
             let restart = case.fault == Fault::ApiServerRestart;
             let mut history = None;
             let out = w.run_while(args, |w, _| {
-                w.arrived(json!({
+                w.emulator.arrived(json!({
                     "pathPrefix": format!("/apis/batch/v1/namespaces/{NAMESPACE}/jobs"),
                     "watch": true,
                 }));

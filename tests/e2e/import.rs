@@ -14,9 +14,7 @@ use kube_emulator::EmulatorConfig;
 use kube_emulator::authz::Authorization;
 use serde_json::{Value as Json, json};
 
-use crate::cluster::Cluster;
-use crate::harness::{Output, Tf};
-use crate::lifecycle::{apply, plan_exit, world};
+use crate::harness::{Cluster, Output, Tf, apply, plan_exit, world};
 
 /// A job with every kind of object this resource manages.
 const REPORT: &str = r#"

@@ -10,34 +10,7 @@ use kube::Api;
 use kube::api::PostParams;
 use serde_json::json;
 
-use crate::cluster::Cluster;
-use crate::harness::{Output, Tf};
-
-/// `terraform apply -auto-approve`, whatever its exit code.
-pub fn apply(tf: &Tf) -> Output {
-    tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
-}
-
-/// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes.
-pub fn plan_exit(tf: &Tf) -> Output {
-    tf.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
-}
-
-/// `terraform destroy -auto-approve`, which must succeed.
-pub fn destroy(tf: &Tf) -> Output {
-    tf.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-        .success()
-}
-
-/// A Terraform world whose provider block points at `cluster`, with `hcl`
-/// as the rest of the configuration; initialised.
-pub fn world(name: &str, hcl: &str) -> (Tf, Cluster) {
-    let tf = Tf::new(name);
-    let cluster = Cluster::start(&tf.home());
-    cluster.configure(&tf, hcl);
-    tf.init();
-    (tf, cluster)
-}
+use crate::harness::{Cluster, Tf, apply, destroy, plan_exit, provider_pids, world};
 
 /// The labels every object of the job `name` carries.
 fn planton_labels(name: &str) -> BTreeMap<String, String> {
@@ -525,34 +498,6 @@ fn faults_during_apply_are_retried() {
     assert_eq!(plan.code, 0, "{plan}");
     destroy(&tf);
     assert!(!cluster.namespace_exists("reports"));
-}
-
-/// The provider processes Terraform started for this test whose parent is
-/// `terraform_pid` (found in /proc).
-fn provider_pids(terraform_pid: u32) -> Vec<u32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a) else {
-            continue;
-        };
-        let ppid: u32 = after
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if ppid == terraform_pid && cmdline.contains("terraform-provider-planton") {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 /// An apply whose provider process is killed halfway (after some objects

@@ -2,10 +2,13 @@
 //! installed from a filesystem mirror so that `terraform init` is exercised.
 //!
 //! One test binary, a module per concern, each test with its own [`harness::Tf`]
-//! world (see `harness.rs`). Terraform comes from `$TERRAFORM` or from
+//! world (see `harness/`). Terraform comes from `$TERRAFORM` or from
 //! `scripts/install-tools.sh`; these tests never skip for want of it.
 //!
-//! - `harness`: the [`harness::Tf`] world and running Terraform.
+//! - `harness`: what every test is built on: the [`harness::Tf`] world and
+//!   running Terraform, an in-process API-server emulator
+//!   ([`harness::Cluster`]), the steps tests are made of (`apply`, `plan`,
+//!   `destroy`, a world pointed at a cluster).
 //! - `config_paths`: which attribute a diagnostic's source range points at.
 //! - `init`: `terraform init` offline against the mirror.
 //! - `schema`: the whole attribute tree of `planton_kubernetes_job` against
@@ -14,7 +17,6 @@
 //! - `plan`: Planton defaults are known values in a plan.
 //! - `examples`: every configuration under `examples/` validates and is
 //!   formatted.
-//! - `cluster`: an in-process API-server emulator for the tests below.
 //! - `lifecycle`: apply, plan, destroy of `planton_kubernetes_job` against
 //!   the emulator.
 //! - `buckets`: each field's change is in place (same Job) or a
@@ -51,7 +53,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cluster;
 mod config_paths;
 mod harness;
 

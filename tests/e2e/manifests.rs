@@ -14,9 +14,7 @@ use kube::Api;
 use kube::api::PostParams;
 use serde_json::{Value as Json, json};
 
-use crate::cluster::Cluster;
-use crate::harness::{Tf, repo_root};
-use crate::lifecycle::{apply, plan_exit};
+use crate::harness::{Cluster, Tf, apply, plan_exit, repo_root};
 
 /// One Planton manifest: its file name, the Job's name, and its data.
 struct Manifest {

@@ -9,9 +9,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, ServiceAccount};
 use kube::api::{DeleteParams, ListParams, PostParams};
 
-use crate::cluster::Cluster;
-use crate::harness::Tf;
-use crate::lifecycle::{apply, destroy, plan_exit, world};
+use crate::harness::{Cluster, Tf, apply, destroy, plan_exit, world};
 
 /// One job in namespace `ns` that creates it, with a ConfigMap and a
 /// literal secret; `wait_for_completion` off so that applies are quick.

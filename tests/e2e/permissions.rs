@@ -38,9 +38,7 @@ use kube_emulator::authz::{Authorization, Permission, RbacObjects};
 use kube_emulator::tls::TlsBundle;
 use serde_json::json;
 
-use crate::cluster::Cluster;
-use crate::harness::{Output, Tf, repo_root};
-use crate::lifecycle::{apply, plan_exit};
+use crate::harness::{Cluster, Output, Tf, apply, plan_exit, repo_root};
 
 /// The user the manifests' bindings name, and the provider's identity.
 const USER: &str = "terraform";

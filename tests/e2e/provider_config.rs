@@ -17,9 +17,7 @@ use kube_emulator::authz::Authorization;
 use kube_emulator::tls::TlsBundle;
 use serde_json::{Value as Json, json};
 
-use crate::cluster::Emulator;
-use crate::harness::{Output, Tf};
-use crate::lifecycle::{apply, destroy};
+use crate::harness::{Emulator, Output, Tf, apply, destroy};
 
 /// An emulator that serves HTTPS and requires a bearer token (or, with
 /// `client_cert_auth`, a client certificate signed by its CA). It derefs to
@@ -524,7 +522,7 @@ fn one_module_reaches_two_clusters_with_for_each() {
             "west": {"cluster": "west", "id": "reports/nightly-report"}
         })
     );
-    let plan = crate::lifecycle::plan_exit(&tf);
+    let plan = crate::harness::plan_exit(&tf);
     assert_eq!(plan.code, 0, "a second plan shows changes:\n{plan}");
 
     destroy(&tf);

@@ -7,8 +7,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
-use crate::harness::Tf;
-use crate::lifecycle::{apply, destroy, plan_exit, world};
+use crate::harness::{Tf, apply, destroy, plan_exit, world};
 
 const FIRST: &str = "wo-first-value-7b1f";
 const SECOND: &str = "wo-second-value-93c2";
@@ -37,7 +36,7 @@ resource "planton_kubernetes_job" "report" {{
     )
 }
 
-fn secret_value(cluster: &crate::cluster::Cluster, name: &str, key: &str) -> Option<String> {
+fn secret_value(cluster: &crate::harness::Cluster, name: &str, key: &str) -> Option<String> {
     let s: Secret = cluster.get("secrets", name)?;
     s.data?
         .get(key)

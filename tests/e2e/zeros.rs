@@ -8,7 +8,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::ListParams;
 
-use crate::lifecycle::{apply, plan_exit, world};
+use crate::harness::{apply, plan_exit, world};
 
 fn condition(job: &Job, type_: &str) -> bool {
     job.status

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 
-use crate::cluster::Emulator;
+use crate::harness::Emulator;
 
 #[derive(Default)]
 struct Shared {

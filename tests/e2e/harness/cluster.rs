@@ -6,13 +6,14 @@
 //! on Terraform while it serves.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use k8s_openapi::NamespaceResourceScope;
 use kube::Api;
 use kube_emulator::{EmulatorConfig, RunningEmulator};
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
-use crate::harness::Tf;
+use super::terraform::Tf;
 
 /// A running emulator on its own runtime, and a client with the emulator's
 /// own credentials (its admin token, when it has one) to look at it.
@@ -94,6 +95,17 @@ impl Emulator {
             .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
             .unwrap();
         self.block_on(self.client.request::<Json>(req)).unwrap()
+    }
+
+    /// Blocks until the emulator has received a request matching `matcher`
+    /// (`method`, `pathPrefix`, `watch`) since its counters were last
+    /// zeroed, or fails after two minutes; returns when it saw it.
+    pub fn arrived(&self, mut matcher: Json) -> Instant {
+        matcher["count"] = json!(1);
+        matcher["timeoutSeconds"] = json!(120);
+        let got = self.admin("POST", "requests/wait", Some(matcher.clone()));
+        assert_eq!(got["count"].as_u64(), Some(1), "{matcher} never arrived");
+        Instant::now()
     }
 
     /// Names of the objects of one kind in a namespace (`kind` as the URL

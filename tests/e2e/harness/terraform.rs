@@ -1,5 +1,5 @@
-//! The harness: a real Terraform CLI, our provider in a filesystem mirror,
-//! and a fresh, hermetic working directory per test.
+//! Terraform's side of the harness: the CLI, our provider in a filesystem
+//! mirror, and a fresh, hermetic working directory per test.
 //!
 //! [`Tf::new`] lays out, inside one temporary directory that is removed when
 //! the test ends:
