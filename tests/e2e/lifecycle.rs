@@ -627,10 +627,8 @@ fn interrupt_ends_the_wait() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    eventually("the Job's pod to run", || {
-        !cluster.names("/api/v1", "reports", "pods").is_empty()
-    });
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Interrupted once the provider waits: its watch on the Job is open.
+    cluster.arrived(json!({"pathPrefix": "/apis/batch/v1/namespaces/reports/jobs", "watch": true}));
     let interrupted = std::time::Instant::now();
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
