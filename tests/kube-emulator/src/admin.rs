@@ -1,5 +1,6 @@
 //! Test controls on `/__emulator/...`, apart from the Kubernetes API: fault
-//! injection (per method and path prefix), request counters, reset, compaction.
+//! injection (per method and path prefix), request counters, reset, compaction,
+//! and the controllers' failed writes.
 //!
 //! | request | effect |
 //! | --- | --- |
@@ -11,6 +12,7 @@
 //! | `POST /__emulator/requests/wait` `{"method":"GET","pathPrefix":"/apis/batch/v1/namespaces/a/jobs","watch":true,"count":1,"timeoutSeconds":30}` | answers `{"count":N}` once that many matching requests (only watches with `watch`) arrived since the last reset, or 408 after the timeout |
 //! | `POST /__emulator/reset` | delete every object (the default namespaces come back), clear faults and counters |
 //! | `POST /__emulator/compact` | forget the watch history: watches from older resourceVersions get 410 Gone |
+//! | `GET /__emulator/failed-writes` | `{"count":N,"recent":["job-controller could not delete Pod a/b: 404 NotFound: ..."]}`: the controllers' writes that failed since the emulator started (a bug in the emulator; a reset does not zero it) |
 //!
 //! `method` absent means any method; `times` absent means until cleared.
 //!

@@ -446,6 +446,9 @@ fn admin_request(state: &Arc<State>, method: &str, rest: &str, body: &[u8]) -> R
             state.admin.clear();
             json_response(200, &serde_json::json!({}), &[], None)
         }
+        ("GET", "failed-writes") => {
+            json_response(200, &state.store().failed_writes().to_json(), &[], None)
+        }
         ("POST", "compact") => {
             let rv = {
                 let mut store = state.store();

@@ -1,6 +1,8 @@
 //! The object store: JSON objects per resource, one global resourceVersion counter,
 //! and a bounded history of changes that watches resume from (older than the history
-//! is "too old", 410 Gone, as after an etcd compaction).
+//! is "too old", 410 Gone, as after an etcd compaction). It also keeps the
+//! controllers' failed writes ([`FailedWrites`]): every controller writes under
+//! the store's lock, so the store is where they all can report one.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -50,6 +52,25 @@ pub struct Change {
 
 type Key = (String, String);
 
+/// How many failed controller writes [`FailedWrites::recent`] keeps.
+const RECENT_FAILED_WRITES: usize = 20;
+
+/// Controller writes that failed (see [`crate::controllers::check_write`]).
+#[derive(Debug, Default)]
+pub struct FailedWrites {
+    /// How many since the emulator started; a reset does not zero it.
+    pub count: u64,
+    /// The latest few, oldest first: which controller, what, and the error.
+    pub recent: VecDeque<String>,
+}
+
+impl FailedWrites {
+    /// `{"count": N, "recent": [...]}`, as `GET /__emulator/failed-writes` answers.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({"count": self.count, "recent": self.recent})
+    }
+}
+
 /// All objects and the change history.
 pub struct Store {
     rv: u64,
@@ -58,6 +79,7 @@ pub struct Store {
     history_limit: usize,
     oldest_rv: u64,
     tx: broadcast::Sender<Arc<Change>>,
+    failed_writes: FailedWrites,
 }
 
 /// The backlog of a watch and a receiver for what follows.
@@ -81,6 +103,7 @@ impl Store {
             history_limit: history_limit.max(1),
             oldest_rv: 0,
             tx,
+            failed_writes: FailedWrites::default(),
         }
     }
 
@@ -222,7 +245,23 @@ impl Store {
         self.oldest_rv = self.rv;
     }
 
-    /// Remove every object (DELETED events are sent); the counter keeps counting.
+    /// Records a controller write that failed.
+    pub fn note_failed_write(&mut self, line: String) {
+        let f = &mut self.failed_writes;
+        f.count += 1;
+        f.recent.push_back(line);
+        while f.recent.len() > RECENT_FAILED_WRITES {
+            f.recent.pop_front();
+        }
+    }
+
+    /// The controller writes that failed.
+    pub fn failed_writes(&self) -> &FailedWrites {
+        &self.failed_writes
+    }
+
+    /// Remove every object (DELETED events are sent); the counter keeps
+    /// counting, and the failed controller writes stay recorded.
     pub fn clear(&mut self) {
         for res in 0..self.objects.len() {
             let keys: Vec<Key> = self.objects[res].keys().cloned().collect();

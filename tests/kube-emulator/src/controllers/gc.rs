@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::controllers::check_write;
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
 use crate::resources::{RESOURCES, by_index};
@@ -93,7 +94,7 @@ pub fn reconcile(store: &mut Store) {
                     blocking += 1;
                 }
                 if !meta::is_deleting(&cur) {
-                    let _ = ops::delete(
+                    let deleted = ops::delete(
                         store,
                         by_index(d.res),
                         meta::namespace(&cur),
@@ -101,6 +102,7 @@ pub fn reconcile(store: &mut Store) {
                         &background,
                         &ctx,
                     );
+                    check_write(store, &ctx, || describe(d.res, &cur), deleted);
                 }
             }
             if blocking == 0 {
@@ -132,7 +134,7 @@ pub fn reconcile(store: &mut Store) {
                 .is_none_or(|o| meta::uid(&o) != uid)
         });
         if all_gone && store.get(*res, ns, meta::name(obj)).is_some() {
-            let _ = ops::delete(
+            let deleted = ops::delete(
                 store,
                 by_index(*res),
                 ns,
@@ -140,8 +142,19 @@ pub fn reconcile(store: &mut Store) {
                 &background,
                 &ctx,
             );
+            check_write(store, &ctx, || describe(*res, obj), deleted);
         }
     }
+}
+
+/// "delete Kind ns/name" for a failed write.
+fn describe(res: usize, obj: &Value) -> String {
+    format!(
+        "delete {} {}/{}",
+        by_index(res).kind,
+        meta::namespace(obj),
+        meta::name(obj)
+    )
 }
 
 fn remove_finalizer(store: &mut Store, res: usize, obj: &Arc<Value>, fin: &str) {

@@ -132,14 +132,17 @@ fn remove_tracking(store: &mut Store, pod: &Arc<Value>) {
 }
 
 fn delete_pod(store: &mut Store, pod: &Value) {
-    let _ = ops::delete(
+    let ctx = Ctx::controller(MANAGER);
+    let deleted = ops::delete(
         store,
         resources::by_index(PODS),
         meta::namespace(pod),
         meta::name(pod),
         &DeleteOptions::default(),
-        &Ctx::controller(MANAGER),
+        &ctx,
     );
+    let what = || format!("delete Pod {}/{}", meta::namespace(pod), meta::name(pod));
+    super::check_write(store, &ctx, what, deleted);
 }
 
 impl JobController {

@@ -369,14 +369,11 @@ impl Kubelet {
                     grace_period: Some(0),
                     ..DeleteOptions::default()
                 };
-                let _ = ops::delete(
-                    store,
-                    resources::by_index(PODS),
-                    &ns,
-                    &name,
-                    &opts,
-                    &Ctx::controller("kubelet"),
-                );
+                let ctx = Ctx::controller("kubelet");
+                let deleted =
+                    ops::delete(store, resources::by_index(PODS), &ns, &name, &opts, &ctx);
+                let what = || format!("delete Pod {ns}/{name}");
+                super::check_write(store, &ctx, what, deleted);
             }
             return None;
         }

@@ -7,6 +7,12 @@
 //! They share one loop that wakes on every store change and on timers (pod run
 //! times, backoffs, deadlines, TTLs), and write through the same path as API
 //! requests, as the controller-manager and kubelet of a cluster do.
+//!
+//! A controller writes what it has just read, under the same lock, and faults
+//! apply to API requests only: a write of theirs that fails is a bug in the
+//! emulator. [`check_write`] logs it on stderr and counts it in the store,
+//! where `GET /__emulator/failed-writes` shows it (the e2e harness checks
+//! that there are none).
 
 pub mod gc;
 pub mod job;
@@ -28,6 +34,7 @@ use crate::meta;
 use crate::ops::{self, Ctx};
 use crate::resources::{self, JOBS, NAMESPACES, PODS};
 use crate::server::State;
+use crate::status::ApiError;
 use crate::store::{Change, EventType, Store};
 
 /// The namespaces every cluster starts with.
@@ -40,8 +47,24 @@ pub fn seed(store: &mut Store) {
     let ctx = Ctx::controller("kube-apiserver");
     for ns in INITIAL_NAMESPACES {
         if store.get(NAMESPACES, "", ns).is_none() {
-            let _ = ops::create(store, rt, None, json!({"metadata": {"name": ns}}), &ctx);
+            let created = ops::create(store, rt, None, json!({"metadata": {"name": ns}}), &ctx);
+            check_write(store, &ctx, || format!("create Namespace {ns}"), created);
         }
+    }
+}
+
+/// Logs and counts `result` if it is a failed write of the controller
+/// `ctx` names; `what` says what it tried ("delete Pod ns/name").
+pub fn check_write<T>(
+    store: &mut Store,
+    ctx: &Ctx,
+    what: impl FnOnce() -> String,
+    result: Result<T, ApiError>,
+) {
+    if let Err(e) = result {
+        let line = format!("{} could not {}: {e}", ctx.manager, what());
+        eprintln!("kube-emulator: {line}");
+        store.note_failed_write(line);
     }
 }
 

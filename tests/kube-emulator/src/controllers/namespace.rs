@@ -4,9 +4,10 @@
 
 use serde_json::json;
 
+use crate::controllers::check_write;
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
-use crate::resources::{self, NAMESPACES, RESOURCES};
+use crate::resources::{NAMESPACES, RESOURCES};
 use crate::store::Store;
 
 /// One pass.
@@ -26,7 +27,10 @@ pub fn reconcile(store: &mut Store) {
             for obj in store.list(rt.index(), Some(&name)) {
                 remaining += 1;
                 if !meta::is_deleting(&obj) {
-                    let _ = ops::delete(store, rt, &name, meta::name(&obj), &background, &ctx);
+                    let deleted =
+                        ops::delete(store, rt, &name, meta::name(&obj), &background, &ctx);
+                    let what = || format!("delete {} {name}/{}", rt.kind, meta::name(&obj));
+                    check_write(store, &ctx, what, deleted);
                 }
             }
         }
@@ -39,7 +43,6 @@ pub fn reconcile(store: &mut Store) {
         if has_spec_finalizer {
             let mut new = (*ns).clone();
             meta::set(&mut new, &["spec", "finalizers"], json!([]));
-            let _ = resources::by_index(NAMESPACES);
             ops::internal_write(
                 store,
                 NAMESPACES,

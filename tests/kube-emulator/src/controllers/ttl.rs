@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::controllers::condition_true;
+use crate::controllers::{check_write, condition_true};
 use crate::meta;
 use crate::ops::{self, Ctx, DeleteOptions};
 use crate::resources::{self, JOBS};
@@ -53,7 +53,7 @@ pub fn reconcile(store: &mut Store, now: f64) -> f64 {
                 precondition_uid: Some(meta::uid(&job).to_string()),
                 ..DeleteOptions::default()
             };
-            let _ = ops::delete(
+            let deleted = ops::delete(
                 store,
                 resources::by_index(JOBS),
                 meta::namespace(&job),
@@ -61,6 +61,8 @@ pub fn reconcile(store: &mut Store, now: f64) -> f64 {
                 &opts,
                 &ctx,
             );
+            let what = || format!("delete Job {}/{}", meta::namespace(&job), meta::name(&job));
+            check_write(store, &ctx, what, deleted);
         } else {
             next = next.min(expiry);
         }

@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use serde_json::json;
 
-use crate::util::{create, env};
+use crate::util::{create, env, eventually, job};
 
 /// Injected 429/503 faults answer Status bodies with Retry-After, count down, and requests are counted.
 #[tokio::test]
@@ -81,6 +81,57 @@ async fn latency_reset_and_store_reset() {
         ns.get_opt("default").await.unwrap().is_some(),
         "default namespaces come back"
     );
+}
+
+/// `GET /__emulator/failed-writes` counts the controllers' writes that
+/// failed (each one a bug in the emulator; the count moving is tested next
+/// to the controllers): the ordinary work of every controller, a Job run,
+/// reaped by its TTL and a namespace deleted with its content, leaves it
+/// at zero, and so does a reset.
+#[tokio::test]
+async fn ordinary_controller_work_fails_no_write() {
+    use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::{Namespace, Pod};
+
+    let e = env().await;
+    e.namespace("work").await;
+    let jobs: Api<Job> = e.api("work");
+    let mut job = job("reaped", &[("EMULATOR_RUN_SECONDS", "0.1")]);
+    job["spec"]["ttlSecondsAfterFinished"] = json!(0);
+    create(&jobs, job).await;
+    eventually(10, || async {
+        jobs.get_opt("reaped")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let pods: Api<Pod> = e.api("work");
+    create(
+        &pods,
+        json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "env": [{"name": "EMULATOR_NEVER_EXIT", "value": "1"}]}]}}),
+    )
+    .await;
+    let namespaces: Api<Namespace> = Api::all(e.client.clone());
+    namespaces
+        .delete("work", &Default::default())
+        .await
+        .unwrap();
+    eventually(20, || async {
+        namespaces
+            .get_opt("work")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    e.raw("POST", "/__emulator/reset", None, vec![]).await;
+    let (code, _, failed) = e
+        .raw("GET", "/__emulator/failed-writes", None, vec![])
+        .await;
+    assert_eq!((code, failed), (200, json!({"count": 0, "recent": []})));
 }
 
 /// A silence fault is a server that stops answering but keeps its
