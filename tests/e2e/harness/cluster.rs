@@ -138,7 +138,19 @@ impl Emulator {
 }
 
 impl Drop for Emulator {
+    /// Stops the emulator, after checking that none of its controllers'
+    /// writes failed: a controller writes what it has just read and faults
+    /// touch API requests only, so a failed write is a bug in the emulator,
+    /// and a test that passed on top of one passed against a wrong cluster.
     fn drop(&mut self) {
+        if self.emulator.is_some() && !std::thread::panicking() {
+            let failed = self.admin("GET", "failed-writes", None);
+            assert_eq!(
+                failed["count"], 0,
+                "controller writes failed in the emulator: {:#}",
+                failed["recent"]
+            );
+        }
         if let Some(mut e) = self.emulator.take() {
             e.stop();
         }
