@@ -28,8 +28,6 @@
 mod proxy;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read as _;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
@@ -375,40 +373,7 @@ impl World {
     /// Runs `terraform <args>` while `during` runs on this thread; `during`
     /// gets the Terraform process id.
     fn run_while(&mut self, args: &[&str], during: impl FnOnce(&World, u32)) -> Output {
-        let mut child = self
-            .tf
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let _ = pipe.read_to_end(&mut buf);
-                String::from_utf8_lossy(&buf).into_owned()
-            })
-        };
-        let stdout = drain(Box::new(child.stdout.take().unwrap()));
-        let stderr = drain(Box::new(child.stderr.take().unwrap()));
-        during(self, child.id());
-        let deadline = Instant::now() + Duration::from_secs(300);
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("terraform {args:?} did not end within 5 minutes");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let out = Output {
-            command: format!("terraform {}", args.join(" ")),
-            code: status.code().unwrap_or(-1),
-            stdout: stdout.join().unwrap(),
-            stderr: stderr.join().unwrap(),
-        };
+        let out = self.tf.run_while(args, |terraform| during(self, terraform));
         self.count_plan(&out);
         out
     }

@@ -293,9 +293,16 @@ impl Tf {
     /// Runs `terraform <args>` and returns what it printed, whatever its
     /// exit code.
     pub fn run<S: AsRef<str>>(&self, args: &[S]) -> Output {
+        self.run_while(args, |_| {})
+    }
+
+    /// Runs `terraform <args>` like [`Tf::run`], while `during` runs on this
+    /// thread with Terraform's process id (to signal it, or to act on the
+    /// cluster while the command is under way).
+    pub fn run_while<S: AsRef<str>>(&self, args: &[S], during: impl FnOnce(u32)) -> Output {
         let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
         let command = format!("[{}] terraform {}", self.name, args.join(" "));
-        run_with_timeout(self.command(&args), command)
+        run_with_timeout(self.command(&args), command, during)
     }
 
     /// `terraform init`, which must succeed.
@@ -329,8 +336,8 @@ impl Tf {
 }
 
 /// Runs `cmd`, capturing stdout and stderr, and kills it after
-/// [`COMMAND_TIMEOUT`].
-fn run_with_timeout(mut cmd: Command, command: String) -> Output {
+/// [`COMMAND_TIMEOUT`]; `during` runs once it has started, with its process id.
+fn run_with_timeout(mut cmd: Command, command: String, during: impl FnOnce(u32)) -> Output {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -345,6 +352,7 @@ fn run_with_timeout(mut cmd: Command, command: String) -> Output {
     };
     let stdout = drain(Box::new(child.stdout.take().unwrap()));
     let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    during(child.id());
     let deadline = Instant::now() + COMMAND_TIMEOUT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
