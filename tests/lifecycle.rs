@@ -1150,7 +1150,7 @@ async fn pod_problems_are_reported() {
     assert!(text.contains("exited with code 137 (OOMKilled)"), "{text}");
 }
 
-/// Issue 10, item 4 (in-process): `job_config` with `timeouts.create`.
+/// `job_config` with `timeouts.create`.
 fn timed_job(ns: &str, name: &str, create: &str, env: serde_json::Value) -> serde_json::Value {
     let mut cfg = job_config(ns, name, env);
     cfg["timeouts"] = json!({"create": create});

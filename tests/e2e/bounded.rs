@@ -1,4 +1,4 @@
-//! Issue 10, item 4: everything bounded. With the real Terraform CLI
+//! Everything bounded. With the real Terraform CLI
 //! against the emulator: a server that takes ten minutes over the Job's
 //! create, or goes silent while the apply waits for the Job, fails the
 //! apply within its `timeouts.create` plus one second, with an error that
@@ -70,7 +70,7 @@ fn apply_while(
     })
 }
 
-/// Acceptance 3: a Job create that takes ten minutes fails the apply within
+/// A Job create that takes ten minutes fails the apply within
 /// `timeouts.create` (20 s) plus one second, naming the request and the
 /// cluster; nothing is left out of state; once the server answers again,
 /// the next apply converges and the plan after it is empty.
@@ -125,7 +125,7 @@ fn a_hung_job_create_fails_the_apply_at_the_create_timeout() {
     assert!(cluster.names("/apis/batch/v1", "hung", "jobs").is_empty());
 }
 
-/// Acceptance 3: a server that goes silent while the apply waits for the
+/// A server that goes silent while the apply waits for the
 /// Job (the watch stays open, sends nothing and never ends; every new
 /// request hangs) fails the apply within `timeouts.create` plus one second;
 /// once it answers again, the next apply converges.
@@ -198,7 +198,7 @@ fn interrupted_apply(tf: &Tf, ready: impl FnOnce()) -> (Output, Duration) {
     (out, took)
 }
 
-/// Acceptance 3: Ctrl-C while the Job's create gets no answer ends
+/// Ctrl-C while the Job's create gets no answer ends
 /// `terraform apply` within a second; what was made is in state, and
 /// destroy removes it.
 #[test]
@@ -226,7 +226,7 @@ fn ctrl_c_ends_a_hung_apply_within_a_second() {
     assert!(!cluster.namespace_exists("stuck"));
 }
 
-/// Acceptance 3: Ctrl-C while the apply waits on a server that went silent
+/// Ctrl-C while the apply waits on a server that went silent
 /// ends `terraform apply` within a second.
 #[test]
 fn ctrl_c_ends_a_silent_wait_within_a_second() {
@@ -249,7 +249,7 @@ fn ctrl_c_ends_a_silent_wait_within_a_second() {
     assert!(!cluster.namespace_exists("hush"));
 }
 
-/// Acceptance 3: Ctrl-C while the ownership check (reading the namespace
+/// Ctrl-C while the ownership check (reading the namespace
 /// that already exists, to see whose it is) gets no answer ends
 /// `terraform apply` within a second, naming the read; nothing is in state.
 #[test]

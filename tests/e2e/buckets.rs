@@ -1,4 +1,4 @@
-//! Issue 6, acceptance 2: the bucket table against the emulator's
+//! The bucket table against the emulator's
 //! immutability rules. Each step changes one field of the configuration the
 //! previous step applied; the plan must say "updated in-place" (and the
 //! apply keep the Job's UID) or "must be replaced" (and the apply succeed

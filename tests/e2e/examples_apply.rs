@@ -36,7 +36,7 @@ fn example_exists(name: &str) -> bool {
     Path::new(&repo_root().join("examples").join(name)).is_dir()
 }
 
-/// Issue 6, acceptance 7 (the quickstart's configuration): the job with a
+/// The quickstart's configuration: the job with a
 /// config map, an env secret and volumes applies, reports its status,
 /// plans no changes, and destroys everything it made.
 #[test]
@@ -56,7 +56,7 @@ fn quickstart_example_applies_and_destroys() {
     assert!(!cluster.namespace_exists("reports"));
 }
 
-/// Issue 6, acceptance 8: the module-composition example (a module with
+/// The module-composition example (a module with
 /// variables and outputs, one job's outputs in another's env, for_each)
 /// plans with the migration's image tag unknown, applies, plans no changes
 /// afterwards, and destroys cleanly.

@@ -1,4 +1,4 @@
-//! Issue 11, the fault matrix: the real Terraform CLI against the emulator
+//! The fault matrix: the real Terraform CLI against the emulator
 //! while something goes wrong in one phase of a job's life (create, update,
 //! destroy), then a converging `terraform apply` (or `destroy`), then a
 //! count of what went wrong for good:
@@ -733,7 +733,7 @@ fn job_finished(w: &World) -> bool {
 /// The cases known not to reach the goal, and what they do instead.
 ///
 /// A provider killed during create never returns the new state, so the
-/// resource instance identity its objects carry (issue 10) is in no state:
+/// resource instance identity its objects carry is in no state:
 /// the next apply refuses them as another resource's, and the error names
 /// the one step that recovers (`lifecycle::killed_apply_is_recovered`
 /// takes it). Until a design tells them apart safely, they stay untracked.

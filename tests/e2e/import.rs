@@ -1,4 +1,4 @@
-//! Issue 5: bringing existing Jobs under management with the real
+//! Bringing existing Jobs under management with the real
 //! Terraform CLI against the emulator: import by ID and by identity,
 //! Jobs made by kubectl, `terraform query` with configuration generation,
 //! and the errors of imports that cannot work.
@@ -114,7 +114,7 @@ fn error_count(out: &Output) -> usize {
     out.stderr.matches("Error: ").count() + out.stdout.matches("Error: ").count()
 }
 
-/// Acceptance 1: a job applied by this provider, removed from state and
+/// A job applied by this provider, removed from state and
 /// imported back, by ID and then by identity, plans no changes; its
 /// identity is the same throughout.
 #[test]
@@ -288,7 +288,7 @@ fn legacy(tag: &str, backoff: u32) -> String {
         .replace("BACKOFF", &backoff.to_string())
 }
 
-/// Acceptance 2: a Job created with kubectl (command, env, resources, a
+/// A Job created with kubectl (command, env, resources, a
 /// ConfigMap volume) imports with a warning naming what the spec cannot
 /// express; the next plan is empty; an in-place change applies and keeps
 /// the Job's own container; changing the image plans a replacement.
@@ -385,7 +385,7 @@ fn create_jobs(cluster: &Cluster, ns: &str, count: usize) {
     }
 }
 
-/// Acceptance 3: `terraform query` over a namespace holding 50 Jobs lists
+/// `terraform query` over a namespace holding 50 Jobs lists
 /// all 50 (and nothing from elsewhere); `-generate-config-out` writes
 /// configuration that `terraform plan` accepts and that plans 50 imports
 /// and no other change.
@@ -448,7 +448,7 @@ list "planton_kubernetes_job" "fleet" {
     }
 }
 
-/// Acceptance 4: an import that cannot work gives one clear error: a Job
+/// An import that cannot work gives one clear error: a Job
 /// that does not exist, an ID in the wrong form, a namespace the
 /// credentials may not read. The provider is the user `importer`, whom
 /// the emulator's authorization refuses everything in the namespace

@@ -76,7 +76,7 @@ output "succeeded" {
 }
 "#;
 
-/// Issue 6, acceptance 1: apply creates exactly the expected objects with
+/// Apply creates exactly the expected objects with
 /// the expected names and labels; a second plan shows no changes; destroy
 /// removes the namespace the resource created.
 #[test]
@@ -171,7 +171,7 @@ fn apply_plan_destroy_created_namespace() {
     assert!(!cluster.namespace_exists("reports"));
 }
 
-/// Issue 6, acceptance 1: in a namespace the resource did not create,
+/// In a namespace the resource did not create,
 /// destroy removes exactly its objects and leaves the namespace (and
 /// everything else in it) as it was.
 #[test]
@@ -248,7 +248,7 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Issue 6, acceptance 3: a failing job (non-zero exit, backoff_limit 1)
+/// A failing job (non-zero exit, backoff_limit 1)
 /// makes apply fail within 2 seconds of the Job's Failed condition, with
 /// the reason, the exit code and the tail of the log; the resource is
 /// tainted, so the next plan replaces it.
@@ -325,7 +325,7 @@ resource "planton_kubernetes_job" "migrate" {
     eprintln!("failing job: apply returned {lag:?} after the Failed condition");
 }
 
-/// Issue 6, acceptance 4: a job that completes and is then deleted by its
+/// A job that completes and is then deleted by its
 /// TTL plans no changes by default ("keep"); under "recreate" the plan
 /// creates the Job again (as an update of the resource, which keeps
 /// tracking its namespace and other objects so that destroy still removes
@@ -392,7 +392,7 @@ resource "planton_kubernetes_job" "{name}" {{
     assert!(!cluster.namespace_exists("ttl-again"));
 }
 
-/// Issue 6, acceptance 5: out-of-band edits (ConfigMap data changed, env
+/// Out-of-band edits (ConfigMap data changed, env
 /// Secret deleted, a Job label removed) appear in the next plan, and apply
 /// puts them back without replacing the Job.
 #[test]
@@ -469,7 +469,7 @@ fn out_of_band_edits_are_planned_and_restored() {
     );
 }
 
-/// Issue 6, acceptance 6: the API server answers 429 and 503 for a while
+/// The API server answers 429 and 503 for a while
 /// during apply; the apply still succeeds and creates each object once.
 #[test]
 fn faults_during_apply_are_retried() {
@@ -611,7 +611,7 @@ fn killed_apply_is_recovered() {
     assert!(!cluster.namespace_exists("reports"));
 }
 
-/// Issue 6 (wait): Ctrl-C during a wait reaches the provider as
+/// Ctrl-C during a wait reaches the provider as
 /// StopProvider and ends the wait at once; the create is recorded tainted,
 /// and destroy still removes everything.
 #[test]

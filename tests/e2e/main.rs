@@ -23,10 +23,10 @@
 //!   replacement, as the plan says.
 //! - `examples_apply`: the examples applied, re-planned and destroyed
 //!   against the emulator.
-//! - `import`: issue 5, import by ID and identity (Jobs this provider made
+//! - `import`: import by ID and identity (Jobs this provider made
 //!   and Jobs kubectl made), `terraform query` with configuration
 //!   generation, and imports that fail.
-//! - `provider_config`: issue 4, every way to reach a cluster (kubeconfig,
+//! - `provider_config`: every way to reach a cluster (kubeconfig,
 //!   token, client certificate, exec plugin), their failures, named
 //!   clusters with for_each, settings known only after apply, nothing
 //!   configured; against emulators with TLS and authentication.
@@ -40,13 +40,13 @@
 //!   version, and an edit of the live Secret is drift.
 //! - `zeros`: Planton's "0 means unset" fields against the emulator, and
 //!   `backoff_limit = 0` (no retries).
-//! - `bounded`: issue 10, everything bounded: a hung or silent API server
+//! - `bounded`: everything bounded: a hung or silent API server
 //!   fails the apply within `timeouts.create` plus a second, naming the
 //!   request; Ctrl-C ends a hung apply or wait within a second.
-//! - `permissions`: issue 11, least privilege: the RBAC manifests in
+//! - `permissions`: least privilege: the RBAC manifests in
 //!   `examples/rbac/` are exactly sufficient (every step passes with them,
 //!   each rule taken away fails a named step with the 403).
-//! - `faults`: issue 11, the fault matrix: a fault in one phase (create,
+//! - `faults`: the fault matrix: a fault in one phase (create,
 //!   update, destroy), a converging run, and what was lost, duplicated or
 //!   left untracked; the cheapest cases here, all of them under
 //!   `scripts/faults.sh` (`docs/reliability.md`).

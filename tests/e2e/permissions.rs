@@ -1,4 +1,4 @@
-//! Issue 11, item 3: least privilege. The RBAC manifests in `examples/rbac/`
+//! Least privilege. The RBAC manifests in `examples/rbac/`
 //! are exactly sufficient, against the emulator's RBAC with the real
 //! Terraform CLI.
 //!

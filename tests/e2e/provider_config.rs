@@ -212,7 +212,7 @@ fn refused_once(out: &Output, cluster: &Secure, token: &str) {
 }
 
 // ---------------------------------------------------------------------------
-// Acceptance 1: each way to authenticate, and each way it fails.
+// Each way to authenticate, and each way it fails.
 
 /// A kubeconfig with two contexts: `config_context` selects the emulator's,
 /// though the file's current context is another cluster.
@@ -483,7 +483,7 @@ fn failing_exec_plugin_shows_its_stderr() {
 }
 
 // ---------------------------------------------------------------------------
-// Acceptance 2: two clusters, one module, for_each.
+// Two clusters, one module, for_each.
 
 /// `examples/multi-cluster` as written, with `~/.kube/config` holding the
 /// contexts `east` and `west` of two emulators: the same job lands in each
@@ -531,7 +531,7 @@ fn one_module_reaches_two_clusters_with_for_each() {
 }
 
 // ---------------------------------------------------------------------------
-// Acceptance 3: settings known only after apply.
+// Settings known only after apply.
 
 /// The provider's `host` comes from a resource created in the same apply:
 /// the plan sends no request to any cluster (neither the one `host` will
@@ -624,7 +624,7 @@ provider "planton" {{
 }
 
 // ---------------------------------------------------------------------------
-// Acceptance 4: nothing configured.
+// Nothing configured.
 
 /// Listeners on the addresses a provider that falls back would dial
 /// (localhost:80, :443, :8080); the ones that could be bound.
