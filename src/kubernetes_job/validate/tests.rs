@@ -1,7 +1,7 @@
 //! Unit tests of [`super::validate`]: a table of named cases, each a valid
 //! base configuration with one change and the exact (summary, path) pairs it
-//! must produce; the unknown-value cases; and Planton's 18 spec test cases
-//! against [`super::planton_rules`] alone.
+//! must produce; and the unknown-value cases. Planton's own spec test cases
+//! are in [`super::planton_tests`].
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -71,12 +71,12 @@ pub(crate) fn errors_of(config: &crate::tf::Value) -> Vec<(String, String)> {
     out
 }
 
-fn errors(config: &J) -> Vec<(String, String)> {
+pub(super) fn errors(config: &J) -> Vec<(String, String)> {
     let value = testing::config(config).unwrap_or_else(|e| panic!("test config: {e}"));
     errors_of(&value)
 }
 
-fn spec(c: &mut J) -> &mut J {
+pub(super) fn spec(c: &mut J) -> &mut J {
     &mut c["spec"]
 }
 
@@ -1070,209 +1070,4 @@ fn shape_mismatch_is_a_bug_diagnostic() {
         d.0[0].path.as_ref().map(ToString::to_string).as_deref(),
         Some("spec.parallelism")
     );
-}
-
-// ---------------------------------------------------------------------------
-// Planton's spec_test.go cases, against planton_rules alone.
-
-fn planton_base() -> J {
-    json!({
-        "metadata": {"name": "my-batch-job"},
-        "spec": {
-            "target_cluster": {"cluster_kind": "GcpGkeCluster", "cluster_name": "test-cluster"},
-            "namespace": {"value": "test-namespace"},
-            "create_namespace": true,
-            "image": {"repo": "busybox", "tag": "latest"},
-            "resources": {
-                "limits": {"cpu": "1000m", "memory": "1Gi"},
-                "requests": {"cpu": "50m", "memory": "100Mi"}
-            },
-            "env": {
-                "variables": {"BATCH_SIZE": {"value": "1000"}},
-                "secrets": {"API_KEY": {"value": "secret_value"}}
-            },
-            "completion_mode": "NonIndexed",
-            "restart_policy": "Never"
-        }
-    })
-}
-
-type PlantonCase = (
-    &'static str,
-    fn(&mut J),
-    &'static [(&'static str, &'static str)],
-);
-
-fn planton_cases() -> Vec<PlantonCase> {
-    vec![
-        ("base object", |_| {}, &[]),
-        (
-            "create_namespace false",
-            |c| spec(c)["create_namespace"] = json!(false),
-            &[],
-        ),
-        (
-            "restart policy OnFailure",
-            |c| spec(c)["restart_policy"] = json!("OnFailure"),
-            &[],
-        ),
-        (
-            "Indexed with completions 5 and parallelism 3",
-            |c| {
-                spec(c)["completion_mode"] = json!("Indexed");
-                spec(c)["completions"] = json!(5);
-                spec(c)["parallelism"] = json!(3);
-            },
-            &[],
-        ),
-        (
-            "parallelism 10 and completions 100",
-            |c| {
-                spec(c)["parallelism"] = json!(10);
-                spec(c)["completions"] = json!(100);
-            },
-            &[],
-        ),
-        (
-            "active deadline 3600",
-            |c| spec(c)["active_deadline_seconds"] = json!(3600),
-            &[],
-        ),
-        (
-            "ttl 86400",
-            |c| spec(c)["ttl_seconds_after_finished"] = json!(86400),
-            &[],
-        ),
-        (
-            "literal secret",
-            |c| spec(c)["env"]["secrets"] = json!({"DATABASE_PASSWORD": {"value": "my-password"}}),
-            &[],
-        ),
-        (
-            "secret reference",
-            |c| {
-                spec(c)["env"]["secrets"] = json!({"DATABASE_PASSWORD": {"secret_ref": {
-                    "name": "my-app-secrets", "key": "db-password"
-                }}})
-            },
-            &[],
-        ),
-        (
-            "mixed secrets",
-            |c| {
-                spec(c)["env"]["secrets"] = json!({
-                    "DEBUG_TOKEN": {"value": "debug-only-token"},
-                    "DATABASE_PASSWORD": {"secret_ref": {"name": "postgres-credentials", "key": "password"}}
-                })
-            },
-            &[],
-        ),
-        (
-            "literal variables",
-            |c| {
-                spec(c)["env"]["variables"] = json!({
-                    "INPUT_FILE": {"value": "/data/input.csv"},
-                    "OUTPUT_FILE": {"value": "/data/output.csv"}
-                })
-            },
-            &[],
-        ),
-        (
-            "variable reference with only a name",
-            |c| {
-                spec(c)["env"]["variables"] =
-                    json!({"DATABASE_HOST": {"value_from": {"name": "my-postgres"}}})
-            },
-            &[],
-        ),
-        (
-            "mixed variables",
-            |c| {
-                spec(c)["env"]["variables"] = json!({
-                    "BATCH_SIZE": {"value": "1000"},
-                    "DATABASE_HOST": {"value_from": {"name": "my-postgres"}}
-                })
-            },
-            &[],
-        ),
-        (
-            "restart policy Always",
-            |c| spec(c)["restart_policy"] = json!("Always"),
-            &[("Invalid Restart Policy", "spec.restart_policy")],
-        ),
-        (
-            "completion mode Invalid",
-            |c| spec(c)["completion_mode"] = json!("Invalid"),
-            &[("Invalid Completion Mode", "spec.completion_mode")],
-        ),
-        (
-            "secret reference with an empty name",
-            |c| {
-                spec(c)["env"]["secrets"] =
-                    json!({"API_KEY": {"secret_ref": {"name": "", "key": "password"}}})
-            },
-            &[(
-                "Missing Secret Name",
-                "spec.env.secrets[\"API_KEY\"].secret_ref.name",
-            )],
-        ),
-        (
-            "secret reference with an empty key",
-            |c| {
-                spec(c)["env"]["secrets"] =
-                    json!({"API_KEY": {"secret_ref": {"name": "my-secret", "key": ""}}})
-            },
-            &[(
-                "Missing Secret Key",
-                "spec.env.secrets[\"API_KEY\"].secret_ref.key",
-            )],
-        ),
-        (
-            "variable reference with an empty name",
-            |c| {
-                spec(c)["env"]["variables"] = json!({"DATABASE_HOST": {"value_from": {"name": ""}}})
-            },
-            &[(
-                "Missing Reference Name",
-                "spec.env.variables[\"DATABASE_HOST\"].value_from.name",
-            )],
-        ),
-    ]
-}
-
-/// Planton's 18 spec test cases give Planton's verdicts (13 valid, 5
-/// invalid) from `planton_rules` alone, each invalid one on its path.
-#[test]
-fn planton_spec_test_cases() {
-    let cases = planton_cases();
-    assert_eq!(cases.len(), 18);
-    assert_eq!(cases.iter().filter(|c| c.2.is_empty()).count(), 13);
-    for (name, edit, expect) in cases {
-        let mut config = planton_base();
-        edit(&mut config);
-        let value = testing::config(&config).unwrap();
-        let job = KubernetesJob::from_value(&value).unwrap();
-        let mut got: Vec<(String, String)> = planton_rules(&job)
-            .iter()
-            .map(|d| {
-                (
-                    d.summary.clone(),
-                    d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
-                )
-            })
-            .collect();
-        got.sort();
-        let want: Vec<(String, String)> = expect
-            .iter()
-            .map(|(s, p)| (s.to_string(), p.to_string()))
-            .collect();
-        assert_eq!(got, want, "{name}");
-    }
-}
-
-/// The Planton base object also passes every other rule; its references
-/// are what Terraform alone refuses.
-#[test]
-fn planton_base_passes_all_rules() {
-    assert_eq!(errors(&planton_base()), Vec::<(String, String)>::new());
 }
