@@ -3,22 +3,27 @@
 //! quantities and requests against limits, the Job's counts and their
 //! 32-bit ranges, and environment variable names and secret references.
 //! Volume mounts have their own file, [`super::volumes`]; the number and
-//! quantity checks here are shared with it.
+//! quantity checks, shared with it, are in [`super::numbers`].
 
-use crate::kubernetes_job::model::names::env_name_problem;
-use crate::kubernetes_job::model::quantity::Quantity;
+use crate::kubernetes_job::model::names::{INJECTED_ENV, env_name_problem};
 use crate::kubernetes_job::model::spec::{
     CompletionMode, CpuMemory, Field, JobSpec, KubernetesJob,
 };
-use crate::tf::{AttributePath, Diagnostics, Number};
+use crate::tf::{AttributePath, Diagnostics};
 
 use super::names::{
     data_key_problem, dns1123_label_problem, dns1123_subdomain_problem, image_repo_problem,
     is_image_tag, repo_has_tag_or_digest,
 };
+use super::numbers::{INT32_MAX, IntRule, Parsed, integer, quantity};
 use super::volumes::volume_rules;
-use super::wording::{describe_value, last_attribute, short};
-use super::{INJECTED_ENV, INT32_MAX, MAX_CONFIG_MAP_BYTES, MAX_INDEXED, spec_path};
+use super::wording::{describe_value, spec_path};
+
+/// Kubernetes caps `completions` and `parallelism` of an Indexed Job.
+pub const MAX_INDEXED: i64 = 100_000;
+
+/// Kubernetes limits the data of one ConfigMap to 1 MiB.
+pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
 
 /// Checks that kube-apiserver (or the kubelet) would otherwise fail at apply
 /// or run time.
@@ -219,88 +224,6 @@ pub(super) fn resource_rules(spec: &JobSpec, d: &mut Diagnostics) {
             );
         }
     }
-}
-
-/// A usable quantity and the text it was written as.
-pub(super) type Parsed<'a> = Option<(Quantity, &'a str)>;
-
-/// Parses a quantity attribute, reporting syntax errors and negative values;
-/// returns the value and its text when it is usable for comparisons.
-pub(super) fn quantity<'a>(
-    field: &'a Field<String>,
-    p: &AttributePath,
-    allow_empty: bool,
-    d: &mut Diagnostics,
-) -> Parsed<'a> {
-    let text = field.known()?;
-    if text.is_empty() && allow_empty {
-        return None;
-    }
-    let attr = last_attribute(p);
-    match Quantity::parse(text) {
-        Ok(q) if q.is_negative() => {
-            d.attribute_error(
-                p.clone(),
-                "Negative Quantity",
-                format!(
-                    "`{attr}` is {text:?}. Kubernetes rejects negative resource quantities; use a value of 0 or \
-                     more."
-                ),
-            );
-            None
-        }
-        Ok(q) => Some((q, text.as_str())),
-        Err(e) => {
-            let hint = if text.is_empty() {
-                " Leave the attribute out instead of setting it to an empty string."
-            } else {
-                ""
-            };
-            d.attribute_error(
-                p.clone(),
-                "Invalid Quantity",
-                format!(
-                    "`{attr}` is {text:?}, which is not a Kubernetes quantity: {e}. Examples: \"500m\" (half a \
-                     CPU), \"2\", \"512Mi\", \"1Gi\", \"1e3\".{hint}"
-                ),
-            );
-            None
-        }
-    }
-}
-
-/// A whole-number attribute's allowed range and why.
-pub(super) struct IntRule {
-    pub(super) summary: &'static str,
-    pub(super) min: i64,
-    pub(super) max: i64,
-    pub(super) why: &'static str,
-}
-
-/// Checks a number against a rule; returns it when valid.
-pub(super) fn integer(
-    field: &Field<Number>,
-    p: &AttributePath,
-    rule: &IntRule,
-    d: &mut Diagnostics,
-) -> Option<i64> {
-    let n = field.known()?;
-    let value = n.as_i64().filter(|v| (rule.min..=rule.max).contains(v));
-    if value.is_none() {
-        d.attribute_error(
-            p.clone(),
-            rule.summary,
-            format!(
-                "`{}` is {}, but it must be a whole number from {} to {}: {}",
-                last_attribute(p),
-                short(&n.to_string()),
-                rule.min,
-                rule.max,
-                rule.why
-            ),
-        );
-    }
-    value
 }
 
 pub(super) fn count_rules(spec: &JobSpec, d: &mut Diagnostics) {

@@ -22,26 +22,18 @@
 
 mod kubernetes;
 mod names;
+mod numbers;
 mod planton;
 mod provider;
 mod volumes;
 mod wording;
 
-pub use kubernetes::kubernetes_rules;
+pub use kubernetes::{MAX_CONFIG_MAP_BYTES, MAX_INDEXED, kubernetes_rules};
 pub use planton::planton_rules;
 pub use provider::provider_rules;
 
-use crate::kubernetes_job::model::names::INJECTED_ENV;
 use crate::kubernetes_job::model::spec::KubernetesJob;
-use crate::tf::{AttributePath, Diagnostics, Value};
-
-/// Kubernetes caps `completions` and `parallelism` of an Indexed Job.
-pub const MAX_INDEXED: i64 = 100_000;
-
-/// Kubernetes limits the data of one ConfigMap to 1 MiB.
-pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
-
-pub(super) const INT32_MAX: i64 = i32::MAX as i64;
+use crate::tf::{Diagnostics, Value};
 
 /// Validates a resource configuration: every rule, every problem.
 pub fn validate(config: &Value) -> Diagnostics {
@@ -64,10 +56,6 @@ pub fn validate(config: &Value) -> Diagnostics {
     d.extend(kubernetes_rules(&job));
     d.extend(provider_rules(&job));
     d
-}
-
-pub(super) fn spec_path() -> AttributePath {
-    AttributePath::root("spec")
 }
 
 #[cfg(test)]

@@ -12,8 +12,7 @@ use crate::kubernetes_job::model::spec::{
 };
 use crate::tf::{AttributePath, Diagnostics};
 
-use super::spec_path;
-use super::wording::{case_hint, choices, describe_value};
+use super::wording::{case_hint, choices, describe_value, spec_path};
 
 /// Project Planton's validation rules for a KubernetesJob, with Planton's
 /// semantics: a null string counts as empty (protobuf has no null string).

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use crate::kubernetes_job::model::spec::{Field, KubernetesJob, ValueFromRef};
 use crate::tf::{AttributePath, Diagnostics};
 
-use super::spec_path;
+use super::wording::spec_path;
 
 /// Checks that exist because this is a Terraform provider: unresolvable
 /// Planton references, "exactly one of" pairs, and nulls where Kubernetes

@@ -11,10 +11,9 @@ use crate::kubernetes_job::model::spec::{
 };
 use crate::tf::{AttributePath, Diagnostics};
 
-use super::kubernetes::{IntRule, integer, quantity};
 use super::names::{dns1123_label_problem, relative_path_problem};
-use super::spec_path;
-use super::wording::describe_value;
+use super::numbers::{IntRule, integer, quantity};
+use super::wording::{describe_value, spec_path};
 
 pub(super) fn volume_rules(mounts: &[Field<VolumeMount>], d: &mut Diagnostics) {
     let base = spec_path().attr("volume_mounts");

@@ -1,9 +1,15 @@
-//! How validation details quote what the user wrote: a value trimmed to a
-//! readable length, a list of valid names, a hint when a name differs only
-//! in case, and the attribute a path ends in. Shared by every group of
-//! rules so that all details read alike.
+//! How validation details say where and what: the `spec` path most rules
+//! start from, a value quoted and trimmed to a readable length, a list of
+//! valid names, a hint when a name differs only in case, and the attribute
+//! a path ends in. Shared by every group of rules so that all details read
+//! alike.
 
 use crate::tf::{AttributePath, PathStep};
+
+/// The path of `spec`, where most attributes live.
+pub(super) fn spec_path() -> AttributePath {
+    AttributePath::root("spec")
+}
 
 /// `The restart policy is "always".`, trimmed for very long values.
 pub(super) fn describe_value(what: &str, value: &str) -> String {
