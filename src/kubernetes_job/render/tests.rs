@@ -12,6 +12,7 @@ use serde_json::json;
 use super::*;
 use crate::kubernetes_job::KubernetesJobResource;
 use crate::kubernetes_job::model::options::Options;
+use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::testing;
 use crate::tf::plan::{PlanInput, plan_resource_change};
 use crate::tf::resource::ClientCapabilities;

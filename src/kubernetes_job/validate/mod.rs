@@ -20,13 +20,13 @@
 //! and [`provider`] hold the three groups; [`names`] the name and path rules
 //! as kube-apiserver states them; [`wording`] how details quote values.
 
-mod kubernetes;
-mod names;
-mod numbers;
-mod planton;
-mod provider;
-mod volumes;
-mod wording;
+pub mod kubernetes;
+pub mod names;
+pub mod numbers;
+pub mod planton;
+pub mod provider;
+pub mod volumes;
+pub mod wording;
 
 pub use kubernetes::{MAX_CONFIG_MAP_BYTES, MAX_INDEXED, kubernetes_rules};
 pub use planton::planton_rules;

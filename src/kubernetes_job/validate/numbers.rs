@@ -1,7 +1,7 @@
 //! The checks of numbers and quantities that many rules share: a whole
-//! number against its allowed range ([`integer`], with the range and the
-//! reason in an [`IntRule`]), and a Kubernetes quantity that must parse and
-//! not be negative ([`quantity`]), returned for comparisons such as a
+//! number against its allowed range (`integer`, with the range and the
+//! reason in an `IntRule`), and a Kubernetes quantity that must parse and
+//! not be negative (`quantity`), returned for comparisons such as a
 //! request against its limit.
 
 use crate::kubernetes_job::model::quantity::Quantity;

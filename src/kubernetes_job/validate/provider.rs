@@ -146,7 +146,7 @@ pub fn provider_rules(job: &KubernetesJob) -> Diagnostics {
 }
 
 /// Reports a `value_from` that Terraform cannot resolve. A reference with an
-/// empty name is left to [`planton_rules`], which reports it already.
+/// empty name is left to [`super::planton_rules`], which reports it already.
 pub(super) fn unresolvable(
     value_from: &Field<ValueFromRef>,
     p: &AttributePath,
