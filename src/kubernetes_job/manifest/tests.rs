@@ -8,8 +8,13 @@ use std::path::PathBuf;
 
 use serde_json::{Value as Json, json};
 
+use std::collections::BTreeMap;
+
+use super::messages::{closest, distance, enumerate};
 use super::*;
+use crate::tf::function::FunctionError;
 use crate::tf::value::msgpack;
+use crate::tf::{Type, Value};
 
 /// A JSON document as Terraform's `yamldecode` hands it to a dynamic
 /// parameter: mappings are objects, sequences tuples, and the whole value
