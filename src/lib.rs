@@ -6,9 +6,12 @@
 //! Each layer knows only the one below it:
 //!
 //! - [`server`]: plugin transport: handshake, TLS, gRPC services, debug
-//!   (reattach) mode. Translates protobuf messages to framework calls.
+//!   (reattach) mode. Converts protobuf messages to framework types and
+//!   back; decides nothing. Imports only `tf`.
 //! - [`tf`]: the provider framework: values and their codecs, schemas,
-//!   paths, diagnostics, the plan pipeline and the resource traits.
+//!   paths, diagnostics, the plan pipeline, the resource traits, and the
+//!   RPC policy (`tf::dispatch`: apply as create/update/delete, destroy,
+//!   identities, imports, lists, function calls).
 //! - [`provider`]: the `planton` provider and its configuration.
 //! - [`kubernetes_job`]: the `planton_kubernetes_job` resource: schema,
 //!   spec model, validation, rendering, plan, apply, read, wait, delete.

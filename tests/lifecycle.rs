@@ -17,6 +17,7 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube_emulator::{EmulatorConfig, RunningEmulator};
 use planton_provider::kubernetes_job::KubernetesJobResource;
 use planton_provider::provider::client::{Clients, ConnectionSettings, Settings};
+use planton_provider::tf::dispatch::apply_resource_change;
 use planton_provider::tf::plan::{PlanInput, plan_resource_change};
 use planton_provider::tf::resource::{
     ApplyRequest, ApplyResponse, ClientCapabilities, PlanResponse, ReadRequest, ReadResponse,
@@ -131,16 +132,17 @@ impl World {
         config: &Value,
         cancel: CancellationToken,
     ) -> ApplyResponse {
-        let resp = self
-            .resource
-            .apply(ApplyRequest {
+        let resp = apply_resource_change(
+            &self.resource,
+            ApplyRequest {
                 prior_state: prior.clone(),
                 planned_state: plan.planned_state.clone(),
                 config: config.clone(),
                 planned_private: plan.planned_private.clone(),
                 cancel,
-            })
-            .await;
+            },
+        )
+        .await;
         self.keep(&resp.new_state, &resp.private);
         resp
     }
@@ -167,15 +169,17 @@ impl World {
     }
 
     async fn destroy(&self, state: &Value) -> ApplyResponse {
-        self.resource
-            .apply(ApplyRequest {
+        apply_resource_change(
+            &self.resource,
+            ApplyRequest {
                 prior_state: state.clone(),
                 planned_state: Value::Null,
                 config: Value::Null,
                 planned_private: self.private_of(state),
                 cancel: CancellationToken::new(),
-            })
-            .await
+            },
+        )
+        .await
     }
 
     fn api<K>(&self, ns: &str) -> Api<K>

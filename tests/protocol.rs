@@ -25,7 +25,8 @@ use planton_provider::server::proto::tfplugin6::provider_client::ProviderClient;
 use planton_provider::server::{self, handshake, tls};
 use planton_provider::tf::diag::Diagnostics;
 use planton_provider::tf::resource::{
-    ApplyRequest, ApplyResponse, ReadRequest, ReadResponse, ValidateRequest,
+    ApplyResponse, CreateRequest, DeleteRequest, ReadRequest, ReadResponse, UpdateRequest,
+    ValidateRequest,
 };
 use planton_provider::tf::value::msgpack;
 use planton_provider::tf::{Attribute, Block, Provider, Resource, Schema, Type, Value};
@@ -621,11 +622,20 @@ impl Resource for TestResource {
         d.warning("Value Length", len.to_string());
         d
     }
-    async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
+    async fn create(&self, req: CreateRequest) -> ApplyResponse {
         ApplyResponse {
             new_state: req.planned_state,
             ..ApplyResponse::default()
         }
+    }
+    async fn update(&self, req: UpdateRequest) -> ApplyResponse {
+        ApplyResponse {
+            new_state: req.planned_state,
+            ..ApplyResponse::default()
+        }
+    }
+    async fn delete(&self, _req: DeleteRequest) -> ApplyResponse {
+        ApplyResponse::default()
     }
     async fn read(&self, req: ReadRequest) -> ReadResponse {
         let mut resp = ReadResponse {

@@ -48,9 +48,9 @@ use crate::kube::connection::collapse_cluster_errors;
 use crate::provider::client::Clients;
 use crate::provider::clusters::{ClusterRef, PlanVerdict};
 use crate::tf::resource::{
-    ApplyRequest, ApplyResponse, GenerateConfigRequest, GenerateConfigResponse, ImportRequest,
-    ImportResponse, ListRequest, ListResource, ListSink, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, ValidateRequest,
+    ApplyResponse, CreateRequest, DeleteRequest, GenerateConfigRequest, GenerateConfigResponse,
+    ImportRequest, ImportResponse, ListRequest, ListResource, ListSink, PlanRequest, PlanResponse,
+    ReadRequest, ReadResponse, UpdateRequest, ValidateRequest,
 };
 use crate::tf::schema::IdentitySchema;
 use crate::tf::{AttributePath, Diagnostics, Resource, Schema, Value};
@@ -138,12 +138,28 @@ impl Resource for KubernetesJobResource {
         }
     }
 
-    async fn apply(&self, req: ApplyRequest) -> ApplyResponse {
-        // Every request of the apply, the wait's included, within the
-        // operation's timeout and until StopProvider.
+    // Every request of a create, update or delete, the wait's included,
+    // runs within the operation's timeout and until StopProvider; each
+    // cluster-wide failure is said once.
+
+    async fn create(&self, req: CreateRequest) -> ApplyResponse {
+        let budget = options::apply_budget(&Value::Null, &req.planned_state, req.cancel.clone());
+        let mut resp = budget.run(self.create_on_cluster(req)).await;
+        resp.diagnostics = collapse_cluster_errors(resp.diagnostics);
+        resp
+    }
+
+    async fn update(&self, req: UpdateRequest) -> ApplyResponse {
         let budget =
             options::apply_budget(&req.prior_state, &req.planned_state, req.cancel.clone());
-        let mut resp = budget.run(self.apply_on_cluster(req)).await;
+        let mut resp = budget.run(self.update_on_cluster(req)).await;
+        resp.diagnostics = collapse_cluster_errors(resp.diagnostics);
+        resp
+    }
+
+    async fn delete(&self, req: DeleteRequest) -> ApplyResponse {
+        let budget = options::apply_budget(&req.prior_state, &Value::Null, req.cancel.clone());
+        let mut resp = budget.run(self.delete_on_cluster(req)).await;
         resp.diagnostics = collapse_cluster_errors(resp.diagnostics);
         resp
     }
@@ -256,70 +272,83 @@ impl ListResource for KubernetesJobList {
 }
 
 impl KubernetesJobResource {
-    /// Apply on the job's cluster; each cluster-wide failure is said once
-    /// by the caller.
-    async fn apply_on_cluster(&self, req: ApplyRequest) -> ApplyResponse {
-        let on = if req.planned_state.is_null() {
-            &req.prior_state
-        } else {
-            &req.planned_state
-        };
-        let client = match self.clients.connect(&target_cluster(on)).await {
-            Ok(c) => c.client,
-            Err(diagnostics) => {
-                return ApplyResponse {
-                    new_state: req.prior_state,
-                    private: Vec::new(),
-                    diagnostics,
-                };
-            }
-        };
-        if req.planned_state.is_null() {
-            let instance = ownership::Instance::from_private(&req.planned_private);
-            delete::delete(&client, &req.prior_state, instance.as_ref(), &req.cancel).await
-        } else if req.prior_state.is_null() {
-            let wo = write_only::WriteOnly::from_config(&req.config);
-            let mut resp = apply::create(&client, req.planned_state, &wo, &req.cancel).await;
-            if !resp.new_state.is_null() {
-                let record = write_only::Record::of(&wo, None);
-                resp.private = write_only::Record::merge_into(record.as_ref(), resp.private);
-            }
-            resp
-        } else {
-            let wo = write_only::WriteOnly::from_config(&req.config);
-            let recorded = write_only::Record::from_private(&req.planned_private);
-            let private = state::Private::from_bytes(&req.planned_private);
-            let carried = ImportPrivate::from_private(&req.planned_private);
-            let instance = ownership::Instance::from_private(&req.planned_private);
-            let mut resp = apply::update(
-                &client,
-                &req.prior_state,
-                req.planned_state,
-                apply::Carried {
-                    private: &private,
-                    instance: instance.as_ref(),
-                    adopted: carried.adopted.as_ref(),
-                    wo: &wo,
-                },
-                &req.cancel,
-            )
-            .await;
-            // The values applied, or (when the apply failed before the
-            // Secrets) still the ones recorded before.
-            let record = match resp.diagnostics.has_error() {
-                false => write_only::Record::of(&wo, recorded.as_ref()),
-                true => recorded,
-            };
-            resp.private = write_only::Record::merge_into(record.as_ref(), resp.private);
-            // An adopted Job stays adopted; once applied, the state no
-            // longer needs the import's allowances.
-            let keep = ImportPrivate {
-                imported: carried.imported && resp.diagnostics.has_error(),
-                adopted: carried.adopted,
-            };
-            resp.private = keep.merge_into(resp.private);
-            resp
+    /// A client of the cluster `on` names; when there is none, the answer
+    /// keeps `state`.
+    async fn client_for(&self, on: &Value, state: &Value) -> Result<::kube::Client, ApplyResponse> {
+        match self.clients.connect(&target_cluster(on)).await {
+            Ok(c) => Ok(c.client),
+            Err(diagnostics) => Err(ApplyResponse {
+                new_state: state.clone(),
+                private: Vec::new(),
+                diagnostics,
+            }),
         }
+    }
+
+    /// Create on the job's cluster.
+    async fn create_on_cluster(&self, req: CreateRequest) -> ApplyResponse {
+        let client = match self.client_for(&req.planned_state, &Value::Null).await {
+            Ok(client) => client,
+            Err(resp) => return resp,
+        };
+        let wo = write_only::WriteOnly::from_config(&req.config);
+        let mut resp = apply::create(&client, req.planned_state, &wo, &req.cancel).await;
+        if !resp.new_state.is_null() {
+            let record = write_only::Record::of(&wo, None);
+            resp.private = write_only::Record::merge_into(record.as_ref(), resp.private);
+        }
+        resp
+    }
+
+    /// Update on the job's cluster.
+    async fn update_on_cluster(&self, req: UpdateRequest) -> ApplyResponse {
+        let client = match self.client_for(&req.planned_state, &req.prior_state).await {
+            Ok(client) => client,
+            Err(resp) => return resp,
+        };
+        let wo = write_only::WriteOnly::from_config(&req.config);
+        let recorded = write_only::Record::from_private(&req.planned_private);
+        let private = state::Private::from_bytes(&req.planned_private);
+        let carried = ImportPrivate::from_private(&req.planned_private);
+        let instance = ownership::Instance::from_private(&req.planned_private);
+        let mut resp = apply::update(
+            &client,
+            &req.prior_state,
+            req.planned_state,
+            apply::Carried {
+                private: &private,
+                instance: instance.as_ref(),
+                adopted: carried.adopted.as_ref(),
+                wo: &wo,
+            },
+            &req.cancel,
+        )
+        .await;
+        // The values applied, or (when the apply failed before the
+        // Secrets) still the ones recorded before.
+        let record = match resp.diagnostics.has_error() {
+            false => write_only::Record::of(&wo, recorded.as_ref()),
+            true => recorded,
+        };
+        resp.private = write_only::Record::merge_into(record.as_ref(), resp.private);
+        // An adopted Job stays adopted; once applied, the state no
+        // longer needs the import's allowances.
+        let keep = ImportPrivate {
+            imported: carried.imported && resp.diagnostics.has_error(),
+            adopted: carried.adopted,
+        };
+        resp.private = keep.merge_into(resp.private);
+        resp
+    }
+
+    /// Delete on the job's cluster.
+    async fn delete_on_cluster(&self, req: DeleteRequest) -> ApplyResponse {
+        let client = match self.client_for(&req.prior_state, &req.prior_state).await {
+            Ok(client) => client,
+            Err(resp) => return resp,
+        };
+        let instance = ownership::Instance::from_private(&req.planned_private);
+        delete::delete(&client, &req.prior_state, instance.as_ref(), &req.cancel).await
     }
 
     /// Refresh from the job's cluster.
@@ -388,6 +417,8 @@ fn cluster_name_path() -> AttributePath {
 mod tests {
     use super::*;
     use crate::tf::Value;
+    use crate::tf::dispatch::apply_resource_change;
+    use crate::tf::resource::ApplyRequest;
     use tokio_util::sync::CancellationToken;
 
     /// Without a configured provider, apply and read fail clearly and keep
@@ -396,15 +427,17 @@ mod tests {
     async fn unconfigured_provider_keeps_state() {
         let r = KubernetesJobResource::new();
         let state = Value::object([("id", Value::string("batch/nightly"))]);
-        let resp = r
-            .apply(ApplyRequest {
+        let resp = apply_resource_change(
+            &r,
+            ApplyRequest {
                 prior_state: state.clone(),
                 planned_state: Value::Null,
                 config: Value::Null,
                 planned_private: Vec::new(),
                 cancel: CancellationToken::new(),
-            })
-            .await;
+            },
+        )
+        .await;
         assert!(resp.diagnostics.has_error());
         assert_eq!(resp.diagnostics.0[0].summary, "Provider Not Configured");
         assert_eq!(resp.new_state, state);

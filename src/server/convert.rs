@@ -52,25 +52,12 @@ pub(crate) fn encode_value(value: &Value, ty: &Type) -> Result<pb::DynamicValue,
 
 /// The diagnostic for a value Terraform sent that we could not read.
 pub(crate) fn undecodable(what: &str, type_name: &str, err: &CodecError) -> pb::Diagnostic {
-    error(
-        "Unreadable Value From Terraform",
-        format!(
-            "While reading the {what} Terraform sent for {type_name}: {err}. \
-             The value does not match the provider's schema; this is always a bug in the provider \
-             (or a Terraform version it does not support). Please report it with the TF_LOG=debug output."
-        ),
-    )
+    diagnostic(&Diagnostic::undecodable(what, type_name, err))
 }
 
 /// The diagnostic for a value of ours that could not be encoded.
 pub(crate) fn unencodable(what: &str, type_name: &str, err: &CodecError) -> pb::Diagnostic {
-    error(
-        "Provider Produced An Invalid Value",
-        format!(
-            "While sending the {what} of {type_name} to Terraform: {err}. \
-             This is always a bug in the provider; please report it with the TF_LOG=debug output."
-        ),
-    )
+    diagnostic(&Diagnostic::unencodable(what, type_name, err))
 }
 
 /// Framework diagnostics to protobuf.
@@ -93,16 +80,6 @@ pub(crate) fn diagnostic(d: &Diagnostic) -> pb::Diagnostic {
             .as_ref()
             .filter(|p| !p.0.is_empty())
             .map(attribute_path),
-    }
-}
-
-/// An error diagnostic, already in protobuf form.
-pub(crate) fn error(summary: impl Into<String>, detail: impl Into<String>) -> pb::Diagnostic {
-    pb::Diagnostic {
-        severity: pb::diagnostic::Severity::Error as i32,
-        summary: summary.into(),
-        detail: detail.into(),
-        attribute: None,
     }
 }
 
@@ -280,16 +257,6 @@ pub(crate) fn function_error(e: &FunctionError) -> pb::FunctionError {
     }
 }
 
-/// The object type of an identity value.
-pub(crate) fn identity_type(s: &IdentitySchema) -> Type {
-    Type::Object(
-        s.attributes
-            .iter()
-            .map(|a| (a.name.clone(), a.ty.clone()))
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -443,6 +410,6 @@ mod tests {
         let p = identity_schema(&s);
         assert_eq!(p.version, 1);
         assert!(p.identity_attributes[0].required_for_import);
-        assert_eq!(identity_type(&s), Type::object([("name", Type::String)]));
+        assert_eq!(s.value_type(), Type::object([("name", Type::String)]));
     }
 }

@@ -1,292 +1,43 @@
-//! The `tfplugin6.Provider` service: decodes each request, calls the
-//! framework, encodes the answer. Problems with what Terraform sent become
-//! diagnostics; a `Status` is reserved for transport faults.
+//! The `tfplugin6.Provider` service: decodes each request with the types
+//! the framework registered, calls the framework (`tf::dispatch`), encodes
+//! the answer. Problems with what Terraform sent become diagnostics; a
+//! `Status` is reserved for transport faults. No decision about behaviour
+//! is made here, except what to send when an answer cannot be encoded.
 
-use std::collections::BTreeMap;
+use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use futures::Stream;
-use tokio_util::sync::CancellationToken;
+use futures::{Stream, StreamExt as _};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{self, decode_value, encode_value, undecodable, unencodable};
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider as ProviderRpc;
-use crate::tf::function::{Function, FunctionError, Signature};
-use crate::tf::plan::{PlanInput, plan_resource_change};
+use crate::tf::diag::Diagnostic;
+use crate::tf::dispatch::{Dispatcher, Identified, ListEvent, NewIdentity, unsupported};
+use crate::tf::function::FunctionError;
+use crate::tf::plan::PlanInput;
 use crate::tf::resource::{
-    ApplyRequest, ConfigureRequest, GenerateConfigRequest, ImportRequest, ListRequest,
-    ListResource, ListResult, ListSink, ReadRequest, UpgradeRequest, ValidateRequest,
+    ApplyRequest, ConfigureRequest, ImportRequest, MoveRequest, ReadRequest,
+    UpgradeIdentityRequest, UpgradeRequest, ValidateRequest,
 };
-use crate::tf::schema::IdentitySchema;
-use crate::tf::{Provider, Resource, Schema, Type, Value};
+use crate::tf::{Provider, Type};
 
 /// A response stream of a server-streaming RPC.
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-/// A resource type with everything derived from it once, at start.
-struct ResourceEntry {
-    resource: Arc<dyn Resource>,
-    schema: Schema,
-    ty: Type,
-    identity: Option<(IdentitySchema, Type)>,
-}
-
-impl ResourceEntry {
-    /// The identity Terraform should hold for `state`, encoded; `None` when
-    /// the resource has no identity or cannot tell it from `state`.
-    fn identity_of(
-        &self,
-        state: &Value,
-        type_name: &str,
-    ) -> Result<Option<pb::ResourceIdentityData>, pb::Diagnostic> {
-        let Some((_, ty)) = &self.identity else {
-            return Ok(None);
-        };
-        if state.is_null() {
-            return Ok(None);
-        }
-        let Some(identity) = self.resource.identity(state) else {
-            return Ok(None);
-        };
-        let data =
-            encode_value(&identity, ty).map_err(|e| unencodable("identity", type_name, &e))?;
-        Ok(Some(pb::ResourceIdentityData {
-            identity_data: Some(data),
-        }))
-    }
-}
-
-/// A list resource type with its config schema's type, derived once.
-struct ListEntry {
-    list: Arc<dyn ListResource>,
-    schema: Schema,
-    ty: Type,
-}
-
-/// A function with its signature, derived once.
-struct FunctionEntry {
-    function: Arc<dyn Function>,
-    signature: Signature,
-}
-
-/// Hands out the token in-flight work watches; StopProvider cancels it and
-/// installs a fresh one so that later requests run normally.
-#[derive(Default)]
-struct StopSignal(Mutex<CancellationToken>);
-
-impl StopSignal {
-    fn token(&self) -> CancellationToken {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    fn stop(&self) {
-        let mut current = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        current.cancel();
-        *current = CancellationToken::new();
-    }
-}
-
 /// The provider service.
 pub(crate) struct ProviderService {
-    provider: Arc<dyn Provider>,
-    provider_schema: Schema,
-    provider_ty: Type,
-    resources: BTreeMap<String, ResourceEntry>,
-    lists: BTreeMap<String, ListEntry>,
-    functions: BTreeMap<String, FunctionEntry>,
-    stop: StopSignal,
+    fw: Dispatcher,
 }
 
 impl ProviderService {
-    /// Builds the type-name map and derives schemas and types once.
+    /// Registers what the provider offers.
     pub(crate) fn new(provider: Arc<dyn Provider>) -> Self {
-        let provider_schema = provider.schema();
-        let provider_ty = provider_schema.value_type();
-        let mut resources = BTreeMap::new();
-        for resource in provider.resources() {
-            let name = resource.type_name().to_string();
-            if resources.contains_key(&name) {
-                tracing::warn!(tf_resource_type = %name, "Resource type registered twice; keeping the first");
-                continue;
-            }
-            let schema = resource.schema();
-            let ty = schema.value_type();
-            let identity = resource.identity_schema().map(|s| {
-                let ty = convert::identity_type(&s);
-                (s, ty)
-            });
-            resources.insert(
-                name,
-                ResourceEntry {
-                    resource,
-                    schema,
-                    ty,
-                    identity,
-                },
-            );
-        }
-        let mut lists = BTreeMap::new();
-        for list in provider.list_resources() {
-            let name = list.type_name().to_string();
-            // Terraform reads each result's identity and object with the
-            // managed resource's schemas; without them a list cannot work.
-            if resources.get(&name).is_none_or(|e| e.identity.is_none()) {
-                tracing::warn!(tf_resource_type = %name, "List resource without a managed resource with identity; not offered");
-                continue;
-            }
-            let schema = list.schema();
-            let ty = schema.value_type();
-            lists.entry(name).or_insert(ListEntry { list, schema, ty });
-        }
-        let mut functions = BTreeMap::new();
-        for function in provider.functions() {
-            let name = function.name().to_string();
-            if functions.contains_key(&name) {
-                tracing::warn!(tf_function = %name, "Function registered twice; keeping the first");
-                continue;
-            }
-            let signature = function.signature();
-            functions.insert(
-                name,
-                FunctionEntry {
-                    function,
-                    signature,
-                },
-            );
-        }
         ProviderService {
-            provider,
-            provider_schema,
-            provider_ty,
-            resources,
-            lists,
-            functions,
-            stop: StopSignal::default(),
+            fw: Dispatcher::new(provider),
         }
-    }
-
-    fn resource(&self, type_name: &str) -> Result<&ResourceEntry, pb::Diagnostic> {
-        self.resources.get(type_name).ok_or_else(|| {
-            let known = self.resources.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
-            convert::error(
-                "Unknown Resource Type",
-                format!(
-                    "This provider has no managed resource type named \"{type_name}\". \
-                     Its resource types are: {known}. Check the resource type in the configuration, \
-                     or the provider version if the type was added recently."
-                ),
-            )
-        })
-    }
-
-    fn list(&self, type_name: &str) -> Result<&ListEntry, pb::Diagnostic> {
-        self.lists.get(type_name).ok_or_else(|| {
-            if self.lists.is_empty() {
-                return unsupported("List Resource", "list resources", type_name);
-            }
-            let known = self.lists.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
-            convert::error(
-                "Unknown List Resource Type",
-                format!(
-                    "This provider has no list resource type named \"{type_name}\". Its list resource types \
-                     are: {known}."
-                ),
-            )
-        })
-    }
-
-    /// Runs a function: each argument decoded by its parameter's type, the
-    /// result encoded by the return type. Terraform's promises about null
-    /// and unknown arguments are checked again here, so that a function
-    /// can rely on them.
-    fn call(&self, req: pb::call_function::Request) -> Result<pb::DynamicValue, FunctionError> {
-        let Some(entry) = self.functions.get(&req.name) else {
-            if self.functions.is_empty() {
-                return Err(FunctionError::new(format!(
-                    "This provider offers no functions, so it cannot call \"{}\".",
-                    req.name
-                )));
-            }
-            let known = self
-                .functions
-                .keys()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(FunctionError::new(format!(
-                "This provider has no function named \"{}\". Its functions are: {known}.",
-                req.name
-            )));
-        };
-        let signature = &entry.signature;
-        let fixed = signature.parameters.len();
-        let given = req.arguments.len();
-        if given < fixed || (given > fixed && signature.variadic_parameter.is_none()) {
-            let names = signature
-                .parameters
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(FunctionError::new(format!(
-                "{} takes {fixed} argument(s) ({names}), but the call passed {given}.",
-                req.name
-            )));
-        }
-        let unknown_result = || {
-            encode_value(&Value::UNKNOWN, &signature.return_type).map_err(|e| {
-                FunctionError::new(format!(
-                    "While sending the unknown result of {}: {e}. This is always a bug in the provider; please report it.",
-                    req.name
-                ))
-            })
-        };
-        let mut args = Vec::with_capacity(given);
-        for (index, raw) in req.arguments.iter().enumerate() {
-            let Some(param) = signature.parameter(index) else {
-                return Err(FunctionError::new(format!(
-                    "{} has no parameter for argument {}.",
-                    req.name,
-                    index + 1
-                )));
-            };
-            let value = decode_value(Some(raw), &param.ty).map_err(|e| {
-                FunctionError::argument(
-                    index,
-                    format!(
-                        "The provider could not read argument \"{}\" as Terraform sent it: {e}. This is always a bug \
-                         in the provider (or a Terraform version it does not support); please report it.",
-                        param.name
-                    ),
-                )
-            })?;
-            if !param.allow_unknown_values && !value.is_wholly_known() {
-                return unknown_result();
-            }
-            if !param.allow_null_value && value.is_null() {
-                return Err(FunctionError::argument(
-                    index,
-                    format!("Argument \"{}\" must not be null.", param.name),
-                ));
-            }
-            args.push(value);
-        }
-        let result = entry.function.call(args)?;
-        encode_value(&result, &signature.return_type).map_err(|e| {
-            FunctionError::new(format!(
-                "While sending the result of {}: {e}. This is always a bug in the provider; please report it \
-                 with the arguments of the call.",
-                req.name
-            ))
-        })
     }
 
     fn capabilities() -> pb::ServerCapabilities {
@@ -300,12 +51,9 @@ impl ProviderService {
     }
 }
 
-/// The diagnostic for an object kind this provider does not offer at all.
-fn unsupported(kind: &str, plural: &str, name: &str) -> pb::Diagnostic {
-    convert::error(
-        format!("Unknown {kind} Type"),
-        format!("This provider offers no {plural}, so it cannot serve \"{name}\"."),
-    )
+/// A framework diagnostic in protobuf form.
+fn pb_error(d: &Diagnostic) -> pb::Diagnostic {
+    convert::diagnostic(d)
 }
 
 /// Responses that can carry nothing but diagnostics.
@@ -373,15 +121,53 @@ fn log_rpc(rpc: &'static str, type_name: &str) {
     }
 }
 
-/// One list result as a protocol event. A value that cannot be encoded
+/// An identity as protobuf: `prior` when the framework keeps what
+/// Terraform sent; the framework's problem (or an encoding failure) is
+/// pushed to `diagnostics`, and then the identity falls back as the
+/// framework said.
+fn identity_data(
+    identified: Identified,
+    prior: Option<pb::ResourceIdentityData>,
+    ty: Option<&Type>,
+    type_name: &str,
+    diagnostics: &mut Vec<pb::Diagnostic>,
+) -> Option<pb::ResourceIdentityData> {
+    if let Some(d) = &identified.problem {
+        diagnostics.push(pb_error(d));
+    }
+    match identified.identity {
+        NewIdentity::Absent => None,
+        NewIdentity::KeepPrior => prior,
+        NewIdentity::Set(value) => match ty.map(|ty| encode_value(&value, ty)) {
+            Some(Ok(data)) => Some(pb::ResourceIdentityData {
+                identity_data: Some(data),
+            }),
+            Some(Err(e)) => {
+                diagnostics.push(unencodable("identity", type_name, &e));
+                None
+            }
+            None => None,
+        },
+    }
+}
+
+/// One list event in protocol form. A value that cannot be encoded
 /// becomes the event's diagnostic instead.
 fn list_event(
-    result: ListResult,
+    event: ListEvent,
     identity_ty: &Type,
     resource_ty: &Type,
-    include: bool,
     type_name: &str,
 ) -> pb::list_resource::Event {
+    let result = match event {
+        ListEvent::Found(result) => result,
+        ListEvent::Done(diags) => {
+            return pb::list_resource::Event {
+                diagnostic: convert::diagnostics(&diags),
+                ..Default::default()
+            };
+        }
+    };
     let mut diagnostic = convert::diagnostics(&result.diagnostics);
     let identity = match encode_value(&result.identity, identity_ty) {
         Ok(v) => Some(pb::ResourceIdentityData {
@@ -392,7 +178,7 @@ fn list_event(
             None
         }
     };
-    let resource_object = match result.resource_object.filter(|_| include) {
+    let resource_object = match result.resource_object {
         Some(object) => match encode_value(&object, resource_ty) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -415,9 +201,9 @@ impl ProviderService {
         &self,
         req: pb::validate_provider_config::Request,
     ) -> Result<pb::validate_provider_config::Response, pb::Diagnostic> {
-        let config = decode_value(req.config.as_ref(), &self.provider_ty)
+        let config = decode_value(req.config.as_ref(), &self.fw.provider_ty)
             .map_err(|e| undecodable("provider configuration", "the provider", &e))?;
-        let diags = self.provider.validate(&config).await;
+        let diags = self.fw.provider.validate(&config).await;
         Ok(pb::validate_provider_config::Response {
             diagnostics: convert::diagnostics(&diags),
         })
@@ -427,9 +213,10 @@ impl ProviderService {
         &self,
         req: pb::configure_provider::Request,
     ) -> Result<pb::configure_provider::Response, pb::Diagnostic> {
-        let config = decode_value(req.config.as_ref(), &self.provider_ty)
+        let config = decode_value(req.config.as_ref(), &self.fw.provider_ty)
             .map_err(|e| undecodable("provider configuration", "the provider", &e))?;
         let diags = self
+            .fw
             .provider
             .configure(ConfigureRequest {
                 terraform_version: req.terraform_version,
@@ -446,7 +233,7 @@ impl ProviderService {
         &self,
         req: pb::validate_resource_config::Request,
     ) -> Result<pb::validate_resource_config::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
         let config = decode_value(req.config.as_ref(), &entry.ty)
             .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
         let capabilities = convert::client_capabilities(req.client_capabilities.as_ref());
@@ -466,43 +253,23 @@ impl ProviderService {
         &self,
         req: pb::upgrade_resource_state::Request,
     ) -> Result<pb::upgrade_resource_state::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
         let raw = req.raw_state.unwrap_or_default();
-        if raw.json.is_empty() && !raw.flatmap.is_empty() {
-            return Err(convert::error(
-                "Unsupported State Format",
-                format!(
-                    "The stored state of this {} is in the flat format of Terraform 0.11 and earlier, \
-                     which this provider never wrote. Remove the resource from state and import it again.",
-                    req.type_name
-                ),
-            ));
-        }
+        let flatmap_only = raw.json.is_empty() && !raw.flatmap.is_empty();
         let resp = entry
-            .resource
-            .upgrade_state(UpgradeRequest {
-                version: req.version,
-                raw_json: raw.json,
-            })
+            .upgrade_state(
+                UpgradeRequest {
+                    version: req.version,
+                    raw_json: raw.json,
+                },
+                flatmap_only,
+            )
             .await;
         let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let upgraded_state = match resp.state {
-            Some(state) => match encode_value(&state, &entry.ty) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    diagnostics.push(unencodable("upgraded state", &req.type_name, &e));
-                    None
-                }
-            },
-            None if !resp.diagnostics.has_error() => {
-                diagnostics.push(convert::error(
-                    "Provider Produced No State",
-                    format!(
-                        "Upgrading the stored state of {} produced neither a state nor an error. \
-                         This is always a bug in the provider; please report it.",
-                        req.type_name
-                    ),
-                ));
+        let upgraded_state = match resp.state.map(|state| encode_value(&state, &entry.ty)) {
+            Some(Ok(v)) => Some(v),
+            Some(Err(e)) => {
+                diagnostics.push(unencodable("upgraded state", &req.type_name, &e));
                 None
             }
             None => None,
@@ -517,15 +284,14 @@ impl ProviderService {
         &self,
         req: pb::read_resource::Request,
     ) -> Result<pb::read_resource::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
         let current_state = decode_value(req.current_state.as_ref(), &entry.ty)
             .map_err(|e| undecodable("current state", &req.type_name, &e))?;
-        let resp = entry
-            .resource
+        let (resp, identity) = entry
             .read(ReadRequest {
                 current_state,
                 private: req.private,
-                cancel: self.stop.token(),
+                cancel: self.fw.stop_token(),
             })
             .await;
         let mut diagnostics = convert::diagnostics(&resp.diagnostics);
@@ -537,16 +303,14 @@ impl ProviderService {
                 req.current_state
             }
         };
-        // The identity follows the refreshed state; without one (or when the
-        // object is gone) Terraform keeps what it had.
-        let new_identity = match entry.identity_of(&resp.new_state, &req.type_name) {
-            Ok(Some(identity)) => Some(identity),
-            Ok(None) => entry.identity.as_ref().and(req.current_identity),
-            Err(d) => {
-                diagnostics.push(d);
-                entry.identity.as_ref().and(req.current_identity)
-            }
-        };
+        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
+        let new_identity = identity_data(
+            identity,
+            req.current_identity,
+            identity_ty,
+            &req.type_name,
+            &mut diagnostics,
+        );
         Ok(pb::read_resource::Response {
             new_state,
             diagnostics,
@@ -560,7 +324,7 @@ impl ProviderService {
         &self,
         req: pb::plan_resource_change::Request,
     ) -> Result<pb::plan_resource_change::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
         let ty = &entry.ty;
         let prior_state = decode_value(req.prior_state.as_ref(), ty)
             .map_err(|e| undecodable("prior state", &req.type_name, &e))?;
@@ -568,29 +332,18 @@ impl ProviderService {
             .map_err(|e| undecodable("proposed new state", &req.type_name, &e))?;
         let config = decode_value(req.config.as_ref(), ty)
             .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
-        // Terraform proposes null only for a destroy (we advertise plan_destroy).
-        let destroying = proposed_new_state.is_null();
-        // An update keeps the object's identity; a create plans it from the
-        // configuration when that already tells.
-        let identity_source = if prior_state.is_null() {
-            None
-        } else {
-            Some(prior_state.clone())
-        };
-        let mut resp = plan_resource_change(
-            entry.resource.as_ref(),
-            PlanInput {
-                prior_state,
-                proposed_new_state,
-                config,
-                prior_private: req.prior_private,
-                capabilities: convert::client_capabilities(req.client_capabilities.as_ref()),
-            },
-        )
-        .await;
-        if destroying {
-            resp.planned_state = Value::Null;
-        }
+        let (resp, identity) = entry
+            .plan(
+                PlanInput {
+                    prior_state,
+                    proposed_new_state,
+                    config,
+                    prior_private: req.prior_private,
+                    capabilities: convert::client_capabilities(req.client_capabilities.as_ref()),
+                },
+                req.prior_identity.is_some(),
+            )
+            .await;
         let mut diagnostics = convert::diagnostics(&resp.diagnostics);
         let planned_state = match encode_value(&resp.planned_state, ty) {
             Ok(v) => Some(v),
@@ -599,23 +352,14 @@ impl ProviderService {
                 req.proposed_new_state
             }
         };
-        let planned_identity = if destroying {
-            None
-        } else if req.prior_identity.is_some() {
-            entry.identity.as_ref().and(req.prior_identity)
-        } else {
-            let source = identity_source.as_ref().unwrap_or(&resp.planned_state);
-            if source.is_wholly_known() {
-                entry
-                    .identity_of(source, &req.type_name)
-                    .unwrap_or_else(|d| {
-                        diagnostics.push(d);
-                        None
-                    })
-            } else {
-                None
-            }
-        };
+        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
+        let planned_identity = identity_data(
+            identity,
+            req.prior_identity,
+            identity_ty,
+            &req.type_name,
+            &mut diagnostics,
+        );
         Ok(pb::plan_resource_change::Response {
             planned_state,
             requires_replace: resp
@@ -635,7 +379,7 @@ impl ProviderService {
         &self,
         req: pb::apply_resource_change::Request,
     ) -> Result<pb::apply_resource_change::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
         let ty = &entry.ty;
         let prior_state = decode_value(req.prior_state.as_ref(), ty)
             .map_err(|e| undecodable("prior state", &req.type_name, &e))?;
@@ -643,21 +387,15 @@ impl ProviderService {
             .map_err(|e| undecodable("planned state", &req.type_name, &e))?;
         let config = decode_value(req.config.as_ref(), ty)
             .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
-        let deleting = planned_state.is_null();
-        let mut resp = entry
-            .resource
+        let (resp, identity) = entry
             .apply(ApplyRequest {
                 prior_state,
                 planned_state,
                 config,
                 planned_private: req.planned_private,
-                cancel: self.stop.token(),
+                cancel: self.fw.stop_token(),
             })
             .await;
-        // A successful delete leaves nothing behind, whatever the resource said.
-        if deleting && !resp.diagnostics.has_error() {
-            resp.new_state = Value::Null;
-        }
         let mut diagnostics = convert::diagnostics(&resp.diagnostics);
         let new_state = match encode_value(&resp.new_state, ty) {
             Ok(v) => Some(v),
@@ -666,18 +404,14 @@ impl ProviderService {
                 req.prior_state
             }
         };
-        let new_identity = if deleting || resp.new_state.is_null() {
-            None
-        } else {
-            match entry.identity_of(&resp.new_state, &req.type_name) {
-                Ok(Some(identity)) => Some(identity),
-                Ok(None) => entry.identity.as_ref().and(req.planned_identity),
-                Err(d) => {
-                    diagnostics.push(d);
-                    entry.identity.as_ref().and(req.planned_identity)
-                }
-            }
-        };
+        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
+        let new_identity = identity_data(
+            identity,
+            req.planned_identity,
+            identity_ty,
+            &req.type_name,
+            &mut diagnostics,
+        );
         Ok(pb::apply_resource_change::Response {
             new_state,
             private: resp.private,
@@ -691,75 +425,60 @@ impl ProviderService {
         &self,
         req: pb::import_resource_state::Request,
     ) -> Result<pb::import_resource_state::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
-        let identity = match (&entry.identity, req.identity.as_ref()) {
-            (Some((_, ity)), Some(data)) => Some(
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
+        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
+        let identity = match (identity_ty, req.identity.as_ref()) {
+            (Some(ity), Some(data)) => Some(
                 decode_value(data.identity_data.as_ref(), ity)
                     .map_err(|e| undecodable("identity", &req.type_name, &e))?,
             ),
             _ => None,
         };
-        // ImportRequest carries no stop token: on StopProvider the import is
-        // dropped, which ends whatever it was waiting for.
-        let stop = self.stop.token();
-        let import = entry.resource.import(ImportRequest {
-            id: req.id,
-            identity,
-        });
-        let resp = tokio::select! {
-            biased;
-            () = stop.cancelled() => return Err(convert::error(
-                "Import Interrupted",
-                "Terraform asked the provider to stop before the import finished; nothing was imported.",
-            )),
-            resp = import => resp,
+        let only = |diagnostics| pb::import_resource_state::Response {
+            diagnostics,
+            ..Default::default()
         };
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        if resp.diagnostics.has_error() {
-            return Ok(pb::import_resource_state::Response {
-                diagnostics,
-                ..Default::default()
-            });
+        let imported = match entry
+            .import(
+                ImportRequest {
+                    id: req.id,
+                    identity,
+                },
+                self.fw.stop_token(),
+            )
+            .await
+        {
+            Ok(imported) => imported,
+            Err(diags) => return Ok(only(convert::diagnostics(&diags))),
+        };
+        let mut diagnostics = convert::diagnostics(&imported.resp.diagnostics);
+        if let Some(d) = &imported.state_problem {
+            diagnostics.push(pb_error(d));
+            return Ok(only(diagnostics));
         }
-        let state = match encode_value(&resp.state, &entry.ty) {
+        let state = match encode_value(&imported.resp.state, &entry.ty) {
             Ok(v) => v,
             Err(e) => {
                 diagnostics.push(unencodable("imported state", &req.type_name, &e));
-                return Ok(pb::import_resource_state::Response {
-                    diagnostics,
-                    ..Default::default()
-                });
+                return Ok(only(diagnostics));
             }
         };
-        let identity = match (&entry.identity, &resp.identity) {
-            (Some((_, ity)), Some(v)) => match encode_value(v, ity) {
-                Ok(v) => Some(pb::ResourceIdentityData {
-                    identity_data: Some(v),
-                }),
-                Err(e) => {
-                    diagnostics.push(unencodable("identity", &req.type_name, &e));
-                    return Ok(pb::import_resource_state::Response {
-                        diagnostics,
-                        ..Default::default()
-                    });
-                }
-            },
-            _ => match entry.identity_of(&resp.state, &req.type_name) {
-                Ok(identity) => identity,
-                Err(d) => {
-                    diagnostics.push(d);
-                    return Ok(pb::import_resource_state::Response {
-                        diagnostics,
-                        ..Default::default()
-                    });
-                }
-            },
-        };
+        let before = diagnostics.len();
+        let identity = identity_data(
+            imported.identity,
+            None,
+            identity_ty,
+            &req.type_name,
+            &mut diagnostics,
+        );
+        if diagnostics.len() > before {
+            return Ok(only(diagnostics));
+        }
         Ok(pb::import_resource_state::Response {
             imported_resources: vec![pb::import_resource_state::ImportedResource {
                 type_name: req.type_name,
                 state: Some(state),
-                private: resp.private,
+                private: imported.resp.private,
                 identity,
             }],
             diagnostics,
@@ -771,24 +490,18 @@ impl ProviderService {
         &self,
         req: pb::generate_resource_config::Request,
     ) -> Result<pb::generate_resource_config::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
         let state = decode_value(req.state.as_ref(), &entry.ty)
             .map_err(|e| undecodable("state", &req.type_name, &e))?;
-        let resp = entry
-            .resource
-            .generate_config(GenerateConfigRequest { state })
-            .await;
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let config = if resp.diagnostics.has_error() {
-            None
-        } else {
-            match encode_value(&resp.config, &entry.ty) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    diagnostics.push(unencodable("generated configuration", &req.type_name, &e));
-                    None
-                }
+        let (config, diags) = entry.generate_config(state).await;
+        let mut diagnostics = convert::diagnostics(&diags);
+        let config = match config.map(|c| encode_value(&c, &entry.ty)) {
+            Some(Ok(v)) => Some(v),
+            Some(Err(e)) => {
+                diagnostics.push(unencodable("generated configuration", &req.type_name, &e));
+                None
             }
+            None => None,
         };
         Ok(pb::generate_resource_config::Response {
             config,
@@ -800,7 +513,7 @@ impl ProviderService {
         &self,
         req: pb::validate_list_resource_config::Request,
     ) -> Result<pb::validate_list_resource_config::Response, pb::Diagnostic> {
-        let entry = self.list(&req.type_name)?;
+        let entry = self.fw.list(&req.type_name).map_err(|d| pb_error(&d))?;
         let config = decode_value(req.config.as_ref(), &entry.ty)
             .map_err(|e| undecodable("list configuration", &req.type_name, &e))?;
         let diags = entry.list.validate(&config).await;
@@ -815,123 +528,180 @@ impl ProviderService {
         &self,
         req: pb::list_resource::Request,
     ) -> Result<BoxStream<pb::list_resource::Event>, pb::Diagnostic> {
-        let entry = self.list(&req.type_name)?;
-        let resource = self.resource(&req.type_name)?;
-        let Some((_, identity_ty)) = resource.identity.clone() else {
-            return Err(unsupported(
-                "List Resource",
-                "list resources",
-                &req.type_name,
-            ));
-        };
-        let config = decode_value(req.config.as_ref(), &entry.ty)
+        let types = self
+            .fw
+            .list_types(&req.type_name)
+            .map_err(|d| pb_error(&d))?;
+        let config = decode_value(req.config.as_ref(), &types.entry.ty)
             .map_err(|e| undecodable("list configuration", &req.type_name, &e))?;
-        let list = entry.list.clone();
-        let resource_ty = resource.ty.clone();
-        let type_name = req.type_name.clone();
-        let include = req.include_resource_object;
-        let limit = req.limit;
-        let (sink, mut results) = ListSink::channel(16);
-        let request = ListRequest {
-            config,
-            include_resource_object: include,
-            limit,
-            cancel: self.stop.token(),
-        };
-        let (events, stream) =
-            tokio::sync::mpsc::channel::<Result<pb::list_resource::Event, Status>>(16);
-        tokio::spawn(async move {
-            let producer = async move {
-                let diags = list.list(request, &sink).await;
-                // Closing the sink ends the forwarding below.
-                drop(sink);
-                diags
-            };
-            let forwarder = {
-                let events = events.clone();
-                let type_name = type_name.clone();
-                async move {
-                    let mut sent: i64 = 0;
-                    while let Some(result) = results.recv().await {
-                        let event =
-                            list_event(result, &identity_ty, &resource_ty, include, &type_name);
-                        if events.send(Ok(event)).await.is_err() {
-                            return true;
-                        }
-                        sent += 1;
-                        if limit > 0 && sent >= limit {
-                            return true;
-                        }
-                    }
-                    // `results` is dropped on return, which tells the list
-                    // to stop.
-                    false
-                }
-            };
-            let (diags, stopped) = tokio::join!(producer, forwarder);
-            // Terraform reads nothing after the limit.
-            if !stopped && !diags.is_empty() {
-                let _ = events
-                    .send(Ok(pb::list_resource::Event {
-                        diagnostic: convert::diagnostics(&diags),
-                        ..Default::default()
-                    }))
-                    .await;
-            }
-        });
-        Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(
-            stream,
-        )))
+        let events =
+            self.fw
+                .start_list(types.entry, config, req.include_resource_object, req.limit);
+        let identity_ty = types.identity_ty.clone();
+        let resource_ty = types.resource_ty.clone();
+        let type_name = req.type_name;
+        let stream = tokio_stream::wrappers::ReceiverStream::new(events)
+            .map(move |event| Ok(list_event(event, &identity_ty, &resource_ty, &type_name)));
+        Ok(Box::pin(stream))
+    }
+
+    /// Runs a function: each argument decoded by its parameter's type, the
+    /// result encoded by the return type.
+    fn call(&self, req: pb::call_function::Request) -> Result<pb::DynamicValue, FunctionError> {
+        let name = &req.name;
+        let called = self
+            .fw
+            .call_function(name, req.arguments.len(), |index, param| {
+                decode_value(Some(&req.arguments[index]), &param.ty).map_err(|e| {
+                    FunctionError::argument(
+                        index,
+                        format!(
+                            "The provider could not read argument \"{}\" as Terraform sent it: {e}. This is always a bug \
+                             in the provider (or a Terraform version it does not support); please report it.",
+                            param.name
+                        ),
+                    )
+                })
+            })?;
+        encode_value(&called.value, called.ty).map_err(|e| {
+            FunctionError::new(if called.skipped {
+                format!(
+                    "While sending the unknown result of {name}: {e}. This is always a bug in the provider; please report it."
+                )
+            } else {
+                format!(
+                    "While sending the result of {name}: {e}. This is always a bug in the provider; please report it \
+                     with the arguments of the call."
+                )
+            })
+        })
     }
 
     /// Every function's declaration, by name.
     fn function_schemas(&self) -> std::collections::HashMap<String, pb::Function> {
-        self.functions
+        self.fw
+            .functions
             .iter()
             .map(|(name, e)| (name.clone(), convert::function(&e.signature)))
             .collect()
     }
 
-    fn upgrade_identity(
+    async fn upgrade_identity(
         &self,
         req: pb::upgrade_resource_identity::Request,
     ) -> Result<pb::upgrade_resource_identity::Response, pb::Diagnostic> {
-        let entry = self.resource(&req.type_name)?;
-        let Some((schema, ty)) = &entry.identity else {
-            return Err(convert::error(
-                "Resource Identity Not Supported",
-                format!(
-                    "{} has no resource identity, so there is nothing to upgrade.",
-                    req.type_name
-                ),
-            ));
-        };
-        if req.version != schema.version {
-            return Err(convert::error(
-                "Unsupported Identity Version",
-                format!(
-                    "The stored identity of {} has version {} and this provider knows only version {}. \
-                     Use a provider release that matches the state.",
-                    req.type_name, req.version, schema.version
-                ),
-            ));
-        }
+        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
         let raw = req.raw_identity.unwrap_or_default();
-        let identity = crate::tf::value::json::decode(&raw.json, ty)
-            .map_err(|e| undecodable("stored identity", &req.type_name, &e))?;
-        let data =
-            encode_value(&identity, ty).map_err(|e| unencodable("identity", &req.type_name, &e))?;
+        let resp = entry
+            .resource
+            .upgrade_identity(UpgradeIdentityRequest {
+                version: req.version,
+                raw_json: raw.json,
+            })
+            .await;
+        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
+        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
+        let upgraded_identity = match (resp.identity, identity_ty) {
+            (Some(identity), Some(ty)) => match encode_value(&identity, ty) {
+                Ok(data) => Some(pb::ResourceIdentityData {
+                    identity_data: Some(data),
+                }),
+                Err(e) => {
+                    diagnostics.push(unencodable("identity", &req.type_name, &e));
+                    None
+                }
+            },
+            _ => None,
+        };
         Ok(pb::upgrade_resource_identity::Response {
-            upgraded_identity: Some(pb::ResourceIdentityData {
-                identity_data: Some(data),
-            }),
-            diagnostics: Vec::new(),
+            upgraded_identity,
+            diagnostics,
         })
     }
+
+    async fn move_state(
+        &self,
+        req: pb::move_resource_state::Request,
+    ) -> pb::move_resource_state::Response {
+        let resp = self
+            .fw
+            .move_state(MoveRequest {
+                source_type_name: req.source_type_name,
+                source_provider_address: req.source_provider_address,
+                target_type_name: req.target_type_name.clone(),
+            })
+            .await;
+        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
+        let target_state = match resp.state.map(|state| {
+            let ty = self.fw.resources.get(&req.target_type_name).map(|e| &e.ty);
+            ty.map(|ty| encode_value(&state, ty))
+        }) {
+            Some(Some(Ok(v))) => Some(v),
+            Some(Some(Err(e))) => {
+                diagnostics.push(unencodable("moved state", &req.target_type_name, &e));
+                None
+            }
+            _ => None,
+        };
+        pb::move_resource_state::Response {
+            target_state,
+            diagnostics,
+            ..Default::default()
+        }
+    }
+}
+
+/// The RPCs of object kinds this provider does not offer: each answers one
+/// "Unknown ... Type" error naming the type Terraform asked for. Written
+/// in the form `tonic::async_trait` gives async methods, since it does not
+/// look inside macros.
+macro_rules! unsupported_rpcs {
+    ($($rpc:ident($module:ident, $name:literal, $field:ident) => $kind:literal, $plural:literal;)*) => {$(
+        fn $rpc<'life0, 'async_trait>(
+            &'life0 self,
+            request: Request<pb::$module::Request>,
+        ) -> Pin<Box<dyn Future<Output = Result<Response<pb::$module::Response>, Status>> + Send + 'async_trait>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            let req = request.into_inner();
+            log_rpc($name, &req.$field);
+            Box::pin(std::future::ready(answer(Err(pb_error(&unsupported(
+                $kind, $plural, &req.$field,
+            ))))))
+        }
+    )*};
 }
 
 #[tonic::async_trait]
 impl ProviderRpc for ProviderService {
+    unsupported_rpcs! {
+        validate_data_resource_config(validate_data_resource_config, "ValidateDataResourceConfig", type_name) => "Data Source", "data sources";
+        read_data_source(read_data_source, "ReadDataSource", type_name) => "Data Source", "data sources";
+        validate_ephemeral_resource_config(validate_ephemeral_resource_config, "ValidateEphemeralResourceConfig", type_name) => "Ephemeral Resource", "ephemeral resources";
+        open_ephemeral_resource(open_ephemeral_resource, "OpenEphemeralResource", type_name) => "Ephemeral Resource", "ephemeral resources";
+        renew_ephemeral_resource(renew_ephemeral_resource, "RenewEphemeralResource", type_name) => "Ephemeral Resource", "ephemeral resources";
+        close_ephemeral_resource(close_ephemeral_resource, "CloseEphemeralResource", type_name) => "Ephemeral Resource", "ephemeral resources";
+        validate_state_store_config(validate_state_store, "ValidateStateStoreConfig", type_name) => "State Store", "state stores";
+        configure_state_store(configure_state_store, "ConfigureStateStore", type_name) => "State Store", "state stores";
+        lock_state(lock_state, "LockState", type_name) => "State Store", "state stores";
+        unlock_state(unlock_state, "UnlockState", type_name) => "State Store", "state stores";
+        get_states(get_states, "GetStates", type_name) => "State Store", "state stores";
+        delete_state(delete_state, "DeleteState", type_name) => "State Store", "state stores";
+        plan_action(plan_action, "PlanAction", action_type) => "Action", "actions";
+        validate_action_config(validate_action_config, "ValidateActionConfig", type_name) => "Action", "actions";
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        log_rpc("MoveResourceState", &req.target_type_name);
+        Ok(Response::new(self.move_state(req).await))
+    }
+
     async fn get_metadata(
         &self,
         _request: Request<pb::get_metadata::Request>,
@@ -940,6 +710,7 @@ impl ProviderRpc for ProviderService {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(Self::capabilities()),
             resources: self
+                .fw
                 .resources
                 .keys()
                 .map(|name| pb::get_metadata::ResourceMetadata {
@@ -947,6 +718,7 @@ impl ProviderRpc for ProviderService {
                 })
                 .collect(),
             list_resources: self
+                .fw
                 .lists
                 .keys()
                 .map(|name| pb::get_metadata::ListResourceMetadata {
@@ -954,6 +726,7 @@ impl ProviderRpc for ProviderService {
                 })
                 .collect(),
             functions: self
+                .fw
                 .functions
                 .keys()
                 .map(|name| pb::get_metadata::FunctionMetadata { name: name.clone() })
@@ -968,13 +741,15 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
         log_rpc("GetProviderSchema", "");
         Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(convert::schema(&self.provider_schema)),
+            provider: Some(convert::schema(&self.fw.provider_schema)),
             resource_schemas: self
+                .fw
                 .resources
                 .iter()
                 .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
                 .collect(),
             list_resource_schemas: self
+                .fw
                 .lists
                 .iter()
                 .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
@@ -1002,19 +777,6 @@ impl ProviderRpc for ProviderService {
         answer(self.validate_resource(req).await)
     }
 
-    async fn validate_data_resource_config(
-        &self,
-        request: Request<pb::validate_data_resource_config::Request>,
-    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("ValidateDataResourceConfig", &req.type_name);
-        answer(Err(unsupported(
-            "Data Source",
-            "data sources",
-            &req.type_name,
-        )))
-    }
-
     async fn upgrade_resource_state(
         &self,
         request: Request<pb::upgrade_resource_state::Request>,
@@ -1031,6 +793,7 @@ impl ProviderRpc for ProviderService {
         log_rpc("GetResourceIdentitySchemas", "");
         Ok(Response::new(pb::get_resource_identity_schemas::Response {
             identity_schemas: self
+                .fw
                 .resources
                 .iter()
                 .filter_map(|(name, e)| {
@@ -1049,7 +812,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
         let req = request.into_inner();
         log_rpc("UpgradeResourceIdentity", &req.type_name);
-        answer(self.upgrade_identity(req))
+        answer(self.upgrade_identity(req).await)
     }
 
     async fn configure_provider(
@@ -1096,35 +859,6 @@ impl ProviderRpc for ProviderService {
         answer(self.import(req).await)
     }
 
-    async fn move_resource_state(
-        &self,
-        request: Request<pb::move_resource_state::Request>,
-    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("MoveResourceState", &req.target_type_name);
-        answer(Err(convert::error(
-            "Move Not Supported",
-            format!(
-                "This provider cannot move state from {} ({}) to {}. Remove the old resource from state \
-                 and import the object into the new one instead.",
-                req.source_type_name, req.source_provider_address, req.target_type_name
-            ),
-        )))
-    }
-
-    async fn read_data_source(
-        &self,
-        request: Request<pb::read_data_source::Request>,
-    ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("ReadDataSource", &req.type_name);
-        answer(Err(unsupported(
-            "Data Source",
-            "data sources",
-            &req.type_name,
-        )))
-    }
-
     async fn generate_resource_config(
         &self,
         request: Request<pb::generate_resource_config::Request>,
@@ -1132,58 +866,6 @@ impl ProviderRpc for ProviderService {
         let req = request.into_inner();
         log_rpc("GenerateResourceConfig", &req.type_name);
         answer(self.generate(req).await)
-    }
-
-    async fn validate_ephemeral_resource_config(
-        &self,
-        request: Request<pb::validate_ephemeral_resource_config::Request>,
-    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("ValidateEphemeralResourceConfig", &req.type_name);
-        answer(Err(unsupported(
-            "Ephemeral Resource",
-            "ephemeral resources",
-            &req.type_name,
-        )))
-    }
-
-    async fn open_ephemeral_resource(
-        &self,
-        request: Request<pb::open_ephemeral_resource::Request>,
-    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("OpenEphemeralResource", &req.type_name);
-        answer(Err(unsupported(
-            "Ephemeral Resource",
-            "ephemeral resources",
-            &req.type_name,
-        )))
-    }
-
-    async fn renew_ephemeral_resource(
-        &self,
-        request: Request<pb::renew_ephemeral_resource::Request>,
-    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("RenewEphemeralResource", &req.type_name);
-        answer(Err(unsupported(
-            "Ephemeral Resource",
-            "ephemeral resources",
-            &req.type_name,
-        )))
-    }
-
-    async fn close_ephemeral_resource(
-        &self,
-        request: Request<pb::close_ephemeral_resource::Request>,
-    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("CloseEphemeralResource", &req.type_name);
-        answer(Err(unsupported(
-            "Ephemeral Resource",
-            "ephemeral resources",
-            &req.type_name,
-        )))
     }
 
     type ListResourceStream = BoxStream<pb::list_resource::Event>;
@@ -1244,32 +926,6 @@ impl ProviderRpc for ProviderService {
         }))
     }
 
-    async fn validate_state_store_config(
-        &self,
-        request: Request<pb::validate_state_store::Request>,
-    ) -> Result<Response<pb::validate_state_store::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("ValidateStateStoreConfig", &req.type_name);
-        answer(Err(unsupported(
-            "State Store",
-            "state stores",
-            &req.type_name,
-        )))
-    }
-
-    async fn configure_state_store(
-        &self,
-        request: Request<pb::configure_state_store::Request>,
-    ) -> Result<Response<pb::configure_state_store::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("ConfigureStateStore", &req.type_name);
-        answer(Err(unsupported(
-            "State Store",
-            "state stores",
-            &req.type_name,
-        )))
-    }
-
     type ReadStateBytesStream = BoxStream<pb::read_state_bytes::Response>;
 
     async fn read_state_bytes(
@@ -1279,7 +935,11 @@ impl ProviderRpc for ProviderService {
         let req = request.into_inner();
         log_rpc("ReadStateBytes", &req.type_name);
         let chunk = pb::read_state_bytes::Response {
-            diagnostics: vec![unsupported("State Store", "state stores", &req.type_name)],
+            diagnostics: vec![pb_error(&unsupported(
+                "State Store",
+                "state stores",
+                &req.type_name,
+            ))],
             ..Default::default()
         };
         Ok(Response::new(Box::pin(futures::stream::iter([Ok(chunk)]))))
@@ -1296,68 +956,11 @@ impl ProviderRpc for ProviderService {
             _ => String::new(),
         };
         log_rpc("WriteStateBytes", &type_name);
-        answer(Err(unsupported("State Store", "state stores", &type_name)))
-    }
-
-    async fn lock_state(
-        &self,
-        request: Request<pb::lock_state::Request>,
-    ) -> Result<Response<pb::lock_state::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("LockState", &req.type_name);
-        answer(Err(unsupported(
+        answer(Err(pb_error(&unsupported(
             "State Store",
             "state stores",
-            &req.type_name,
-        )))
-    }
-
-    async fn unlock_state(
-        &self,
-        request: Request<pb::unlock_state::Request>,
-    ) -> Result<Response<pb::unlock_state::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("UnlockState", &req.type_name);
-        answer(Err(unsupported(
-            "State Store",
-            "state stores",
-            &req.type_name,
-        )))
-    }
-
-    async fn get_states(
-        &self,
-        request: Request<pb::get_states::Request>,
-    ) -> Result<Response<pb::get_states::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("GetStates", &req.type_name);
-        answer(Err(unsupported(
-            "State Store",
-            "state stores",
-            &req.type_name,
-        )))
-    }
-
-    async fn delete_state(
-        &self,
-        request: Request<pb::delete_state::Request>,
-    ) -> Result<Response<pb::delete_state::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("DeleteState", &req.type_name);
-        answer(Err(unsupported(
-            "State Store",
-            "state stores",
-            &req.type_name,
-        )))
-    }
-
-    async fn plan_action(
-        &self,
-        request: Request<pb::plan_action::Request>,
-    ) -> Result<Response<pb::plan_action::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("PlanAction", &req.action_type);
-        answer(Err(unsupported("Action", "actions", &req.action_type)))
+            &type_name,
+        ))))
     }
 
     type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
@@ -1371,19 +974,14 @@ impl ProviderRpc for ProviderService {
         log_rpc("InvokeAction", &req.action_type);
         let event = pb::invoke_action::Event {
             r#type: Some(Type::Completed(Completed {
-                diagnostics: vec![unsupported("Action", "actions", &req.action_type)],
+                diagnostics: vec![pb_error(&unsupported(
+                    "Action",
+                    "actions",
+                    &req.action_type,
+                ))],
             })),
         };
         Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))))
-    }
-
-    async fn validate_action_config(
-        &self,
-        request: Request<pb::validate_action_config::Request>,
-    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
-        let req = request.into_inner();
-        log_rpc("ValidateActionConfig", &req.type_name);
-        answer(Err(unsupported("Action", "actions", &req.type_name)))
     }
 
     async fn stop_provider(
@@ -1391,7 +989,7 @@ impl ProviderRpc for ProviderService {
         _request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         log_rpc("StopProvider", "");
-        self.stop.stop();
+        self.fw.stop();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))

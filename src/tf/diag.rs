@@ -25,6 +25,43 @@ pub struct Diagnostic {
     pub path: Option<AttributePath>,
 }
 
+impl Diagnostic {
+    /// An error about no attribute in particular.
+    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        }
+    }
+
+    /// The error for a value Terraform sent that does not fit the schema
+    /// (`what` of `type_name`, e.g. "prior state" of a resource type).
+    pub fn undecodable(what: &str, type_name: &str, err: &dyn std::fmt::Display) -> Self {
+        Diagnostic::error(
+            "Unreadable Value From Terraform",
+            format!(
+                "While reading the {what} Terraform sent for {type_name}: {err}. \
+                 The value does not match the provider's schema; this is always a bug in the provider \
+                 (or a Terraform version it does not support). Please report it with the TF_LOG=debug output."
+            ),
+        )
+    }
+
+    /// The error for a value of ours that does not fit the schema it is
+    /// sent with.
+    pub fn unencodable(what: &str, type_name: &str, err: &dyn std::fmt::Display) -> Self {
+        Diagnostic::error(
+            "Provider Produced An Invalid Value",
+            format!(
+                "While sending the {what} of {type_name} to Terraform: {err}. \
+                 This is always a bug in the provider; please report it with the TF_LOG=debug output."
+            ),
+        )
+    }
+}
+
 /// An ordered collection of diagnostics; operations append to it and callers
 /// stop once [`Diagnostics::has_error`] is true.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,6 +111,10 @@ impl Diagnostics {
             detail,
             path,
         });
+    }
+    /// Appends one diagnostic.
+    pub fn add(&mut self, d: Diagnostic) {
+        self.0.push(d);
     }
     /// Appends all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {

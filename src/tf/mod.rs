@@ -9,13 +9,21 @@
 //!   requires-replace).
 //! - [`resource`]: the [`Provider`], [`Resource`] and
 //!   [`resource::ListResource`] traits with a request and response type per
-//!   operation.
+//!   operation (a resource creates, reads, updates and deletes; it never
+//!   sees ApplyResourceChange as such).
+//! - [`dispatch`]: the policy behind every RPC, the way
+//!   terraform-plugin-framework's internal server holds it: which of create,
+//!   update or delete an apply is, what a destroy answers, which identity
+//!   Terraform receives, how imports stop, lists stream and functions are
+//!   checked. The transport only converts to and from it.
 //! - [`generate`]: configuration from state (GenerateResourceConfig).
 //! - [`function`]: provider-defined functions (the [`Function`] trait).
 //!
-//! This layer knows nothing of protobuf (see `server`) nor of Kubernetes.
+//! This layer knows nothing of protobuf (see `server`) nor of Kubernetes,
+//! and imports nothing of the crate outside `tf`.
 
 pub mod diag;
+pub mod dispatch;
 pub mod function;
 pub mod generate;
 pub mod path;

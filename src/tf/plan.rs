@@ -255,7 +255,8 @@ mod tests {
     use super::*;
     use crate::tf::diag::Diagnostics;
     use crate::tf::resource::{
-        ApplyRequest, ApplyResponse, ReadRequest, ReadResponse, ValidateRequest,
+        ApplyResponse, CreateRequest, DeleteRequest, ReadRequest, ReadResponse, UpdateRequest,
+        ValidateRequest,
     };
     use crate::tf::schema::{Block, Schema};
     use crate::tf::types::Type;
@@ -303,11 +304,17 @@ mod tests {
         async fn validate(&self, _req: ValidateRequest) -> Diagnostics {
             Diagnostics::new()
         }
-        async fn apply(&self, _req: ApplyRequest) -> ApplyResponse {
+        async fn create(&self, _req: CreateRequest) -> ApplyResponse {
             ApplyResponse::default()
         }
         async fn read(&self, _req: ReadRequest) -> ReadResponse {
             ReadResponse::default()
+        }
+        async fn update(&self, _req: UpdateRequest) -> ApplyResponse {
+            ApplyResponse::default()
+        }
+        async fn delete(&self, _req: DeleteRequest) -> ApplyResponse {
+            ApplyResponse::default()
         }
     }
 

@@ -1,12 +1,14 @@
 //! The provider and resource traits, with one request/response pair per
-//! operation. Methods fill the response; diagnostics accumulate on it.
+//! operation. Methods fill the response; diagnostics accumulate on it. A
+//! resource implements create, read, update and delete; the framework
+//! (`dispatch`) decides which one an ApplyResourceChange is.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::diag::Diagnostics;
+use super::diag::{Diagnostic, Diagnostics};
 use super::function::Function;
 use super::schema::{IdentitySchema, Schema};
 use super::value::Value;
@@ -86,7 +88,8 @@ pub struct PlanResponse {
     pub deferred: Option<DeferredReason>,
 }
 
-/// ApplyResourceChange.
+/// ApplyResourceChange, as Terraform sends it. The framework turns it into
+/// a create, an update or a delete (see `tf::dispatch`).
 #[derive(Debug, Clone)]
 pub struct ApplyRequest {
     /// Prior state (`Null` on create).
@@ -101,10 +104,51 @@ pub struct ApplyRequest {
     pub cancel: CancellationToken,
 }
 
-/// Answer to ApplyResourceChange.
+/// Create: there is no prior state.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    /// The planned state (may hold unknowns the create fills in).
+    pub planned_state: Value,
+    /// Configuration.
+    pub config: Value,
+    /// Private bytes from the plan.
+    pub planned_private: Vec<u8>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// Update in place: both the prior and the planned state exist.
+#[derive(Debug, Clone)]
+pub struct UpdateRequest {
+    /// Prior state.
+    pub prior_state: Value,
+    /// The planned state (may hold unknowns the update fills in).
+    pub planned_state: Value,
+    /// Configuration.
+    pub config: Value,
+    /// Private bytes from the plan.
+    pub planned_private: Vec<u8>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// Delete: the plan is null.
+#[derive(Debug, Clone)]
+pub struct DeleteRequest {
+    /// Prior state.
+    pub prior_state: Value,
+    /// Private bytes from the plan.
+    pub planned_private: Vec<u8>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// Answer to a create, an update or a delete (and so to
+/// ApplyResourceChange).
 #[derive(Debug, Clone, Default)]
 pub struct ApplyResponse {
-    /// New state (`Null` after delete).
+    /// New state (`Null` after a delete; what still exists when one
+    /// fails).
     pub new_state: Value,
     /// Private bytes to store.
     pub private: Vec<u8>,
@@ -178,6 +222,60 @@ pub struct GenerateConfigResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// MoveResourceState: state of another resource type (or provider) to
+/// take over.
+#[derive(Debug, Clone)]
+pub struct MoveRequest {
+    /// The type the state was written for.
+    pub source_type_name: String,
+    /// The provider that wrote it.
+    pub source_provider_address: String,
+    /// The type to move it to (one of ours).
+    pub target_type_name: String,
+}
+
+/// Answer to MoveResourceState.
+#[derive(Debug, Clone, Default)]
+pub struct MoveResponse {
+    /// The state in the target type's schema.
+    pub state: Option<Value>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// The diagnostics of a move nothing can serve: this framework offers no
+/// state moves (the server says so in its capabilities).
+pub fn move_not_supported(req: &MoveRequest) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        "Move Not Supported",
+        format!(
+            "This provider cannot move state from {} ({}) to {}. Remove the old resource from state \
+             and import the object into the new one instead.",
+            req.source_type_name, req.source_provider_address, req.target_type_name
+        ),
+    );
+    d
+}
+
+/// UpgradeResourceIdentity.
+#[derive(Debug, Clone)]
+pub struct UpgradeIdentityRequest {
+    /// The identity schema version the identity was written with.
+    pub version: i64,
+    /// The identity as JSON of that version.
+    pub raw_json: Vec<u8>,
+}
+
+/// Answer to UpgradeResourceIdentity.
+#[derive(Debug, Clone, Default)]
+pub struct UpgradeIdentityResponse {
+    /// The identity in the current identity schema.
+    pub identity: Option<Value>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
 /// A managed resource type.
 #[async_trait]
 pub trait Resource: Send + Sync {
@@ -236,11 +334,20 @@ pub trait Resource: Send + Sync {
     /// Refines the plan the framework computed.
     async fn plan(&self, _req: &PlanRequest, _resp: &mut PlanResponse) {}
 
-    /// Creates, updates or deletes.
-    async fn apply(&self, req: ApplyRequest) -> ApplyResponse;
+    /// Creates the object the plan describes. The answer's state must
+    /// match the plan wherever the plan is known.
+    async fn create(&self, req: CreateRequest) -> ApplyResponse;
 
     /// Refreshes the state from the real world.
     async fn read(&self, req: ReadRequest) -> ReadResponse;
+
+    /// Changes the object in place to match the plan.
+    async fn update(&self, req: UpdateRequest) -> ApplyResponse;
+
+    /// Deletes the object. On success the framework answers a null state
+    /// whatever this returns; on failure the returned state is what still
+    /// exists.
+    async fn delete(&self, req: DeleteRequest) -> ApplyResponse;
 
     /// Writes configuration for an object known only as state. The default
     /// keeps what a configuration can set (see
@@ -250,6 +357,53 @@ pub trait Resource: Send + Sync {
             config: super::generate::config_from_state(&self.schema().block, &req.state),
             diagnostics: Diagnostics::new(),
         }
+    }
+
+    /// Takes over state written for another resource type. No resource
+    /// of this provider does yet.
+    async fn move_state(&self, req: MoveRequest) -> MoveResponse {
+        MoveResponse {
+            state: None,
+            diagnostics: move_not_supported(&req),
+        }
+    }
+
+    /// Brings a stored identity up to the current identity schema. The
+    /// default decodes JSON of the current version.
+    async fn upgrade_identity(&self, req: UpgradeIdentityRequest) -> UpgradeIdentityResponse {
+        let mut resp = UpgradeIdentityResponse::default();
+        let Some(schema) = self.identity_schema() else {
+            resp.diagnostics.error(
+                "Resource Identity Not Supported",
+                format!(
+                    "{} has no resource identity, so there is nothing to upgrade.",
+                    self.type_name()
+                ),
+            );
+            return resp;
+        };
+        if req.version != schema.version {
+            resp.diagnostics.error(
+                "Unsupported Identity Version",
+                format!(
+                    "The stored identity of {} has version {} and this provider knows only version {}. \
+                     Use a provider release that matches the state.",
+                    self.type_name(),
+                    req.version,
+                    schema.version
+                ),
+            );
+            return resp;
+        }
+        match super::value::json::decode(&req.raw_json, &schema.value_type()) {
+            Ok(v) => resp.identity = Some(v),
+            Err(e) => resp.diagnostics.add(Diagnostic::undecodable(
+                "stored identity",
+                self.type_name(),
+                &e,
+            )),
+        }
+        resp
     }
 
     /// Imports an existing object.

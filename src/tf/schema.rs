@@ -305,6 +305,18 @@ pub struct IdentitySchema {
     pub attributes: Vec<IdentityAttribute>,
 }
 
+impl IdentitySchema {
+    /// The object type of an identity value.
+    pub fn value_type(&self) -> Type {
+        Type::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        )
+    }
+}
+
 /// One identity attribute.
 #[derive(Debug, Clone)]
 pub struct IdentityAttribute {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use planton_provider::kubernetes_job::KubernetesJobResource;
 use planton_provider::provider::client::{Clients, ConnectionSettings, Settings};
+use planton_provider::tf::dispatch::apply_resource_change;
 use planton_provider::tf::plan::{PlanInput, plan_resource_change};
 use planton_provider::tf::resource::{ApplyRequest, ApplyResponse, ClientCapabilities};
 use planton_provider::tf::value::msgpack;
@@ -78,13 +79,16 @@ fn applies_of_random_values_on_an_unconfigured_provider_never_panic() {
     let config = prop_oneof![1 => Just(Value::Null), 3 => arb_object(&attributes, Shape::Config)];
     let inputs = (state, planned, config, vec(any::<u8>(), 0..48));
     target.run(cases(500), inputs, |(prior, planned, config, private)| {
-        let resp = rt.block_on(resource.apply(ApplyRequest {
-            prior_state: prior,
-            planned_state: planned.clone(),
-            config,
-            planned_private: private,
-            cancel: CancellationToken::new(),
-        }));
+        let resp = rt.block_on(apply_resource_change(
+            &resource,
+            ApplyRequest {
+                prior_state: prior,
+                planned_state: planned.clone(),
+                config,
+                planned_private: private,
+                cancel: CancellationToken::new(),
+            },
+        ));
         if resp.diagnostics.has_error() {
             target.reached("refused with an error");
         }
@@ -167,15 +171,17 @@ async fn apply_with_stop(
         *mark.lock().unwrap() = Some(Instant::now());
         stopper.cancel();
     });
-    let resp = resource
-        .apply(ApplyRequest {
+    let resp = apply_resource_change(
+        resource,
+        ApplyRequest {
             prior_state: prior.clone(),
             planned_state: planned.clone(),
             config: config.clone(),
             planned_private: private,
             cancel,
-        })
-        .await;
+        },
+    )
+    .await;
     timer.abort();
     if let Some(at) = *stopped_at.lock().unwrap() {
         let late = at.elapsed();

@@ -3,6 +3,7 @@
 //! a test after its fix.
 
 use planton_provider::kubernetes_job::KubernetesJobResource;
+use planton_provider::tf::dispatch::apply_resource_change;
 use planton_provider::tf::resource::{ApplyRequest, ClientCapabilities, ValidateRequest};
 use planton_provider::tf::value::json;
 use planton_provider::tf::{Resource, Value};
@@ -39,13 +40,16 @@ fn valid_and_applies_without_crashing(config: Value) {
     }));
     assert!(!d.has_error(), "the configuration is not valid: {d:?}");
     for (prior, planned) in [(Value::Null, config.clone()), (config.clone(), Value::Null)] {
-        let resp = rt.block_on(resource.apply(ApplyRequest {
-            prior_state: prior,
-            planned_state: planned,
-            config: config.clone(),
-            planned_private: Vec::new(),
-            cancel: CancellationToken::new(),
-        }));
+        let resp = rt.block_on(apply_resource_change(
+            &resource,
+            ApplyRequest {
+                prior_state: prior,
+                planned_state: planned,
+                config: config.clone(),
+                planned_private: Vec::new(),
+                cancel: CancellationToken::new(),
+            },
+        ));
         // Unconfigured: the provider says so, after building the budget.
         assert!(resp.diagnostics.has_error());
     }
