@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::controller::OnShutdown;
 use super::handshake::{self, SOCKET_DIR_KEY, SocketDir};
-use super::{PROVIDER_ADDRESS, ServeError, SigInt, serve_with, watch_signals};
+use super::serve::{PROVIDER_ADDRESS, ServeError, SigInt, serve_with, watch_signals};
 use crate::tf::Provider;
 
 /// The line to paste into a shell:

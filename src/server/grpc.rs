@@ -1,31 +1,21 @@
-//! The `tfplugin6.Provider` service: decodes each request with the types
-//! the framework registered, calls the framework (`tf::dispatch`), encodes
-//! the answer. Problems with what Terraform sent become diagnostics; a
-//! `Status` is reserved for transport faults. No decision about behaviour
-//! is made here, except what to send when an answer cannot be encoded.
+//! The `tfplugin6.Provider` service: each RPC logs, hands its request to
+//! the conversion in `calls` (which asks the framework, `tf::dispatch`)
+//! and wraps the answer. Problems with what Terraform sent become
+//! diagnostics; a `Status` is reserved for transport faults. RPCs of
+//! object kinds this provider does not offer answer one diagnostic each.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::{Stream, StreamExt as _};
 use tonic::{Request, Response, Status, Streaming};
 
-use super::convert::{self, decode_value, encode_value, undecodable, unencodable};
+use super::calls::{self, BoxStream, pb_error};
+use super::convert;
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider as ProviderRpc;
-use crate::tf::diag::Diagnostic;
-use crate::tf::dispatch::{Dispatcher, Identified, ListEvent, NewIdentity, unsupported};
-use crate::tf::function::FunctionError;
-use crate::tf::plan::PlanInput;
-use crate::tf::resource::{
-    ApplyRequest, ConfigureRequest, ImportRequest, MoveRequest, ReadRequest,
-    UpgradeIdentityRequest, UpgradeRequest, ValidateRequest,
-};
-use crate::tf::{Provider, Type};
-
-/// A response stream of a server-streaming RPC.
-type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+use crate::tf::Provider;
+use crate::tf::dispatch::{Dispatcher, unsupported};
 
 /// The provider service.
 pub(crate) struct ProviderService {
@@ -49,11 +39,6 @@ impl ProviderService {
             generate_resource_config: true,
         }
     }
-}
-
-/// A framework diagnostic in protobuf form.
-fn pb_error(d: &Diagnostic) -> pb::Diagnostic {
-    convert::diagnostic(d)
 }
 
 /// Responses that can carry nothing but diagnostics.
@@ -121,536 +106,6 @@ fn log_rpc(rpc: &'static str, type_name: &str) {
     }
 }
 
-/// An identity as protobuf: `prior` when the framework keeps what
-/// Terraform sent; the framework's problem (or an encoding failure) is
-/// pushed to `diagnostics`, and then the identity falls back as the
-/// framework said.
-fn identity_data(
-    identified: Identified,
-    prior: Option<pb::ResourceIdentityData>,
-    ty: Option<&Type>,
-    type_name: &str,
-    diagnostics: &mut Vec<pb::Diagnostic>,
-) -> Option<pb::ResourceIdentityData> {
-    if let Some(d) = &identified.problem {
-        diagnostics.push(pb_error(d));
-    }
-    match identified.identity {
-        NewIdentity::Absent => None,
-        NewIdentity::KeepPrior => prior,
-        NewIdentity::Set(value) => match ty.map(|ty| encode_value(&value, ty)) {
-            Some(Ok(data)) => Some(pb::ResourceIdentityData {
-                identity_data: Some(data),
-            }),
-            Some(Err(e)) => {
-                diagnostics.push(unencodable("identity", type_name, &e));
-                None
-            }
-            None => None,
-        },
-    }
-}
-
-/// One list event in protocol form. A value that cannot be encoded
-/// becomes the event's diagnostic instead.
-fn list_event(
-    event: ListEvent,
-    identity_ty: &Type,
-    resource_ty: &Type,
-    type_name: &str,
-) -> pb::list_resource::Event {
-    let result = match event {
-        ListEvent::Found(result) => result,
-        ListEvent::Done(diags) => {
-            return pb::list_resource::Event {
-                diagnostic: convert::diagnostics(&diags),
-                ..Default::default()
-            };
-        }
-    };
-    let mut diagnostic = convert::diagnostics(&result.diagnostics);
-    let identity = match encode_value(&result.identity, identity_ty) {
-        Ok(v) => Some(pb::ResourceIdentityData {
-            identity_data: Some(v),
-        }),
-        Err(e) => {
-            diagnostic.push(unencodable("listed identity", type_name, &e));
-            None
-        }
-    };
-    let resource_object = match result.resource_object {
-        Some(object) => match encode_value(&object, resource_ty) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                diagnostic.push(unencodable("listed object", type_name, &e));
-                None
-            }
-        },
-        None => None,
-    };
-    pb::list_resource::Event {
-        identity,
-        display_name: result.display_name,
-        resource_object,
-        diagnostic,
-    }
-}
-
-impl ProviderService {
-    async fn validate_provider(
-        &self,
-        req: pb::validate_provider_config::Request,
-    ) -> Result<pb::validate_provider_config::Response, pb::Diagnostic> {
-        let config = decode_value(req.config.as_ref(), &self.fw.provider_ty)
-            .map_err(|e| undecodable("provider configuration", "the provider", &e))?;
-        let diags = self.fw.provider.validate(&config).await;
-        Ok(pb::validate_provider_config::Response {
-            diagnostics: convert::diagnostics(&diags),
-        })
-    }
-
-    async fn configure(
-        &self,
-        req: pb::configure_provider::Request,
-    ) -> Result<pb::configure_provider::Response, pb::Diagnostic> {
-        let config = decode_value(req.config.as_ref(), &self.fw.provider_ty)
-            .map_err(|e| undecodable("provider configuration", "the provider", &e))?;
-        let diags = self
-            .fw
-            .provider
-            .configure(ConfigureRequest {
-                terraform_version: req.terraform_version,
-                config,
-                capabilities: convert::client_capabilities(req.client_capabilities.as_ref()),
-            })
-            .await;
-        Ok(pb::configure_provider::Response {
-            diagnostics: convert::diagnostics(&diags),
-        })
-    }
-
-    async fn validate_resource(
-        &self,
-        req: pb::validate_resource_config::Request,
-    ) -> Result<pb::validate_resource_config::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let config = decode_value(req.config.as_ref(), &entry.ty)
-            .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
-        let capabilities = convert::client_capabilities(req.client_capabilities.as_ref());
-        let diags = entry
-            .resource
-            .validate(ValidateRequest {
-                config,
-                capabilities,
-            })
-            .await;
-        Ok(pb::validate_resource_config::Response {
-            diagnostics: convert::diagnostics(&diags),
-        })
-    }
-
-    async fn upgrade_state(
-        &self,
-        req: pb::upgrade_resource_state::Request,
-    ) -> Result<pb::upgrade_resource_state::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let raw = req.raw_state.unwrap_or_default();
-        let flatmap_only = raw.json.is_empty() && !raw.flatmap.is_empty();
-        let resp = entry
-            .upgrade_state(
-                UpgradeRequest {
-                    version: req.version,
-                    raw_json: raw.json,
-                },
-                flatmap_only,
-            )
-            .await;
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let upgraded_state = match resp.state.map(|state| encode_value(&state, &entry.ty)) {
-            Some(Ok(v)) => Some(v),
-            Some(Err(e)) => {
-                diagnostics.push(unencodable("upgraded state", &req.type_name, &e));
-                None
-            }
-            None => None,
-        };
-        Ok(pb::upgrade_resource_state::Response {
-            upgraded_state,
-            diagnostics,
-        })
-    }
-
-    async fn read(
-        &self,
-        req: pb::read_resource::Request,
-    ) -> Result<pb::read_resource::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let current_state = decode_value(req.current_state.as_ref(), &entry.ty)
-            .map_err(|e| undecodable("current state", &req.type_name, &e))?;
-        let (resp, identity) = entry
-            .read(ReadRequest {
-                current_state,
-                private: req.private,
-                cancel: self.fw.stop_token(),
-            })
-            .await;
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let new_state = match encode_value(&resp.new_state, &entry.ty) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                diagnostics.push(unencodable("refreshed state", &req.type_name, &e));
-                // Keep what Terraform had rather than losing the object.
-                req.current_state
-            }
-        };
-        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
-        let new_identity = identity_data(
-            identity,
-            req.current_identity,
-            identity_ty,
-            &req.type_name,
-            &mut diagnostics,
-        );
-        Ok(pb::read_resource::Response {
-            new_state,
-            diagnostics,
-            private: resp.private,
-            deferred: convert::deferred(resp.deferred),
-            new_identity,
-        })
-    }
-
-    async fn plan(
-        &self,
-        req: pb::plan_resource_change::Request,
-    ) -> Result<pb::plan_resource_change::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let ty = &entry.ty;
-        let prior_state = decode_value(req.prior_state.as_ref(), ty)
-            .map_err(|e| undecodable("prior state", &req.type_name, &e))?;
-        let proposed_new_state = decode_value(req.proposed_new_state.as_ref(), ty)
-            .map_err(|e| undecodable("proposed new state", &req.type_name, &e))?;
-        let config = decode_value(req.config.as_ref(), ty)
-            .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
-        let (resp, identity) = entry
-            .plan(
-                PlanInput {
-                    prior_state,
-                    proposed_new_state,
-                    config,
-                    prior_private: req.prior_private,
-                    capabilities: convert::client_capabilities(req.client_capabilities.as_ref()),
-                },
-                req.prior_identity.is_some(),
-            )
-            .await;
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let planned_state = match encode_value(&resp.planned_state, ty) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                diagnostics.push(unencodable("planned state", &req.type_name, &e));
-                req.proposed_new_state
-            }
-        };
-        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
-        let planned_identity = identity_data(
-            identity,
-            req.prior_identity,
-            identity_ty,
-            &req.type_name,
-            &mut diagnostics,
-        );
-        Ok(pb::plan_resource_change::Response {
-            planned_state,
-            requires_replace: resp
-                .requires_replace
-                .iter()
-                .map(convert::attribute_path)
-                .collect(),
-            planned_private: resp.planned_private,
-            diagnostics,
-            legacy_type_system: false,
-            deferred: convert::deferred(resp.deferred),
-            planned_identity,
-        })
-    }
-
-    async fn apply(
-        &self,
-        req: pb::apply_resource_change::Request,
-    ) -> Result<pb::apply_resource_change::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let ty = &entry.ty;
-        let prior_state = decode_value(req.prior_state.as_ref(), ty)
-            .map_err(|e| undecodable("prior state", &req.type_name, &e))?;
-        let planned_state = decode_value(req.planned_state.as_ref(), ty)
-            .map_err(|e| undecodable("planned state", &req.type_name, &e))?;
-        let config = decode_value(req.config.as_ref(), ty)
-            .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
-        let (resp, identity) = entry
-            .apply(ApplyRequest {
-                prior_state,
-                planned_state,
-                config,
-                planned_private: req.planned_private,
-                cancel: self.fw.stop_token(),
-            })
-            .await;
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let new_state = match encode_value(&resp.new_state, ty) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                diagnostics.push(unencodable("new state", &req.type_name, &e));
-                req.prior_state
-            }
-        };
-        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
-        let new_identity = identity_data(
-            identity,
-            req.planned_identity,
-            identity_ty,
-            &req.type_name,
-            &mut diagnostics,
-        );
-        Ok(pb::apply_resource_change::Response {
-            new_state,
-            private: resp.private,
-            diagnostics,
-            legacy_type_system: false,
-            new_identity,
-        })
-    }
-
-    async fn import(
-        &self,
-        req: pb::import_resource_state::Request,
-    ) -> Result<pb::import_resource_state::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
-        let identity = match (identity_ty, req.identity.as_ref()) {
-            (Some(ity), Some(data)) => Some(
-                decode_value(data.identity_data.as_ref(), ity)
-                    .map_err(|e| undecodable("identity", &req.type_name, &e))?,
-            ),
-            _ => None,
-        };
-        let only = |diagnostics| pb::import_resource_state::Response {
-            diagnostics,
-            ..Default::default()
-        };
-        let imported = match entry
-            .import(
-                ImportRequest {
-                    id: req.id,
-                    identity,
-                },
-                self.fw.stop_token(),
-            )
-            .await
-        {
-            Ok(imported) => imported,
-            Err(diags) => return Ok(only(convert::diagnostics(&diags))),
-        };
-        let mut diagnostics = convert::diagnostics(&imported.resp.diagnostics);
-        if let Some(d) = &imported.state_problem {
-            diagnostics.push(pb_error(d));
-            return Ok(only(diagnostics));
-        }
-        let state = match encode_value(&imported.resp.state, &entry.ty) {
-            Ok(v) => v,
-            Err(e) => {
-                diagnostics.push(unencodable("imported state", &req.type_name, &e));
-                return Ok(only(diagnostics));
-            }
-        };
-        let before = diagnostics.len();
-        let identity = identity_data(
-            imported.identity,
-            None,
-            identity_ty,
-            &req.type_name,
-            &mut diagnostics,
-        );
-        if diagnostics.len() > before {
-            return Ok(only(diagnostics));
-        }
-        Ok(pb::import_resource_state::Response {
-            imported_resources: vec![pb::import_resource_state::ImportedResource {
-                type_name: req.type_name,
-                state: Some(state),
-                private: imported.resp.private,
-                identity,
-            }],
-            diagnostics,
-            deferred: None,
-        })
-    }
-
-    async fn generate(
-        &self,
-        req: pb::generate_resource_config::Request,
-    ) -> Result<pb::generate_resource_config::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let state = decode_value(req.state.as_ref(), &entry.ty)
-            .map_err(|e| undecodable("state", &req.type_name, &e))?;
-        let (config, diags) = entry.generate_config(state).await;
-        let mut diagnostics = convert::diagnostics(&diags);
-        let config = match config.map(|c| encode_value(&c, &entry.ty)) {
-            Some(Ok(v)) => Some(v),
-            Some(Err(e)) => {
-                diagnostics.push(unencodable("generated configuration", &req.type_name, &e));
-                None
-            }
-            None => None,
-        };
-        Ok(pb::generate_resource_config::Response {
-            config,
-            diagnostics,
-        })
-    }
-
-    async fn validate_list(
-        &self,
-        req: pb::validate_list_resource_config::Request,
-    ) -> Result<pb::validate_list_resource_config::Response, pb::Diagnostic> {
-        let entry = self.fw.list(&req.type_name).map_err(|d| pb_error(&d))?;
-        let config = decode_value(req.config.as_ref(), &entry.ty)
-            .map_err(|e| undecodable("list configuration", &req.type_name, &e))?;
-        let diags = entry.list.validate(&config).await;
-        Ok(pb::validate_list_resource_config::Response {
-            diagnostics: convert::diagnostics(&diags),
-        })
-    }
-
-    /// Starts a list; results stream as the resource finds them. A problem
-    /// before the list starts is one event carrying only diagnostics.
-    fn start_list(
-        &self,
-        req: pb::list_resource::Request,
-    ) -> Result<BoxStream<pb::list_resource::Event>, pb::Diagnostic> {
-        let types = self
-            .fw
-            .list_types(&req.type_name)
-            .map_err(|d| pb_error(&d))?;
-        let config = decode_value(req.config.as_ref(), &types.entry.ty)
-            .map_err(|e| undecodable("list configuration", &req.type_name, &e))?;
-        let events =
-            self.fw
-                .start_list(types.entry, config, req.include_resource_object, req.limit);
-        let identity_ty = types.identity_ty.clone();
-        let resource_ty = types.resource_ty.clone();
-        let type_name = req.type_name;
-        let stream = tokio_stream::wrappers::ReceiverStream::new(events)
-            .map(move |event| Ok(list_event(event, &identity_ty, &resource_ty, &type_name)));
-        Ok(Box::pin(stream))
-    }
-
-    /// Runs a function: each argument decoded by its parameter's type, the
-    /// result encoded by the return type.
-    fn call(&self, req: pb::call_function::Request) -> Result<pb::DynamicValue, FunctionError> {
-        let name = &req.name;
-        let called = self
-            .fw
-            .call_function(name, req.arguments.len(), |index, param| {
-                decode_value(Some(&req.arguments[index]), &param.ty).map_err(|e| {
-                    FunctionError::argument(
-                        index,
-                        format!(
-                            "The provider could not read argument \"{}\" as Terraform sent it: {e}. This is always a bug \
-                             in the provider (or a Terraform version it does not support); please report it.",
-                            param.name
-                        ),
-                    )
-                })
-            })?;
-        encode_value(&called.value, called.ty).map_err(|e| {
-            FunctionError::new(if called.skipped {
-                format!(
-                    "While sending the unknown result of {name}: {e}. This is always a bug in the provider; please report it."
-                )
-            } else {
-                format!(
-                    "While sending the result of {name}: {e}. This is always a bug in the provider; please report it \
-                     with the arguments of the call."
-                )
-            })
-        })
-    }
-
-    /// Every function's declaration, by name.
-    fn function_schemas(&self) -> std::collections::HashMap<String, pb::Function> {
-        self.fw
-            .functions
-            .iter()
-            .map(|(name, e)| (name.clone(), convert::function(&e.signature)))
-            .collect()
-    }
-
-    async fn upgrade_identity(
-        &self,
-        req: pb::upgrade_resource_identity::Request,
-    ) -> Result<pb::upgrade_resource_identity::Response, pb::Diagnostic> {
-        let entry = self.fw.resource(&req.type_name).map_err(|d| pb_error(&d))?;
-        let raw = req.raw_identity.unwrap_or_default();
-        let resp = entry
-            .resource
-            .upgrade_identity(UpgradeIdentityRequest {
-                version: req.version,
-                raw_json: raw.json,
-            })
-            .await;
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let identity_ty = entry.identity.as_ref().map(|(_, ty)| ty);
-        let upgraded_identity = match (resp.identity, identity_ty) {
-            (Some(identity), Some(ty)) => match encode_value(&identity, ty) {
-                Ok(data) => Some(pb::ResourceIdentityData {
-                    identity_data: Some(data),
-                }),
-                Err(e) => {
-                    diagnostics.push(unencodable("identity", &req.type_name, &e));
-                    None
-                }
-            },
-            _ => None,
-        };
-        Ok(pb::upgrade_resource_identity::Response {
-            upgraded_identity,
-            diagnostics,
-        })
-    }
-
-    async fn move_state(
-        &self,
-        req: pb::move_resource_state::Request,
-    ) -> pb::move_resource_state::Response {
-        let resp = self
-            .fw
-            .move_state(MoveRequest {
-                source_type_name: req.source_type_name,
-                source_provider_address: req.source_provider_address,
-                target_type_name: req.target_type_name.clone(),
-            })
-            .await;
-        let mut diagnostics = convert::diagnostics(&resp.diagnostics);
-        let target_state = match resp.state.map(|state| {
-            let ty = self.fw.resources.get(&req.target_type_name).map(|e| &e.ty);
-            ty.map(|ty| encode_value(&state, ty))
-        }) {
-            Some(Some(Ok(v))) => Some(v),
-            Some(Some(Err(e))) => {
-                diagnostics.push(unencodable("moved state", &req.target_type_name, &e));
-                None
-            }
-            _ => None,
-        };
-        pb::move_resource_state::Response {
-            target_state,
-            diagnostics,
-            ..Default::default()
-        }
-    }
-}
-
 /// The RPCs of object kinds this provider does not offer: each answers one
 /// "Unknown ... Type" error naming the type Terraform asked for. Written
 /// in the form `tonic::async_trait` gives async methods, since it does not
@@ -699,7 +154,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
         let req = request.into_inner();
         log_rpc("MoveResourceState", &req.target_type_name);
-        Ok(Response::new(self.move_state(req).await))
+        Ok(Response::new(calls::move_state(&self.fw, req).await))
     }
 
     async fn get_metadata(
@@ -754,7 +209,7 @@ impl ProviderRpc for ProviderService {
                 .iter()
                 .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
                 .collect(),
-            functions: self.function_schemas(),
+            functions: calls::function_schemas(&self.fw),
             server_capabilities: Some(Self::capabilities()),
             ..Default::default()
         }))
@@ -765,7 +220,7 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         log_rpc("ValidateProviderConfig", "");
-        answer(self.validate_provider(request.into_inner()).await)
+        answer(calls::validate_provider(&self.fw, request.into_inner()).await)
     }
 
     async fn validate_resource_config(
@@ -774,7 +229,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
         log_rpc("ValidateResourceConfig", &req.type_name);
-        answer(self.validate_resource(req).await)
+        answer(calls::validate_resource(&self.fw, req).await)
     }
 
     async fn upgrade_resource_state(
@@ -783,7 +238,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = request.into_inner();
         log_rpc("UpgradeResourceState", &req.type_name);
-        answer(self.upgrade_state(req).await)
+        answer(calls::upgrade_state(&self.fw, req).await)
     }
 
     async fn get_resource_identity_schemas(
@@ -812,7 +267,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
         let req = request.into_inner();
         log_rpc("UpgradeResourceIdentity", &req.type_name);
-        answer(self.upgrade_identity(req).await)
+        answer(calls::upgrade_identity(&self.fw, req).await)
     }
 
     async fn configure_provider(
@@ -820,7 +275,7 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         log_rpc("ConfigureProvider", "");
-        answer(self.configure(request.into_inner()).await)
+        answer(calls::configure(&self.fw, request.into_inner()).await)
     }
 
     async fn read_resource(
@@ -829,7 +284,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = request.into_inner();
         log_rpc("ReadResource", &req.type_name);
-        answer(self.read(req).await)
+        answer(calls::read(&self.fw, req).await)
     }
 
     async fn plan_resource_change(
@@ -838,7 +293,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
         log_rpc("PlanResourceChange", &req.type_name);
-        answer(self.plan(req).await)
+        answer(calls::plan(&self.fw, req).await)
     }
 
     async fn apply_resource_change(
@@ -847,7 +302,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
         log_rpc("ApplyResourceChange", &req.type_name);
-        answer(self.apply(req).await)
+        answer(calls::apply(&self.fw, req).await)
     }
 
     async fn import_resource_state(
@@ -856,7 +311,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = request.into_inner();
         log_rpc("ImportResourceState", &req.type_name);
-        answer(self.import(req).await)
+        answer(calls::import(&self.fw, req).await)
     }
 
     async fn generate_resource_config(
@@ -865,7 +320,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
         let req = request.into_inner();
         log_rpc("GenerateResourceConfig", &req.type_name);
-        answer(self.generate(req).await)
+        answer(calls::generate(&self.fw, req).await)
     }
 
     type ListResourceStream = BoxStream<pb::list_resource::Event>;
@@ -876,7 +331,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<Self::ListResourceStream>, Status> {
         let req = request.into_inner();
         log_rpc("ListResource", &req.type_name);
-        match self.start_list(req) {
+        match calls::start_list(&self.fw, req) {
             Ok(stream) => Ok(Response::new(stream)),
             Err(d) => {
                 let event = pb::list_resource::Event {
@@ -894,7 +349,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
         let req = request.into_inner();
         log_rpc("ValidateListResourceConfig", &req.type_name);
-        answer(self.validate_list(req).await)
+        answer(calls::validate_list(&self.fw, req).await)
     }
 
     async fn get_functions(
@@ -903,7 +358,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::get_functions::Response>, Status> {
         log_rpc("GetFunctions", "");
         Ok(Response::new(pb::get_functions::Response {
-            functions: self.function_schemas(),
+            functions: calls::function_schemas(&self.fw),
             diagnostics: Vec::new(),
         }))
     }
@@ -914,7 +369,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::call_function::Response>, Status> {
         let req = request.into_inner();
         log_rpc("CallFunction", &req.name);
-        Ok(Response::new(match self.call(req) {
+        Ok(Response::new(match calls::call(&self.fw, req) {
             Ok(result) => pb::call_function::Response {
                 result: Some(result),
                 error: None,

@@ -10,6 +10,8 @@ use futures::StreamExt;
 use std::sync::Arc;
 
 use super::*;
+use crate::server::convert::{decode_value, encode_value};
+use crate::tf::Type;
 use crate::tf::dispatch::testing::{TYPE, TestProvider, identity, identity_ty, schema, state};
 use crate::tf::{Value, function::FunctionError};
 
@@ -81,10 +83,13 @@ async fn unknown_list_type_is_one_error() {
 }
 
 fn call_shout(svc: &ProviderService, arg: &Value) -> Result<pb::DynamicValue, FunctionError> {
-    svc.call(pb::call_function::Request {
-        name: "shout".into(),
-        arguments: vec![encode_value(arg, &Type::String).unwrap()],
-    })
+    calls::call(
+        &svc.fw,
+        pb::call_function::Request {
+            name: "shout".into(),
+            arguments: vec![encode_value(arg, &Type::String).unwrap()],
+        },
+    )
 }
 
 /// A call decodes by the parameter type and encodes by the return type;
@@ -111,27 +116,31 @@ async fn functions_are_called_within_their_promises() {
     let null = call_shout(&s, &Value::Null).unwrap_err();
     assert_eq!(null.argument, Some(0));
     assert_eq!(null.text, "Argument \"text\" must not be null.");
-    let extra = s
-        .call(pb::call_function::Request {
+    let extra = calls::call(
+        &s.fw,
+        pb::call_function::Request {
             name: "shout".into(),
             arguments: vec![pb::DynamicValue::default(), pb::DynamicValue::default()],
-        })
-        .unwrap_err();
+        },
+    )
+    .unwrap_err();
     assert_eq!(extra.argument, None);
     assert!(
         extra
             .text
             .contains("takes 1 argument(s) (text), but the call passed 2")
     );
-    let undecodable = s
-        .call(pb::call_function::Request {
+    let undecodable = calls::call(
+        &s.fw,
+        pb::call_function::Request {
             name: "shout".into(),
             arguments: vec![pb::DynamicValue {
                 msgpack: vec![0x01],
                 json: vec![],
             }],
-        })
-        .unwrap_err();
+        },
+    )
+    .unwrap_err();
     assert_eq!(undecodable.argument, Some(0));
 }
 

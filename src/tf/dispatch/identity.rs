@@ -43,7 +43,7 @@ impl Identified {
 /// always can); the error names `what` it was.
 pub fn check_encodable(
     value: &Value,
-    ty: &crate::tf::Type,
+    ty: &crate::tf::types::Type,
     what: &str,
     type_name: &str,
 ) -> Result<(), Diagnostic> {

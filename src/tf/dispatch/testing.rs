@@ -9,14 +9,17 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use crate::tf::diag::Diagnostics;
 use crate::tf::function::{Function, FunctionError, Parameter, Signature};
 use crate::tf::resource::{
     ApplyResponse, CreateRequest, DeleteRequest, ImportRequest, ImportResponse, ListRequest,
     ListResource, ListResult, ListSink, Provider, ReadRequest, ReadResponse, Resource,
     UpdateRequest, ValidateRequest,
 };
+use crate::tf::schema::{Attribute, Block, Schema};
 use crate::tf::schema::{IdentityAttribute, IdentitySchema};
-use crate::tf::{Attribute, Block, Diagnostics, Schema, Type, Value};
+use crate::tf::types::Type;
+use crate::tf::value::Value;
 
 /// The resource type name.
 pub const TYPE: &str = "test_thing";

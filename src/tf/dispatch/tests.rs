@@ -22,7 +22,8 @@ use crate::tf::resource::{
     ApplyRequest, ClientCapabilities, ImportRequest, MoveRequest, ReadRequest, Resource,
     UpgradeIdentityRequest, UpgradeRequest,
 };
-use crate::tf::{Type, Value};
+use crate::tf::types::Type;
+use crate::tf::value::Value;
 
 fn dispatcher(count: usize) -> (Dispatcher, Arc<Thing>) {
     let provider = TestProvider::new(count);
