@@ -42,6 +42,8 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tower::{BoxError, Layer, Service};
 
+use super::chain::chain;
+
 /// Longest time to open a connection (TCP and TLS) to an API server.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest time one request may take, its whole answer included; as
@@ -208,7 +210,7 @@ impl StdError for RequestBounded {}
 /// The [`RequestBounded`] in an error's chain (looking inside `io::Error`s,
 /// where kube puts stream errors).
 pub fn find_bounded<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a RequestBounded> {
-    super::connection::chain(err).find_map(|e| e.downcast_ref::<RequestBounded>())
+    chain(err).find_map(|e| e.downcast_ref::<RequestBounded>())
 }
 
 /// `1h30m`, `20s`, `1.5s`, `250ms`: durations as Terraform users write them.

@@ -32,6 +32,7 @@ use kube::client::{AuthError, Body};
 use tower::{BoxError, Layer, Service};
 
 use super::budget::{Bound, RequestBounded, find_bounded};
+use super::chain::chain;
 use crate::tf::{Diagnostics, Severity};
 
 /// The cluster a client talks to, in words for messages.
@@ -208,28 +209,18 @@ pub fn collapse_cluster_errors(d: Diagnostics) -> Diagnostics {
     out
 }
 
+/// What ended a request early, if a bound did: the operation's deadline,
+/// a cancellation, or the per-request timeout.
+pub fn bound_of(err: &kube::Error) -> Option<Bound> {
+    if let Some(f) = find_failure(err) {
+        return f.bound().cloned();
+    }
+    find_bounded(err).map(|b| b.bound.clone())
+}
+
 /// The [`ConnectionFailure`] in an error's chain, if any.
 pub fn find_failure<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a ConnectionFailure> {
     chain(err).find_map(|e| e.downcast_ref::<ConnectionFailure>())
-}
-
-/// `err` and its sources, looking inside `io::Error`s (whose `source()`
-/// skips the error they wrap).
-pub(crate) fn chain<'a>(
-    err: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    let mut next: Option<&'a (dyn StdError + 'static)> = Some(err);
-    std::iter::from_fn(move || {
-        let current = next?;
-        next = match current.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn StdError + 'static))
-                .or_else(|| current.source()),
-            None => current.source(),
-        };
-        Some(current)
-    })
 }
 
 fn classify(err: &(dyn StdError + 'static)) -> (Cause, String) {

@@ -18,6 +18,7 @@
 
 pub mod apply;
 pub mod budget;
+mod chain;
 pub mod connection;
 pub mod errors;
 pub mod exec;
@@ -89,15 +90,6 @@ pub fn bound_config(config: &mut kube::Config) {
     config.default_retry = false;
     config.connect_timeout = Some(budget::CONNECT_TIMEOUT);
     config.read_timeout = None;
-}
-
-/// What ended a request early, if a bound did: the operation's deadline,
-/// a cancellation, or the per-request timeout.
-pub fn bound_of(err: &kube::Error) -> Option<budget::Bound> {
-    if let Some(f) = connection::find_failure(err) {
-        return f.bound().cloned();
-    }
-    budget::find_bounded(err).map(|b| b.bound.clone())
 }
 
 /// Whether an error is the API's 404.

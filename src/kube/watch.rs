@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::budget::Bound;
+use super::connection::bound_of;
 
 /// What the predicate is shown.
 #[derive(Debug)]
@@ -168,7 +169,7 @@ where
 /// The error for `err`: timed out or cancelled when the operation's budget
 /// ended the request, else `step`'s.
 fn ended(err: kube::Error, step: fn(kube::Error) -> WatchError) -> WatchError {
-    match super::bound_of(&err) {
+    match bound_of(&err) {
         Some(Bound::Deadline(_)) => WatchError::TimedOut,
         Some(Bound::Cancelled) => WatchError::Cancelled,
         _ => step(err),
@@ -176,7 +177,7 @@ fn ended(err: kube::Error, step: fn(kube::Error) -> WatchError) -> WatchError {
 }
 
 fn ends_operation(err: &kube::Error) -> bool {
-    super::bound_of(err).is_some_and(|b| b.ends_operation())
+    bound_of(err).is_some_and(|b| b.ends_operation())
 }
 
 fn is_gone(err: &kube::Error) -> bool {
