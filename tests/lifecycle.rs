@@ -15,8 +15,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccou
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube_emulator::{EmulatorConfig, RunningEmulator};
+use planton_provider::kube::clusters::{ClusterRef, Clusters};
+use planton_provider::kube::settings::{ConnectionSettings, ProviderSettings};
 use planton_provider::kubernetes_job::KubernetesJobResource;
-use planton_provider::provider::client::{Clients, ConnectionSettings, Settings};
 use planton_provider::tf::dispatch::apply_resource_change;
 use planton_provider::tf::plan::{PlanInput, plan_resource_change};
 use planton_provider::tf::resource::{
@@ -44,12 +45,11 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kubeconfig");
         std::fs::write(&path, &emulator.kubeconfig).unwrap();
-        let clients = Arc::new(Clients::new());
-        clients.configure(Settings::Known(ConnectionSettings {
-            config_path: Some(path),
-            ..ConnectionSettings::default()
-        }));
-        let client = clients.client().await.unwrap();
+        let clients = Arc::new(Clusters::new());
+        clients.install(ProviderSettings::provider_level(
+            ConnectionSettings::kubeconfig_file(path),
+        ));
+        let client = clients.connect(&ClusterRef::Provider).await.unwrap().client;
         World {
             emulator,
             resource: KubernetesJobResource::with_clients(clients),

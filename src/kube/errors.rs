@@ -8,6 +8,11 @@ use kube::core::Status;
 use super::ObjectRef;
 use crate::tf::{AttributePath, Diagnostics};
 
+/// The sentence that ends a message about something that should never
+/// happen.
+pub const BUG_REPORT: &str =
+    "This is a bug in the provider; please report it with TF_LOG=debug output.";
+
 /// Maps a field path as the API server names it in a 422's causes
 /// (`spec.template.spec.containers[0].image`) to the attribute it came from.
 pub type FieldMapper<'a> = &'a dyn Fn(&str) -> Option<AttributePath>;

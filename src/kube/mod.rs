@@ -1,28 +1,49 @@
-//! Small helpers over kube-rs that any resource of this provider needs:
+//! Everything about reaching a cluster, for any resource of this provider.
 //!
-//! - [`retry`]: a retry layer for kube's HTTP stack (429 honouring
-//!   `Retry-After`, 5xx and broken connections on idempotent requests), and
-//!   [`client`], which builds a [`kube::Client`] with it.
+//! Reaching one, from settings to a shared client:
+//!
+//! - [`settings`]: connection settings per cluster (the provider-level one
+//!   and the named ones), as a caller read them; where each came from.
+//! - [`resolve`]: settings to a [`kube::Config`] (kubeconfig files,
+//!   context, explicit overrides, a pod's service account), and
+//!   [`config_error`]: why that failed, worded for users.
+//! - [`clusters`]: the registry of clusters ([`clusters::Clusters`]): which
+//!   cluster a job names, what its plan may do, its shared client.
+//! - [`client`]: the one client builder, with the layers below.
+//! - [`exec`]: exec credential plugins, run with a time limit.
+//!
+//! The layers every client's requests pass:
+//!
 //! - [`budget`]: a timeout per request, and the operation's deadline and
 //!   cancellation ([`budget::Budget`]) on every request sent under it.
-//! - [`exec`]: exec credential plugins, run with a time limit.
+//! - [`retry`]: retries (429 honouring `Retry-After`, 5xx and broken
+//!   connections on idempotent requests).
+//! - [`connection`]: the cluster a client talks to, and errors that name it
+//!   (unreachable, TLS, credentials; 401/403 with the identity used).
+//!
+//! Using a client:
+//!
 //! - [`apply`]: server-side apply with the field manager [`FIELD_MANAGER`].
 //! - [`errors`]: [`kube::Error`] to [`crate::tf::Diagnostics`], naming the
 //!   object and mapping 422 causes back to attribute paths.
 //! - [`watch`]: watching one object by name until a predicate decides.
-//! - [`connection`]: the cluster a client talks to, and errors that name it
-//!   (unreachable, TLS, credentials; 401/403 with the identity used).
 //!
 //! This module knows Kubernetes and the framework's diagnostics, but no
-//! resource's schema: attribute paths come from callers.
+//! resource's schema and no provider block: attribute paths and settings
+//! come from callers.
 
 pub mod apply;
 pub mod budget;
 mod chain;
+pub mod client;
+pub mod clusters;
+pub mod config_error;
 pub mod connection;
 pub mod errors;
 pub mod exec;
+pub mod resolve;
 pub mod retry;
+pub mod settings;
 pub mod watch;
 
 use std::fmt;
@@ -66,30 +87,6 @@ impl fmt::Display for ObjectRef {
             write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
         }
     }
-}
-
-/// Builds a client from `config` with our retry layer in place of kube's
-/// own (which would retry non-idempotent requests and wait up to 1000 s),
-/// and the bounds of [`budget`]: [`budget::CONNECT_TIMEOUT`], a timeout per
-/// attempt, and the budget of the task that sends a request.
-/// Must run inside a Tokio runtime: the client spawns its buffer workers.
-pub fn client(mut config: kube::Config) -> Result<kube::Client, kube::Error> {
-    bound_config(&mut config);
-    let builder = kube::client::ClientBuilder::try_from(config)?;
-    Ok(builder
-        .with_layer(&budget::RequestTimeoutLayer::default())
-        .with_layer(&retry::RetryLayer)
-        .with_layer(&budget::BudgetLayer)
-        .build())
-}
-
-/// The settings of `config` that [`client`] relies on: no kube retries, a
-/// connect timeout, and no read timeout on the connection (the layers of
-/// [`budget`] bound requests instead, so that a long watch is not cut).
-pub fn bound_config(config: &mut kube::Config) {
-    config.default_retry = false;
-    config.connect_timeout = Some(budget::CONNECT_TIMEOUT);
-    config.read_timeout = None;
 }
 
 /// Whether an error is the API's 404.

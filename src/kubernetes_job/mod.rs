@@ -44,9 +44,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::kube::clusters::{ClusterRef, Clusters, PlanVerdict};
 use crate::kube::connection::collapse_cluster_errors;
-use crate::provider::client::Clients;
-use crate::provider::clusters::{ClusterRef, PlanVerdict};
 use crate::tf::resource::{
     ApplyResponse, CreateRequest, DeleteRequest, GenerateConfigRequest, GenerateConfigResponse,
     ImportRequest, ImportResponse, ListRequest, ListResource, ListSink, PlanRequest, PlanResponse,
@@ -66,7 +65,7 @@ pub const TYPE_NAME: &str = "planton_kubernetes_job";
 /// The `planton_kubernetes_job` resource type.
 #[derive(Debug, Clone, Default)]
 pub struct KubernetesJobResource {
-    clients: Arc<Clients>,
+    clients: Arc<Clusters>,
 }
 
 impl KubernetesJobResource {
@@ -77,7 +76,7 @@ impl KubernetesJobResource {
     }
 
     /// The resource, using the provider's clients.
-    pub fn with_clients(clients: Arc<Clients>) -> Self {
+    pub fn with_clients(clients: Arc<Clusters>) -> Self {
         KubernetesJobResource { clients }
     }
 }
@@ -233,12 +232,12 @@ impl Resource for KubernetesJobResource {
 /// The list resource `planton_kubernetes_job` (`terraform query`).
 #[derive(Debug, Clone, Default)]
 pub struct KubernetesJobList {
-    clients: Arc<Clients>,
+    clients: Arc<Clusters>,
 }
 
 impl KubernetesJobList {
     /// The list resource, using the provider's clients.
-    pub fn with_clients(clients: Arc<Clients>) -> Self {
+    pub fn with_clients(clients: Arc<Clusters>) -> Self {
         KubernetesJobList { clients }
     }
 }
@@ -365,7 +364,7 @@ impl KubernetesJobResource {
                 new_state: req.current_state,
                 private: req.private,
                 diagnostics: Diagnostics::new(),
-                deferred: self.clients.clusters().read_deferral(&cluster),
+                deferred: self.clients.read_deferral(&cluster),
             };
         }
         let client = match self.clients.connect(&cluster).await {

@@ -1,32 +1,34 @@
 //! The `planton` provider: its configuration block and the resource types it
 //! offers.
 //!
-//! - [`config`]: the provider block's schema, reading it with the `KUBE_*`
-//!   environment variables, and resolving settings into a kube Config.
-//! - [`clusters`]: the provider-level cluster and the named `clusters`, each
-//!   with one shared client, and what a job's plan may do about its cluster.
-//! - [`client`]: [`client::Clients`], the handle resources hold.
+//! - [`schema`]: the provider block's schema and its descriptions.
+//! - [`env`](mod@env): what it reads from its process (`KUBE_*`, `KUBECONFIG`,
+//!   `HOME`, a pod's service account).
+//! - [`settings`]: the block and the environment read into the connection
+//!   settings of [`crate::kube::settings`], which ConfigureProvider hands to
+//!   the registry of clusters ([`crate::kube::clusters::Clusters`]) that the
+//!   provider shares with its resources.
 //!
-//! It knows nothing of the wire protocol.
+//! It knows nothing of the wire protocol, and reaches no cluster itself.
 
-pub mod client;
-pub mod clusters;
-pub mod config;
+pub mod env;
+pub mod schema;
+pub mod settings;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::kube::clusters::Clusters;
 use crate::kubernetes_job::{KubernetesJobList, KubernetesJobResource};
 use crate::tf::resource::{ConfigureRequest, ListResource};
 use crate::tf::{Diagnostics, Function, Provider, Resource, Schema};
-use client::Clients;
-use config::Environment;
+use env::Environment;
 
 /// The `planton` provider.
 #[derive(Debug, Clone, Default)]
 pub struct PlantonProvider {
-    clients: Arc<Clients>,
+    clusters: Arc<Clusters>,
 }
 
 impl PlantonProvider {
@@ -39,18 +41,18 @@ impl PlantonProvider {
 #[async_trait]
 impl Provider for PlantonProvider {
     fn schema(&self) -> Schema {
-        config::provider_schema()
+        schema::provider_schema()
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(KubernetesJobResource::with_clients(
-            self.clients.clone(),
+            self.clusters.clone(),
         ))]
     }
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         vec![Arc::new(KubernetesJobList::with_clients(
-            self.clients.clone(),
+            self.clusters.clone(),
         ))]
     }
 
@@ -62,17 +64,17 @@ impl Provider for PlantonProvider {
         // The configuration's own problems (empty values, contradicting
         // settings, named clusters without settings); the environment and
         // files are checked when the provider is configured.
-        config::ProviderConfig::parse(config, &Environment::none()).1
+        settings::parse(config, &Environment::none()).1
     }
 
     async fn configure(&self, req: ConfigureRequest) -> Diagnostics {
         // Files are read here (no request, no exec plugin); clients are
         // built when a job first needs its cluster.
-        self.clients.configure_provider(
-            &req.config,
-            &Environment::process(),
-            req.capabilities.deferral_allowed,
-        )
+        let (settings, mut d) = settings::parse(&req.config, &Environment::process());
+        self.clusters
+            .allow_deferral(req.capabilities.deferral_allowed);
+        d.extend(self.clusters.install(settings));
+        d
     }
 }
 

@@ -13,8 +13,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use planton_provider::kube::clusters::{ClusterRef, Clusters};
+use planton_provider::kube::settings::{ConnectionSettings, ProviderSettings};
 use planton_provider::kubernetes_job::KubernetesJobResource;
-use planton_provider::provider::client::{Clients, ConnectionSettings, Settings};
 use planton_provider::tf::dispatch::apply_resource_change;
 use planton_provider::tf::plan::{PlanInput, plan_resource_change};
 use planton_provider::tf::resource::{ApplyRequest, ApplyResponse, ClientCapabilities};
@@ -214,12 +215,11 @@ fn applies_of_changed_examples_against_the_emulator_converge_and_clean_up() {
                 .path()
                 .join(format!("kubeconfig-{}", emulator.addr.port()));
             std::fs::write(&path, &emulator.kubeconfig).unwrap();
-            let clients = Arc::new(Clients::new());
-            clients.configure(Settings::Known(ConnectionSettings {
-                config_path: Some(path),
-                ..ConnectionSettings::default()
-            }));
-            let client = clients.client().await.unwrap();
+            let clients = Arc::new(Clusters::new());
+            clients.install(ProviderSettings::provider_level(
+                ConnectionSettings::kubeconfig_file(path),
+            ));
+            let client = clients.connect(&ClusterRef::Provider).await.unwrap().client;
             let resource = KubernetesJobResource::with_clients(clients);
 
             let mut config = bases[which].clone();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use hyper_util::rt::TokioIo;
 use planton_provider::kubernetes_job::KubernetesJobResource;
 use planton_provider::provider::PlantonProvider;
-use planton_provider::provider::config::provider_schema;
+use planton_provider::provider::schema::provider_schema;
 use planton_provider::server;
 use planton_provider::server::proto::tfplugin6 as pb;
 use planton_provider::server::proto::tfplugin6::provider_client::ProviderClient;

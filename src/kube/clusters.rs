@@ -13,26 +13,24 @@
 //! Clients are built once per cluster, on first use; the outcome, failure
 //! included, is kept, so a failing plugin runs once per process, not once
 //! per job. An exec credential plugin runs then, under a time limit and the
-//! operation's budget (`kube/exec.rs`); a plugin stopped because the
+//! operation's budget (`exec.rs`); a plugin stopped because the
 //! operation ran out of time or was cancelled is not kept as a failure, and
 //! the next operation runs it again. No lock is held while a client is
-//! used. Every client bounds its requests (`kube/budget.rs`): connecting
-//! within 10 s, each request within 60 s, and each within the budget of the
+//! used. Every client bounds its requests (`budget.rs`): connecting within
+//! 10 s, each request within 60 s, and each within the budget of the
 //! operation that sends it.
+//!
+//! The registry takes its settings ready-made ([`Clusters::install`]):
+//! reading a configuration is the caller's business.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use base64::Engine;
-use tokio::sync::OnceCell;
-
-use super::config::{
-    ClustersConfig, ConfigError, Environment, Parsed, ProviderConfig, Scope, resolve,
-};
-use crate::kube::budget::{BudgetLayer, RequestTimeoutLayer};
-use crate::kube::connection::{ClusterIdentity, ContextLayer, describe_auth_error};
-use crate::kube::exec::{Credential, ExecAuthLayer, ExecFailure, ExecPlugin};
+use super::client::Target;
+use super::errors::BUG_REPORT;
+use super::resolve::resolve;
+use super::settings::{CLUSTERS_ATTRIBUTE, ClustersConfig, Parsed, ProviderSettings, Scope};
 use crate::tf::resource::DeferredReason;
 use crate::tf::{AttributePath, Diagnostic, Diagnostics, Severity, Value};
 
@@ -59,177 +57,6 @@ impl ClusterRef {
             },
         }
     }
-}
-
-/// A cluster whose settings are known and usable.
-pub struct Target {
-    /// Which settings.
-    pub scope: Scope,
-    /// The cluster in words, for messages.
-    pub identity: Arc<ClusterIdentity>,
-    config: kube::Config,
-    client: OnceCell<Result<kube::Client, Diagnostics>>,
-}
-
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
-            .field("scope", &self.scope)
-            .field("identity", &self.identity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Target {
-    /// The shared client, built on first use.
-    pub async fn client(&self) -> Result<kube::Client, Diagnostics> {
-        // The outer error is the operation's (its budget ended the exec
-        // plugin) and is not kept; the inner result is.
-        let built = self
-            .client
-            .get_or_try_init(|| async {
-                let mut config = self.config.clone();
-                let auth = match config.auth_info.exec.take() {
-                    Some(exec) => match run_exec(ExecPlugin::new(exec), &mut config).await {
-                        Ok(auth) => auth,
-                        Err(f) if f.problem.is_interruption() => {
-                            return Err(exec_error(&self.identity, &f));
-                        }
-                        Err(f) => return Ok(Err(exec_error(&self.identity, &f))),
-                    },
-                    None => ExecAuthLayer::none(),
-                };
-                let identity = self.identity.clone();
-                // Reading certificate files blocks; off the async threads.
-                Ok(
-                    tokio::task::spawn_blocking(move || build_client(config, identity, auth))
-                        .await
-                        .unwrap_or_else(|e| {
-                            let mut d = Diagnostics::new();
-                            d.error(
-                                "Kubernetes Client Not Built",
-                                format!(
-                                    "Building the client for {} was interrupted ({e}). This is a bug in \
-                                     the provider; please report it with TF_LOG=debug output.",
-                                    self.identity.cluster
-                                ),
-                            );
-                            Err(d)
-                        }),
-                )
-            })
-            .await;
-        match built {
-            Ok(result) => result.clone(),
-            Err(d) => Err(d),
-        }
-    }
-}
-
-/// Runs the exec plugin of `config` and puts its credential where kube
-/// would: a client certificate into the TLS settings, a token without an
-/// expiry into the config, a token that expires into the layer that renews
-/// it.
-async fn run_exec(
-    plugin: ExecPlugin,
-    config: &mut kube::Config,
-) -> Result<ExecAuthLayer, ExecFailure> {
-    let b64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem.as_bytes());
-    let a = &mut config.auth_info;
-    match plugin.run().await? {
-        Credential::Certificate { certificate, key } => {
-            a.client_certificate_data = Some(b64(&certificate));
-            a.client_key_data = Some(b64(&key).into());
-            a.client_certificate = None;
-            a.client_key = None;
-            Ok(ExecAuthLayer::none())
-        }
-        Credential::Token {
-            token,
-            expires: None,
-        } => {
-            a.token = Some(token.into());
-            Ok(ExecAuthLayer::none())
-        }
-        Credential::Token {
-            token,
-            expires: Some(expires),
-        } => Ok(ExecAuthLayer::renewing(plugin, token, expires)),
-    }
-}
-
-/// Builds a client. Its HTTP stack, innermost first: kube's (TLS, the
-/// connect timeout, credentials), the per-attempt timeout, our retry layer,
-/// the exec plugin's renewed token, the operation's budget, and the cluster
-/// context outermost.
-fn build_client(
-    mut config: kube::Config,
-    identity: Arc<ClusterIdentity>,
-    auth: ExecAuthLayer,
-) -> Result<kube::Client, Diagnostics> {
-    crate::kube::bound_config(&mut config);
-    let builder =
-        kube::client::ClientBuilder::try_from(config).map_err(|e| client_error(&identity, &e))?;
-    Ok(builder
-        .with_layer(&RequestTimeoutLayer::default())
-        .with_layer(&crate::kube::retry::RetryLayer)
-        .with_layer(&auth)
-        .with_layer(&BudgetLayer)
-        .with_layer(&ContextLayer::new(identity))
-        .build())
-}
-
-fn exec_error(t: &ClusterIdentity, failure: &ExecFailure) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    d.error(
-        "Exec Credential Plugin Failed",
-        format!(
-            "The provider could not connect to {} at {} (authenticating with {}): {failure}",
-            t.cluster, t.endpoint, t.identity
-        ),
-    );
-    d
-}
-
-fn client_error(t: &ClusterIdentity, err: &kube::Error) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    let (summary, what) = match err {
-        kube::Error::Auth(auth) => {
-            let summary = match auth {
-                kube::client::AuthError::AuthExecRun { .. }
-                | kube::client::AuthError::AuthExecStart(_)
-                | kube::client::AuthError::AuthExecParse(_)
-                | kube::client::AuthError::ExecPluginFailed
-                | kube::client::AuthError::MissingCommand => "Exec Credential Plugin Failed",
-                _ => "Kubernetes Credentials Unavailable",
-            };
-            (summary, describe_auth_error(auth))
-        }
-        kube::Error::RustlsTls(e) => (
-            "Invalid TLS Material",
-            format!(
-                "the CA certificate or the client certificate and key cannot be used: {}",
-                crate::kube::errors::error_chain(e)
-            ),
-        ),
-        kube::Error::ProxyProtocolUnsupported { .. }
-        | kube::Error::ProxyProtocolDisabled { .. } => (
-            "Unsupported Proxy",
-            format!("{err}; use an http:// or https:// proxy"),
-        ),
-        other => (
-            "Kubernetes Client Not Built",
-            crate::kube::errors::error_chain(other),
-        ),
-    };
-    d.error(
-        summary,
-        format!(
-            "The provider could not connect to {} at {} (authenticating with {}): {what}",
-            t.cluster, t.endpoint, t.identity
-        ),
-    );
-    d
 }
 
 /// One cluster's state after ConfigureProvider.
@@ -277,14 +104,6 @@ impl Clusters {
         Self::default()
     }
 
-    /// ConfigureProvider: reads the block and the environment, resolves
-    /// every cluster whose settings are known (reading files only: no
-    /// request, no exec plugin) and reports what is wrong.
-    pub fn configure(&self, config: &Value, env: &Environment) -> Diagnostics {
-        let (parsed, d) = ProviderConfig::parse(config, env);
-        self.install(parsed, d)
-    }
-
     /// Records whether Terraform accepts deferred responses (from
     /// ConfigureProvider's capabilities); refreshes then defer too.
     pub fn allow_deferral(&self, allowed: bool) {
@@ -298,51 +117,33 @@ impl Clusters {
             .then_some(DeferredReason::ProviderConfigUnknown)
     }
 
-    /// Installs settings read by [`ProviderConfig::parse`] (whose problems
-    /// are `d`), resolving the known ones. The provider-level settings are
-    /// needed only by jobs without `target_cluster`, so with `clusters` set,
-    /// their problems are reported by those jobs' plans.
-    pub fn install(&self, parsed: ProviderConfig, mut d: Diagnostics) -> Diagnostics {
-        let clusters_in_use = match &parsed.clusters {
+    /// ConfigureProvider: installs the settings read from the provider
+    /// block, resolving every cluster whose settings are known (reading
+    /// files only: no request, no exec plugin), and reports what is wrong.
+    /// The provider-level settings are needed only by jobs without
+    /// `target_cluster`, so with named clusters, their problems are
+    /// reported by those jobs' plans.
+    pub fn install(&self, settings: ProviderSettings) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        let clusters_in_use = match &settings.clusters {
             ClustersConfig::Unknown => true,
             ClustersConfig::Known(m) => !m.is_empty(),
         };
-        let provider = match &parsed.provider {
-            Parsed::Unknown(paths) => Entry::Unknown(paths.clone()),
-            Parsed::Known(s) => match resolve(s) {
-                Ok(r) => {
-                    d.extend(r.warnings.clone());
-                    Entry::Ready(target(Scope::Provider, r))
-                }
-                Err(e) => {
-                    let diag = provider_failure(&e);
-                    if !clusters_in_use {
-                        d.0.push(diag.clone());
-                    }
-                    Entry::Failed(Box::new(diag))
-                }
-            },
-        };
-        let clusters = match &parsed.clusters {
+        let provider = entry(Scope::Provider, &settings.provider, &mut d);
+        if let Entry::Failed(diag) = &provider
+            && !clusters_in_use
+        {
+            d.0.push(diag.as_ref().clone());
+        }
+        let clusters = match &settings.clusters {
             ClustersConfig::Unknown => None,
             ClustersConfig::Known(m) => {
                 let mut out = BTreeMap::new();
                 for (name, p) in m {
-                    let scope = Scope::Cluster(name.clone());
-                    let entry = match p {
-                        Parsed::Unknown(paths) => Entry::Unknown(paths.clone()),
-                        Parsed::Known(s) => match resolve(s) {
-                            Ok(r) => {
-                                d.extend(r.warnings.clone());
-                                Entry::Ready(target(scope, r))
-                            }
-                            Err(e) => {
-                                let diag = e.diagnostic(&scope);
-                                d.0.push(diag.clone());
-                                Entry::Failed(Box::new(diag))
-                            }
-                        },
-                    };
+                    let entry = entry(Scope::Cluster(name.clone()), p, &mut d);
+                    if let Entry::Failed(diag) = &entry {
+                        d.0.push(diag.as_ref().clone());
+                    }
                     out.insert(name.clone(), entry);
                 }
                 Some(out)
@@ -354,14 +155,6 @@ impl Clusters {
             .unwrap_or_else(PoisonError::into_inner) =
             Some(Arc::new(Configured { provider, clusters }));
         d
-    }
-
-    /// Forgets the configuration (operations then fail as a bug).
-    pub fn unconfigure(&self) {
-        *self
-            .configured
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     fn configured(&self) -> Option<Arc<Configured>> {
@@ -458,9 +251,10 @@ impl Clusters {
                 let mut d = Diagnostics::new();
                 d.error(
                     "Target Cluster Not Yet Known",
-                    "The job's `spec.target_cluster.cluster_name` is still unknown during apply, so the provider \
-                     cannot tell which cluster to use. This is a bug in the provider; please report it with \
-                     TF_LOG=debug output.",
+                    format!(
+                        "The job's `spec.target_cluster.cluster_name` is still unknown during apply, so the \
+                         provider cannot tell which cluster to use. {BUG_REPORT}"
+                    ),
                 );
                 return Err(d);
             }
@@ -469,7 +263,7 @@ impl Clusters {
                 None => {
                     return Err(not_yet_known(
                         &Scope::Cluster(n.clone()),
-                        &[AttributePath::root("clusters")],
+                        &[AttributePath::root(CLUSTERS_ATTRIBUTE)],
                     ));
                 }
                 Some(m) => match m.get(n) {
@@ -523,21 +317,19 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-fn target(scope: Scope, r: super::config::Resolved) -> Arc<Target> {
-    Arc::new(Target {
-        identity: Arc::new(ClusterIdentity {
-            cluster: scope.to_string(),
-            endpoint: r.endpoint,
-            identity: r.identity,
-        }),
-        scope,
-        config: r.config,
-        client: OnceCell::new(),
-    })
-}
-
-fn provider_failure(e: &ConfigError) -> Diagnostic {
-    e.diagnostic(&Scope::Provider)
+/// One scope's entry: its settings resolved when they are known. Warnings
+/// of resolving go to `d`; a failure is kept in the entry.
+fn entry(scope: Scope, parsed: &Parsed, d: &mut Diagnostics) -> Entry {
+    match parsed {
+        Parsed::Unknown(paths) => Entry::Unknown(paths.clone()),
+        Parsed::Known(s) => match resolve(s) {
+            Ok(r) => {
+                d.extend(r.warnings.clone());
+                Entry::Ready(Arc::new(Target::new(scope, r)))
+            }
+            Err(e) => Entry::Failed(Box::new(e.diagnostic(&scope))),
+        },
+    }
 }
 
 /// A failure of the settings a job needs, said from the job's side.
@@ -609,9 +401,9 @@ fn unconfigured() -> Diagnostics {
     d.0.push(Diagnostic {
         severity: Severity::Error,
         summary: "Provider Not Configured".into(),
-        detail: "Terraform asked for a Kubernetes operation before configuring the provider. This is a bug in \
-                 the provider; please report it with TF_LOG=debug output."
-            .into(),
+        detail: format!(
+            "Terraform asked for a Kubernetes operation before configuring the provider. {BUG_REPORT}"
+        ),
         path: None,
     });
     d
@@ -622,25 +414,75 @@ fn unconfigured() -> Diagnostics {
 mod tests {
     use super::*;
 
-    fn env() -> Environment {
-        Environment::fixed(&[("HOME", "/nonexistent-home")], "/nonexistent/sa")
+    use crate::kube::settings::{
+        ConnectionSettings, ExecSettings, KubeconfigFiles, Origin, Setting,
+    };
+
+    /// Known settings of `scope`, with what `f` sets.
+    fn known(scope: Scope, f: impl FnOnce(&mut ConnectionSettings)) -> Parsed {
+        let mut s = ConnectionSettings::empty(scope);
+        f(&mut s);
+        Parsed::Known(Box::new(s))
     }
 
-    fn entry(host: Value) -> Value {
-        Value::object([("host", host)])
+    /// A setting of `scope` from its attribute.
+    fn set<T>(scope: &Scope, name: &str, value: T) -> Option<Setting<T>> {
+        Some(Setting {
+            value,
+            origin: Origin::Attribute(scope.attr(name)),
+        })
     }
 
-    fn block(provider_host: Value, clusters: Value) -> Value {
-        Value::object([("host", provider_host), ("clusters", clusters)])
+    /// `host` of `scope`: an address, or (`None`) known only after apply.
+    fn at(scope: Scope, host: Option<&str>) -> Parsed {
+        match host {
+            None => Parsed::Unknown(vec![scope.attr("host")]),
+            Some(h) => known(scope.clone(), |s| s.host = set(&scope, "host", h.into())),
+        }
     }
 
-    fn map(entries: &[(&str, Value)]) -> Value {
-        Value::Map(
+    /// Nothing set at the provider level, and no kubeconfig at home.
+    fn nothing() -> Parsed {
+        known(Scope::Provider, |s| {
+            s.kubeconfig = KubeconfigFiles::Home("/nonexistent-home/.kube/config".into())
+        })
+    }
+
+    /// Named clusters, each at its `host`.
+    fn named(entries: &[(&str, Option<&str>)]) -> ClustersConfig {
+        ClustersConfig::Known(
             entries
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
+                .map(|(name, host)| {
+                    (
+                        name.to_string(),
+                        at(Scope::Cluster(name.to_string()), *host),
+                    )
+                })
                 .collect(),
         )
+    }
+
+    fn no_clusters() -> ClustersConfig {
+        ClustersConfig::Known(BTreeMap::new())
+    }
+
+    /// The provider level at `https://127.0.0.1:1` with the exec plugin
+    /// `command` and its `args`.
+    fn with_plugin(command: &std::path::Path, args: &[&str]) -> ProviderSettings {
+        let exec = ExecSettings {
+            api_version: "client.authentication.k8s.io/v1".into(),
+            command: command.display().to_string(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: BTreeMap::new(),
+        };
+        ProviderSettings {
+            provider: known(Scope::Provider, |s| {
+                s.host = set(&Scope::Provider, "host", "https://127.0.0.1:1".into());
+                s.exec = set(&Scope::Provider, "exec", exec);
+            }),
+            clusters: no_clusters(),
+        }
     }
 
     fn path() -> AttributePath {
@@ -649,9 +491,13 @@ mod tests {
             .attr("cluster_name")
     }
 
-    async fn configured(config: Value) -> (Clusters, Diagnostics) {
+    async fn configured(provider: Parsed, clusters: ClustersConfig) -> (Clusters, Diagnostics) {
+        configured_with(ProviderSettings { provider, clusters }).await
+    }
+
+    async fn configured_with(settings: ProviderSettings) -> (Clusters, Diagnostics) {
         let c = Clusters::new();
-        let d = c.configure(&config, &env());
+        let d = c.install(settings);
         (c, d)
     }
 
@@ -670,13 +516,13 @@ mod tests {
     /// listing the configured names; configured names plan.
     #[tokio::test]
     async fn unknown_name_lists_configured_names() {
-        let (c, d) = configured(block(
-            Value::string("https://p:6443"),
-            map(&[
-                ("east", entry(Value::string("https://e:6443"))),
-                ("west", entry(Value::string("https://w:6443"))),
+        let (c, d) = configured(
+            at(Scope::Provider, Some("https://p:6443")),
+            named(&[
+                ("east", Some("https://e:6443")),
+                ("west", Some("https://w:6443")),
             ]),
-        ))
+        )
         .await;
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(c.names().unwrap(), ["east", "west"]);
@@ -706,13 +552,10 @@ mod tests {
     /// clusters are unaffected.
     #[tokio::test]
     async fn unknown_settings_defer_or_plan_without_cluster() {
-        let (c, d) = configured(block(
-            Value::UNKNOWN,
-            map(&[
-                ("known", entry(Value::string("https://k:6443"))),
-                ("later", entry(Value::UNKNOWN)),
-            ]),
-        ))
+        let (c, d) = configured(
+            at(Scope::Provider, None),
+            named(&[("known", Some("https://k:6443")), ("later", None)]),
+        )
         .await;
         assert!(d.is_empty(), "{d:?}");
         for r in [ClusterRef::Provider, ClusterRef::Named("later".into())] {
@@ -742,7 +585,11 @@ mod tests {
             PlanVerdict::Defer(DeferredReason::ResourceConfigUnknown)
         );
 
-        let (c, _) = configured(block(Value::string("https://p:6443"), Value::UNKNOWN)).await;
+        let (c, _) = configured(
+            at(Scope::Provider, Some("https://p:6443")),
+            ClustersConfig::Unknown,
+        )
+        .await;
         assert_eq!(c.names(), None);
         assert_eq!(
             c.plan(&ClusterRef::Named("any".into()), &path(), false),
@@ -758,15 +605,11 @@ mod tests {
     /// error; with named clusters, only jobs that use the provider level do.
     #[tokio::test]
     async fn nothing_configured() {
-        let (_, d) = configured(block(Value::Null, Value::Null)).await;
+        let (_, d) = configured(nothing(), no_clusters()).await;
         assert_eq!(d.0.len(), 1, "{d:?}");
         assert_eq!(d.0[0].summary, "No Kubernetes Cluster Configured");
 
-        let (c, d) = configured(block(
-            Value::Null,
-            map(&[("east", entry(Value::string("https://e:1")))]),
-        ))
-        .await;
+        let (c, d) = configured(nothing(), named(&[("east", Some("https://e:1"))])).await;
         assert!(d.is_empty(), "{d:?}");
         let PlanVerdict::Error(d) = c.plan(&ClusterRef::Provider, &path(), false) else {
             panic!()
@@ -787,7 +630,11 @@ mod tests {
     /// too (an exec plugin that fails runs once).
     #[tokio::test]
     async fn clients_are_built_once() {
-        let (c, _) = configured(block(Value::string("https://127.0.0.1:1"), Value::Null)).await;
+        let (c, _) = configured(
+            at(Scope::Provider, Some("https://127.0.0.1:1")),
+            no_clusters(),
+        )
+        .await;
         let a = c.connect(&ClusterRef::Provider).await.unwrap();
         let b = c.connect(&ClusterRef::Provider).await.unwrap();
         assert!(Arc::ptr_eq(&a.target, &b.target));
@@ -806,20 +653,7 @@ mod tests {
         .unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let exec = Value::object([
-            (
-                "api_version",
-                Value::string("client.authentication.k8s.io/v1"),
-            ),
-            ("command", Value::string(script.display().to_string())),
-            ("args", Value::Null),
-            ("env", Value::Null),
-        ]);
-        let config = Value::object([
-            ("host", Value::string("https://127.0.0.1:1")),
-            ("exec", exec),
-        ]);
-        let (c, d) = configured(config).await;
+        let (c, d) = configured_with(with_plugin(&script, &[])).await;
         assert!(d.is_empty(), "{d:?}");
         for _ in 0..3 {
             let err = c.connect(&ClusterRef::Provider).await.unwrap_err();
@@ -863,23 +697,7 @@ mod tests {
         .unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let exec = Value::object([
-            (
-                "api_version",
-                Value::string("client.authentication.k8s.io/v1"),
-            ),
-            ("command", Value::string(script.display().to_string())),
-            (
-                "args",
-                Value::List(vec![Value::string("--role"), Value::string("s3cr3t")]),
-            ),
-            ("env", Value::Null),
-        ]);
-        let config = Value::object([
-            ("host", Value::string("https://127.0.0.1:1")),
-            ("exec", exec),
-        ]);
-        let (c, d) = configured(config).await;
+        let (c, d) = configured_with(with_plugin(&script, &["--role", "s3cr3t"])).await;
         assert!(d.is_empty(), "{d:?}");
         for run in 1..=2 {
             let budget = Budget::new(
@@ -918,13 +736,17 @@ mod tests {
     /// naming the cluster.
     #[tokio::test]
     async fn named_cluster_errors_at_configure() {
-        let (_, d) = configured(block(
-            Value::string("https://p:1"),
-            map(&[(
-                "bad",
-                Value::object([("config_path", Value::string("/nonexistent/kubeconfig"))]),
-            )]),
-        ))
+        let bad = Scope::Cluster("bad".into());
+        let bad_entry = known(bad.clone(), |s| {
+            s.kubeconfig = KubeconfigFiles::Named {
+                paths: vec!["/nonexistent/kubeconfig".into()],
+                origin: Origin::Attribute(bad.attr("config_path")),
+            }
+        });
+        let (_, d) = configured(
+            at(Scope::Provider, Some("https://p:1")),
+            ClustersConfig::Known(BTreeMap::from([("bad".to_string(), bad_entry)])),
+        )
         .await;
         assert_eq!(d.0.len(), 1, "{d:?}");
         assert_eq!(d.0[0].summary, "Kubeconfig Not Found");
@@ -933,5 +755,47 @@ mod tests {
             "{}",
             d.0[0].detail
         );
+    }
+
+    const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \
+        http://127.0.0.1:1\ncontexts:\n- name: ctx\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  \
+        user:\n    token: t\ncurrent-context: ctx\n";
+
+    /// A kubeconfig installed directly builds one shared client; a missing
+    /// context is an error that names it; unconfigured is a bug.
+    #[tokio::test]
+    async fn configures_a_kubeconfig_directly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, KUBECONFIG).unwrap();
+        let clusters = Clusters::new();
+        let Err(err) = clusters.connect(&ClusterRef::Provider).await else {
+            panic!("a client without configuration")
+        };
+        assert_eq!(err.0[0].summary, "Provider Not Configured");
+
+        let d = clusters.install(ProviderSettings::provider_level(
+            ConnectionSettings::kubeconfig_file(path.clone()),
+        ));
+        assert!(d.is_empty(), "{d:?}");
+        let a = clusters.connect(&ClusterRef::Provider).await.unwrap();
+        let b = clusters.connect(&ClusterRef::Provider).await.unwrap();
+        assert!(Arc::ptr_eq(&a.target, &b.target));
+        assert_eq!(a.target.identity.endpoint, "http://127.0.0.1:1");
+
+        let mut nope = ConnectionSettings::kubeconfig_file(path);
+        nope.context = set(&Scope::Provider, "config_context", "nope".into());
+        let d = clusters.install(ProviderSettings::provider_level(nope));
+        assert_eq!(d.0[0].summary, "Kubeconfig Context Not Found");
+        assert!(d.0[0].detail.contains("\"nope\""), "{}", d.0[0].detail);
+
+        clusters.install(ProviderSettings {
+            provider: Parsed::Unknown(vec![AttributePath::root("config_path")]),
+            clusters: no_clusters(),
+        });
+        let Err(err) = clusters.connect(&ClusterRef::Provider).await else {
+            panic!("a client for unknown settings")
+        };
+        assert_eq!(err.0[0].summary, "Provider Configuration Not Yet Known");
     }
 }
