@@ -15,7 +15,7 @@ use base64::Engine;
 use tokio::sync::OnceCell;
 
 use super::budget::{BudgetLayer, CONNECT_TIMEOUT, RequestTimeoutLayer};
-use super::connection::{ClusterIdentity, ContextLayer, describe_auth_error};
+use super::connection::{Cause, ClusterIdentity, ContextLayer, describe_auth_error};
 use super::errors::{BUG_REPORT, error_chain};
 use super::exec::{Credential, ExecAuthLayer, ExecFailure, ExecPlugin};
 use super::resolve::Resolved;
@@ -84,7 +84,7 @@ impl Target {
                         .unwrap_or_else(|e| {
                             let mut d = Diagnostics::new();
                             d.error(
-                                "Kubernetes Client Not Built",
+                                NOT_BUILT,
                                 format!(
                                     "Building the client for {} was interrupted ({e}). {BUG_REPORT}",
                                     self.identity.cluster
@@ -160,20 +160,28 @@ fn build_client(
         .build())
 }
 
-fn exec_error(t: &ClusterIdentity, failure: &ExecFailure) -> Diagnostics {
+/// Titles of the failures to build a client.
+const EXEC_FAILED: &str = "Exec Credential Plugin Failed";
+const NOT_BUILT: &str = "Kubernetes Client Not Built";
+
+/// A client for `t` could not be built, because of `what`.
+fn cannot_connect(t: &ClusterIdentity, summary: &str, what: &str) -> Diagnostics {
     let mut d = Diagnostics::new();
     d.error(
-        "Exec Credential Plugin Failed",
+        summary,
         format!(
-            "The provider could not connect to {} at {} (authenticating with {}): {failure}",
+            "The provider could not connect to {} at {} (authenticating with {}): {what}",
             t.cluster, t.endpoint, t.identity
         ),
     );
     d
 }
 
+fn exec_error(t: &ClusterIdentity, failure: &ExecFailure) -> Diagnostics {
+    cannot_connect(t, EXEC_FAILED, &failure.to_string())
+}
+
 fn client_error(t: &ClusterIdentity, err: &kube::Error) -> Diagnostics {
-    let mut d = Diagnostics::new();
     let (summary, what) = match err {
         kube::Error::Auth(auth) => {
             let summary = match auth {
@@ -181,8 +189,8 @@ fn client_error(t: &ClusterIdentity, err: &kube::Error) -> Diagnostics {
                 | kube::client::AuthError::AuthExecStart(_)
                 | kube::client::AuthError::AuthExecParse(_)
                 | kube::client::AuthError::ExecPluginFailed
-                | kube::client::AuthError::MissingCommand => "Exec Credential Plugin Failed",
-                _ => "Kubernetes Credentials Unavailable",
+                | kube::client::AuthError::MissingCommand => EXEC_FAILED,
+                _ => Cause::Credentials.summary(),
             };
             (summary, describe_auth_error(auth))
         }
@@ -198,14 +206,7 @@ fn client_error(t: &ClusterIdentity, err: &kube::Error) -> Diagnostics {
             "Unsupported Proxy",
             format!("{err}; use an http:// or https:// proxy"),
         ),
-        other => ("Kubernetes Client Not Built", error_chain(other)),
+        other => (NOT_BUILT, error_chain(other)),
     };
-    d.error(
-        summary,
-        format!(
-            "The provider could not connect to {} at {} (authenticating with {}): {what}",
-            t.cluster, t.endpoint, t.identity
-        ),
-    );
-    d
+    cannot_connect(t, summary, &what)
 }

@@ -221,7 +221,7 @@ impl Clusters {
                         let mut d = Diagnostics::new();
                         d.attribute_error(
                             name_path.clone(),
-                            "Unknown Target Cluster",
+                            UNKNOWN_CLUSTER,
                             unknown_cluster_detail(n, m.keys()),
                         );
                         return PlanVerdict::Error(d);
@@ -270,10 +270,7 @@ impl Clusters {
                     Some(e) => e,
                     None => {
                         let mut d = Diagnostics::new();
-                        d.error(
-                            "Unknown Target Cluster",
-                            unknown_cluster_detail(n, m.keys()),
-                        );
+                        d.error(UNKNOWN_CLUSTER, unknown_cluster_detail(n, m.keys()));
                         return Err(d);
                     }
                 },
@@ -331,6 +328,9 @@ fn entry(scope: Scope, parsed: &Parsed, d: &mut Diagnostics) -> Entry {
         },
     }
 }
+
+/// The title of an error about a cluster name that is not configured.
+const UNKNOWN_CLUSTER: &str = "Unknown Target Cluster";
 
 /// A failure of the settings a job needs, said from the job's side.
 fn job_failure(

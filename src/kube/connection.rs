@@ -65,6 +65,34 @@ pub enum Cause {
     Other,
 }
 
+impl Cause {
+    /// Every cause.
+    const ALL: [Cause; 6] = [
+        Cause::Unreachable,
+        Cause::Tls,
+        Cause::Credentials,
+        Cause::TimedOut,
+        Cause::Cancelled,
+        Cause::Other,
+    ];
+
+    /// The diagnostic title of a failure with this cause.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Cause::Unreachable => "Kubernetes Cluster Unreachable",
+            Cause::Tls => "Kubernetes TLS Handshake Failed",
+            Cause::Credentials => "Kubernetes Credentials Unavailable",
+            Cause::TimedOut => "Kubernetes Request Timed Out",
+            Cause::Cancelled => "Kubernetes Request Cancelled",
+            Cause::Other => "Kubernetes Request Failed",
+        }
+    }
+}
+
+/// The title of a 401: the cluster did not accept the credentials (see
+/// `errors.rs`).
+pub const AUTHENTICATION_FAILED: &str = "Kubernetes Authentication Failed";
+
 /// A request to a cluster that got no answer, and why.
 #[derive(Debug, Clone)]
 pub struct ConnectionFailure {
@@ -122,14 +150,7 @@ impl ConnectionFailure {
 
     /// A diagnostic title.
     pub fn summary(&self) -> &'static str {
-        match self.cause {
-            Cause::Unreachable => "Kubernetes Cluster Unreachable",
-            Cause::Tls => "Kubernetes TLS Handshake Failed",
-            Cause::Credentials => "Kubernetes Credentials Unavailable",
-            Cause::TimedOut => "Kubernetes Request Timed Out",
-            Cause::Cancelled => "Kubernetes Request Cancelled",
-            Cause::Other => "Kubernetes Request Failed",
-        }
+        self.cause.summary()
     }
 
     /// The whole explanation: the cluster, the address, the cause and what
@@ -179,17 +200,11 @@ impl ConnectionFailure {
     }
 }
 
-/// Titles of errors about the cluster rather than one object: the
-/// [`ConnectionFailure`] summaries and a 401 (see `errors.rs`).
-const CLUSTER_WIDE: [&str; 7] = [
-    "Kubernetes Cluster Unreachable",
-    "Kubernetes TLS Handshake Failed",
-    "Kubernetes Credentials Unavailable",
-    "Kubernetes Request Failed",
-    "Kubernetes Request Timed Out",
-    "Kubernetes Request Cancelled",
-    "Kubernetes Authentication Failed",
-];
+/// Whether a title is about the cluster rather than one object: the
+/// [`ConnectionFailure`] summaries and a 401.
+fn is_cluster_wide(summary: &str) -> bool {
+    summary == AUTHENTICATION_FAILED || Cause::ALL.iter().any(|c| c.summary() == summary)
+}
 
 /// Keeps one error per cluster-wide title: an operation that sends several
 /// requests at once gets the same refusal for each, and one message says
@@ -198,7 +213,7 @@ pub fn collapse_cluster_errors(d: Diagnostics) -> Diagnostics {
     let mut seen: Vec<String> = Vec::new();
     let mut out = Diagnostics::new();
     for diag in d.0 {
-        if diag.severity == Severity::Error && CLUSTER_WIDE.contains(&diag.summary.as_str()) {
+        if diag.severity == Severity::Error && is_cluster_wide(&diag.summary) {
             if seen.contains(&diag.summary) {
                 continue;
             }

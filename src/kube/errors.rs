@@ -6,6 +6,7 @@
 use kube::core::Status;
 
 use super::ObjectRef;
+use super::connection::{AUTHENTICATION_FAILED, Cause};
 use crate::tf::{AttributePath, Diagnostics};
 
 /// The sentence that ends a message about something that should never
@@ -104,7 +105,7 @@ fn api_error(
              and the fields). The object is not changed.",
         ),
         (401, _) | (_, "Unauthorized") => (
-            "Kubernetes Authentication Failed",
+            AUTHENTICATION_FAILED,
             "The API server did not accept the provider's credentials (the message names the cluster and \
              the credentials used). Check that the token, certificate or exec plugin the provider uses for \
              this cluster is the right one and still valid.",
@@ -216,7 +217,7 @@ fn is_rbac_denial(status: &Status) -> bool {
 fn transport_hint(err: &kube::Error) -> (&'static str, &'static str) {
     match err {
         kube::Error::Auth(_) => (
-            "Kubernetes Credentials Unavailable",
+            Cause::Credentials.summary(),
             "the provider could not obtain credentials for the cluster (for an exec plugin, its own error is \
              below). Check the kubeconfig user the provider uses.",
         ),

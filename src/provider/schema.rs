@@ -4,6 +4,7 @@
 //! the docs.
 
 use super::env::*;
+use crate::kube::exec::EXEC_TIMEOUT;
 use crate::kube::settings::CLUSTERS_ATTRIBUTE;
 use crate::tf::schema::Block;
 use crate::tf::{Attribute, Nesting, Schema, Type};
@@ -83,7 +84,7 @@ fn connection_attributes(provider_level: bool) -> Vec<Attribute> {
                 Attribute::optional("args", Type::list(Type::String), EXEC_ARGS),
                 Attribute::optional("env", Type::map(Type::String), EXEC_ENV).sensitive(),
             ],
-            EXEC,
+            &exec_description(),
         )
         .set_optional(),
     ]
@@ -172,11 +173,17 @@ from the host in the address. Wins over the kubeconfig's `tls-server-name`.";
 const PROXY_URL: &str = "URL of an HTTP proxy (`http://` or `https://`) for requests to the API server. \
 Wins over the kubeconfig's `proxy-url`.";
 
-const EXEC: &str = "An exec credential plugin: a program that prints an `ExecCredential` with a token or a \
-client certificate, such as `aws eks get-token`, `gke-gcloud-auth-plugin` or `kubelogin`. Wins over the \
-kubeconfig user's credentials; set either `token` or `exec`, not both. The plugin runs when a job first needs \
-the cluster (never during validation), without a terminal, and may take at most 30 seconds; if it fails or \
-is stopped, the error names its command (not its arguments) and shows its standard error.";
+/// The `exec` description, with the plugin's time limit as `exec.rs` sets it.
+fn exec_description() -> String {
+    format!(
+        "An exec credential plugin: a program that prints an `ExecCredential` with a token or a client \
+         certificate, such as `aws eks get-token`, `gke-gcloud-auth-plugin` or `kubelogin`. Wins over the \
+         kubeconfig user's credentials; set either `token` or `exec`, not both. The plugin runs when a job first \
+         needs the cluster (never during validation), without a terminal, and may take at most {} seconds; if it \
+         fails or is stopped, the error names its command (not its arguments) and shows its standard error.",
+        EXEC_TIMEOUT.as_secs()
+    )
+}
 
 const EXEC_API_VERSION: &str = "The `ExecCredential` API version the plugin speaks, e.g. `client.authentication.k8s.io/v1beta1`.";
 

@@ -85,6 +85,11 @@ pub fn parse(config: &Value, env: &Environment) -> (ProviderSettings, Diagnostic
     (ProviderSettings { provider, clusters }, d)
 }
 
+/// The title of an empty string where a value is needed.
+const EMPTY_SETTING: &str = "Empty Provider Setting";
+/// The title of settings that contradict each other.
+const CONFLICTING_SETTINGS: &str = "Conflicting Provider Settings";
+
 /// One scope's attributes as written, before environment variables and
 /// kubeconfig defaults.
 #[derive(Debug, Default)]
@@ -141,7 +146,7 @@ impl Reader<'_> {
                 Some("") => {
                     self.d.attribute_error(
                         path,
-                        "Empty Provider Setting",
+                        EMPTY_SETTING,
                         format!(
                             "`{name}` of {} is an empty string. Leave it unset (null) to use the default \
                              instead: an empty value is never taken to mean \"not set\".",
@@ -201,7 +206,7 @@ impl Reader<'_> {
                             Some(s) if !s.is_empty() => out.push(s.to_string()),
                             _ => self.d.attribute_error(
                                 path.index(i),
-                                "Empty Provider Setting",
+                                EMPTY_SETTING,
                                 format!("Each element of `{what}` must be a non-empty string."),
                             ),
                         },
@@ -311,7 +316,7 @@ impl Raw {
         if raw.config_path.is_some() && raw.config_paths.is_some() {
             d.attribute_error(
                 scope.attr("config_paths"),
-                "Conflicting Provider Settings",
+                CONFLICTING_SETTINGS,
                 format!(
                     "{} sets both `config_path` and `config_paths`. Set one of them: list every file in \
                      `config_paths`, or name the one file in `config_path`.",
@@ -540,21 +545,22 @@ fn check_combinations(s: &ConnectionSettings, d: &mut Diagnostics) {
                 host.value.trim(),
                 host.origin
             );
+            let summary = "Credentials Over Plain HTTP";
             if loopback {
                 d.attribute_warning(
                     s.scope.attr("host"),
-                    "Credentials Over Plain HTTP",
+                    summary,
                     format!("{detail} The address is this machine's, so this is only a warning."),
                 );
             } else {
-                d.attribute_error(s.scope.attr("host"), "Credentials Over Plain HTTP", detail);
+                d.attribute_error(s.scope.attr("host"), summary, detail);
             }
         }
     }
     if let (Some(token), Some(exec)) = (&s.token, &s.exec) {
         d.attribute_error(
             s.scope.attr("exec"),
-            "Conflicting Provider Settings",
+            CONFLICTING_SETTINGS,
             format!(
                 "{scope} has a token (from {}) and an exec plugin (from {}). Use one of them.",
                 token.origin, exec.origin
@@ -566,7 +572,7 @@ fn check_combinations(s: &ConnectionSettings, d: &mut Diagnostics) {
     {
         d.attribute_error(
             s.scope.attr("insecure"),
-            "Conflicting Provider Settings",
+            CONFLICTING_SETTINGS,
             format!(
                 "{scope} turns certificate verification off (insecure = true, from {}) and sets a CA \
                  certificate to verify against (from {}). Remove `insecure` to verify the server, or the CA \
