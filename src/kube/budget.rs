@@ -1,7 +1,7 @@
 //! Bounds on every request a client sends, so that no operation waits on a
 //! cluster longer than it may, and Ctrl-C ends it at once.
 //!
-//! Two layers in each client's HTTP stack (see [`super::client`]):
+//! Two layers in each client's HTTP stack (built in `client.rs`):
 //!
 //! - [`RequestTimeoutLayer`], inside the retry layer, bounds each attempt:
 //!   the answer, body included, within [`REQUEST_TIMEOUT`] (kube-apiserver's
