@@ -133,3 +133,28 @@ impl Diagnostics {
         self.0.iter()
     }
 }
+
+/// How every report of a state the provider should never reach ends.
+pub const PROVIDER_BUG: &str =
+    "This is a bug in the provider; please report it with TF_LOG=debug output.";
+
+impl Diagnostics {
+    /// Adds an error for what cannot happen unless the provider is wrong
+    /// (Terraform checked the types, the plan let only known values
+    /// through, ...): `what` says what happened, as whole sentences, and
+    /// the detail ends with [`PROVIDER_BUG`]. `path` is the attribute it
+    /// concerns, when there is one.
+    pub fn provider_bug(
+        &mut self,
+        path: Option<AttributePath>,
+        summary: impl Into<String>,
+        what: impl std::fmt::Display,
+    ) {
+        self.push(
+            Severity::Error,
+            summary.into(),
+            format!("{what} {PROVIDER_BUG}"),
+            path,
+        );
+    }
+}
