@@ -41,12 +41,11 @@ pub fn validate(config: &Value) -> Diagnostics {
         Ok(job) => job,
         Err(e) => {
             let mut d = Diagnostics::new();
-            d.attribute_error(
-                e.path.clone(),
+            d.provider_bug(
+                Some(e.path.clone()),
                 "Unexpected Configuration Shape",
                 format!(
-                    "While reading the configuration: {e}. Terraform checks types before calling the provider, \
-                     so this is a bug in the provider; please report it with TF_LOG=debug output."
+                    "While reading the configuration: {e}. Terraform checks types before calling the provider."
                 ),
             );
             return d;
