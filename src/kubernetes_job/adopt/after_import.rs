@@ -11,7 +11,6 @@
 use crate::kube::ObjectRef;
 use crate::kubernetes_job::adopt::kept;
 use crate::kubernetes_job::adopt::private::ImportPrivate;
-use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::quantity::same_quantity;
 use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state;
@@ -118,10 +117,8 @@ fn renders_the_same(a: &Value, b: &Value) -> bool {
     if !a.is_wholly_known() || !b.is_wholly_known() {
         return false;
     }
-    let render = |v: &Value| {
-        let model = KubernetesJob::from_value(v).ok()?;
-        render::render(&model, &Options::from_value(v)).ok()
-    };
+    // A state that does not render is not the same as any other.
+    let render = |v: &Value| render::from_value(v).ok().map(|p| p.rendered);
     match (render(a), render(b)) {
         (Some(x), Some(y)) => {
             let objects = |r: &Rendered| {

@@ -24,13 +24,11 @@ use crate::kubernetes_job::adopt::fetch::Found;
 use crate::kubernetes_job::adopt::identity::ImportId;
 use crate::kubernetes_job::adopt::kept::{self, Adopted};
 use crate::kubernetes_job::adopt::private::ImportPrivate;
-use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::ownership::Instance;
 use crate::kubernetes_job::model::quantity::same_quantity;
 use crate::kubernetes_job::model::schema::{
     DEFAULT_LIMIT_CPU, DEFAULT_LIMIT_MEMORY, DEFAULT_REQUEST_CPU, DEFAULT_REQUEST_MEMORY,
 };
-use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, Tracked};
 use crate::kubernetes_job::render::{self, Rendered};
 use crate::tf::{Diagnostics, Type, Value};
@@ -212,9 +210,14 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
     state::set(&mut value, "drift", Value::List(Vec::new()));
 
     // What rendering the imported spec would not reproduce.
-    let model = KubernetesJob::from_value(&value).unwrap_or_default();
-    let options = Options::from_value(&value);
-    let rendered: Option<Rendered> = render::render(&model, &options).ok().map(|mut r| {
+    let rendered: Option<Rendered> = match render::from_value(&value) {
+        Ok(prepared) => Some(prepared.rendered),
+        Err(e) => {
+            e.report("the imported state", "Imported State", &mut diagnostics);
+            None
+        }
+    }
+    .map(|mut r| {
         if let Some(instance) = Instance::of(job.metadata.labels.as_ref()) {
             r.stamp(&instance);
         }

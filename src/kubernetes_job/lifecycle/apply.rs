@@ -31,7 +31,7 @@ use crate::kubernetes_job::model::ownership::{self, Instance};
 use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, Private, Tracked};
 use crate::kubernetes_job::model::write_only::WriteOnly;
-use crate::kubernetes_job::render::{self, Object, Rendered, is_owned_by};
+use crate::kubernetes_job::render::{self, Object, Prepared, Rendered, is_owned_by};
 use crate::tf::resource::ApplyResponse;
 use crate::tf::{Diagnostics, Value};
 
@@ -51,7 +51,12 @@ pub async fn create(
 ) -> ApplyResponse {
     let started = Instant::now();
     let mut d = Diagnostics::new();
-    let Some((model, options, mut rendered)) = prepare(&planned, &mut d) else {
+    let Some(Prepared {
+        model,
+        options,
+        mut rendered,
+    }) = prepare(&planned, &mut d)
+    else {
         return failed(Value::Null, d);
     };
     let instance = Instance::generate();
@@ -202,7 +207,12 @@ async fn update_as(
             ..ApplyResponse::default()
         };
     }
-    let Some((model, options, mut rendered)) = prepare(&planned, &mut d) else {
+    let Some(Prepared {
+        model,
+        options,
+        mut rendered,
+    }) = prepare(&planned, &mut d)
+    else {
         return failed(prior.clone(), d);
     };
     if let Some(a) = adopted {
@@ -350,37 +360,12 @@ async fn update_as(
     resp
 }
 
-/// Reads the model and options and renders; a failure here is a bug (the
-/// plan only lets known, valid values through).
-fn prepare(planned: &Value, d: &mut Diagnostics) -> Option<(KubernetesJob, Options, Rendered)> {
-    let model = match KubernetesJob::from_value(planned) {
-        Ok(m) => m,
-        Err(e) => {
-            d.error(
-                "Unexpected Planned State",
-                format!(
-                    "While reading the planned state: {e}. This is a bug in the provider; please report it \
-                     with TF_LOG=debug output."
-                ),
-            );
-            return None;
-        }
-    };
-    let options = Options::from_value(planned);
-    match render::render(&model, &options) {
-        Ok(r) => Some((model, options, r)),
-        Err(e) => {
-            d.attribute_error(
-                e.path.clone(),
-                "Value Not Known At Apply",
-                format!(
-                    "While rendering the Kubernetes objects, {e}. Terraform resolves every value before it \
-                     applies, so this is a bug in the provider; please report it with TF_LOG=debug output."
-                ),
-            );
-            None
-        }
-    }
+/// Reads and renders the plan ([`render::from_value`]); a failure is a
+/// bug, reported as one (the plan only lets known, valid values through).
+fn prepare(planned: &Value, d: &mut Diagnostics) -> Option<Prepared> {
+    render::from_value(planned)
+        .map_err(|e| e.report("the planned state", "Planned State", d))
+        .ok()
 }
 
 /// Who this apply writes as: the instance, the objects its state tracks

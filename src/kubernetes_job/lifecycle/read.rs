@@ -29,7 +29,6 @@ use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::cluster::{self, GetError, Live};
 use crate::kubernetes_job::model::options::{AfterTtlDeletion, Options};
 use crate::kubernetes_job::model::ownership::Instance;
-use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, MissingObject, Private, Tracked};
 use crate::kubernetes_job::model::write_only::{self, Record};
 use crate::kubernetes_job::render::{self, DOCKER_CONFIG_KEY, Rendered};
@@ -90,7 +89,9 @@ pub async fn read_adopted(
             ..ReadResponse::default()
         };
     }
-    let (new_state, private) = refresh_adopted(current, &tracked, &live, instance, record, adopted);
+    let (new_state, private, refreshed) =
+        refresh_adopted(current, &tracked, &live, instance, record, adopted);
+    d.extend(refreshed);
     ReadResponse {
         new_state,
         private: private.to_bytes(),
@@ -101,8 +102,13 @@ pub async fn read_adopted(
 
 /// Compares the state with the live objects (`live[i]` is `tracked[i]`,
 /// `None` when it does not exist) and returns the refreshed state and
-/// private state. Pure, so drift rules are unit-tested.
-pub fn refresh(current: Value, tracked: &[Tracked], live: &[Option<Live>]) -> (Value, Private) {
+/// private state, with an error should the state not render (a bug).
+/// Pure, so drift rules are unit-tested.
+pub fn refresh(
+    current: Value,
+    tracked: &[Tracked],
+    live: &[Option<Live>],
+) -> (Value, Private, Diagnostics) {
     refresh_adopted(current, tracked, live, None, None, None)
 }
 
@@ -114,11 +120,19 @@ pub fn refresh_adopted(
     instance: Option<&Instance>,
     record: Option<&Record>,
     adopted: Option<&Adopted>,
-) -> (Value, Private) {
+) -> (Value, Private, Diagnostics) {
     let mut state = current;
-    let model = KubernetesJob::from_value(&state).unwrap_or_default();
+    let mut d = Diagnostics::new();
     let options = Options::from_value(&state);
-    let rendered = render::render(&model, &options).ok().map(|mut r| {
+    // Without a rendering, the labels are not compared (the error says why).
+    let rendered = match render::from_value(&state) {
+        Ok(prepared) => Some(prepared.rendered),
+        Err(e) => {
+            e.report("the stored state", "Stored State", &mut d);
+            None
+        }
+    };
+    let rendered = rendered.map(|mut r| {
         if let Some(a) = adopted {
             a.restore(&mut r, None);
         }
@@ -227,7 +241,7 @@ pub fn refresh_adopted(
         "drift",
         Value::List(drift.into_iter().map(Value::String).collect()),
     );
-    (state, private)
+    (state, private, d)
 }
 
 /// Our labels that are missing or changed on a live object.

@@ -6,6 +6,7 @@ use k8s_openapi::ByteString;
 use serde_json::json;
 
 use super::*;
+use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::render::{Object, render};
 use crate::kubernetes_job::testing;
 
@@ -87,7 +88,7 @@ fn drift(state: &Value) -> Vec<String> {
 #[test]
 fn nothing_changed() {
     let (state, tracked, live) = applied(|_| {});
-    let (new_state, private) = refresh(state.clone(), &tracked, &live);
+    let (new_state, private, _) = refresh(state.clone(), &tracked, &live);
     assert!(drift(&new_state).is_empty());
     assert_eq!(private, Private::default());
     assert_eq!(new_state.get("status").get("succeeded"), &Value::int(1));
@@ -118,7 +119,7 @@ fn contents_are_reflected_labels_are_drift() {
             .unwrap()
             .remove("planton.ai/environment");
     }
-    let (new_state, private) = refresh(state, &tracked, &live);
+    let (new_state, private, _) = refresh(state, &tracked, &live);
     let spec = new_state.get("spec");
     assert_eq!(spec.get("config_maps").get("cfg"), &Value::string("a: 2"));
     assert_eq!(
@@ -139,7 +140,7 @@ fn contents_are_reflected_labels_are_drift() {
     if let Some(Live::Secret(o)) = &mut live[secret] {
         o.data = Some(Default::default());
     }
-    let (new_state, _) = refresh(state, &tracked, &live);
+    let (new_state, _, _) = refresh(state, &tracked, &live);
     assert_eq!(
         drift(&new_state),
         ["Secret batch/nightly-env-secrets: data key TOKEN was removed"]
@@ -158,7 +159,7 @@ fn deleted_objects() {
         o.metadata.uid = Some("someone-else".into());
         o.metadata.labels = None;
     }
-    let (new_state, private) = refresh(state, &tracked, &live);
+    let (new_state, private, _) = refresh(state, &tracked, &live);
     assert_eq!(
         drift(&new_state),
         [
@@ -203,7 +204,7 @@ fn deleted_job_follows_the_policy() {
         });
         let job = index_of(&tracked, "Job");
         live[job] = None;
-        let (new_state, private) = refresh(state.clone(), &tracked, &live);
+        let (new_state, private, _) = refresh(state.clone(), &tracked, &live);
         assert_eq!(private.job_reaped, want_reaped, "{policy} {ttl:?}");
         assert_eq!(
             drift(&new_state),

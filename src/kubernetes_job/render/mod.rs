@@ -25,6 +25,7 @@
 //! and volumes; [`objects`] holds the result, stamps it and adds write-only
 //! values; [`fields`] maps a field the API server refuses back to its
 //! attribute; [`planned`] says which objects a partly unknown plan manages;
+//! [`prepared`] is the one way from a plan or state to its objects;
 //! [`names`] holds the names and labels, [`error`] how a value is read.
 
 pub mod error;
@@ -34,6 +35,7 @@ pub mod names;
 pub mod objects;
 pub mod planned;
 pub mod pod;
+pub mod prepared;
 
 pub use error::RenderError;
 pub use job::{is_owned_by, labels, render};
@@ -45,6 +47,7 @@ pub use names::{
 pub use objects::{EnvOrigin, Object, Rendered};
 pub use planned::planned_refs;
 pub use pod::image_reference;
+pub use prepared::{PrepareError, Prepared, from_value};
 
 #[cfg(test)]
 mod tests;
