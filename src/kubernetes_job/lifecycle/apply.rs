@@ -25,7 +25,7 @@ use crate::kube::errors;
 use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::cluster::{self, GetError, Live};
 use crate::kubernetes_job::lifecycle::buckets::classify;
-use crate::kubernetes_job::lifecycle::wait::{self, Finished, WaitError};
+use crate::kubernetes_job::lifecycle::wait::{self, Phase};
 use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::ownership::{self, Instance};
 use crate::kubernetes_job::model::spec::KubernetesJob;
@@ -34,13 +34,6 @@ use crate::kubernetes_job::model::write_only::WriteOnly;
 use crate::kubernetes_job::render::{self, Object, Prepared, Rendered, is_owned_by};
 use crate::tf::resource::ApplyResponse;
 use crate::tf::{Diagnostics, Value};
-
-/// Whether this apply creates the resource or updates it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Create,
-    Update,
-}
 
 /// Creates the resource from `planned`.
 pub async fn create(
@@ -86,18 +79,14 @@ pub async fn create(
             .known()
             .and_then(|s| s.active_deadline_seconds.known()),
     );
-    let mut resp = finish(
+    let ending = Ending {
         client,
-        planned,
-        Phase::Create,
-        &options,
-        tracked,
-        job,
-        crate::kube::budget::later(started, timeout),
+        phase: Phase::Create,
+        options: &options,
+        deadline: crate::kube::budget::later(started, timeout),
         cancel,
-        d,
-    )
-    .await;
+    };
+    let mut resp = finish(ending, planned, tracked, job, d).await;
     if !resp.new_state.is_null() {
         resp.private = instance.merge_into(resp.private);
     }
@@ -341,18 +330,14 @@ async fn update_as(
             .known()
             .and_then(|s| s.active_deadline_seconds.known()),
     );
-    let mut resp = finish(
+    let ending = Ending {
         client,
-        planned,
-        Phase::Update,
-        &options,
-        tracked,
-        job,
-        crate::kube::budget::later(started, timeout),
+        phase: Phase::Update,
+        options: &options,
+        deadline: crate::kube::budget::later(started, timeout),
         cancel,
-        d,
-    )
-    .await;
+    };
+    let mut resp = finish(ending, planned, tracked, job, d).await;
     if private.job_reaped {
         state::set(&mut resp.new_state, "status", prior.get("status").clone());
     }
@@ -735,55 +720,38 @@ async fn undo(
     }
 }
 
-/// Waits when asked to, then builds the new state.
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    client: &Client,
-    planned: Value,
+/// What [`finish`] needs to know about the apply it ends.
+struct Ending<'a> {
+    client: &'a Client,
     phase: Phase,
-    options: &Options,
+    options: &'a Options,
+    /// When the operation's time is up.
+    deadline: Instant,
+    cancel: &'a CancellationToken,
+}
+
+/// Waits when asked to ([`wait::after_apply`]), then builds the new state.
+async fn finish(
+    ending: Ending<'_>,
+    planned: Value,
     tracked: Vec<Tracked>,
     job: Option<Job>,
-    deadline: Instant,
-    cancel: &CancellationToken,
     mut d: Diagnostics,
 ) -> ApplyResponse {
+    let Ending {
+        client,
+        phase,
+        options,
+        deadline,
+        cancel,
+    } = ending;
     let mut status_job = job.clone();
     if let Some(applied) = job
         .as_ref()
         .filter(|_| options.wait_for_completion && !d.has_error())
+        && let Some(j) = wait::after_apply(client, applied, phase, deadline, cancel, &mut d).await
     {
-        let already_failed = phase == Phase::Update
-            && matches!(wait::verdict(applied), Some(wait::Verdict::Failed { .. }));
-        if already_failed {
-            d.warning(
-                "Kubernetes Job Had Already Failed",
-                format!(
-                    "The Job {} was updated in place, but it had already failed before this apply, and a failed \
-                     Job does not run again. To run it again, change `rerun_triggers` or run `terraform apply \
-                     -replace=<address>`.",
-                    describe(applied)
-                ),
-            );
-        } else {
-            match wait::wait_for_job(client, applied, deadline, cancel).await {
-                Ok(Finished::Complete(j) | Finished::Suspended(j)) => status_job = Some(*j),
-                Ok(Finished::ReapedByTtl) => d.warning(
-                    "Kubernetes Job Deleted By Its TTL",
-                    format!(
-                        "The Job {} was deleted by Kubernetes (spec.ttl_seconds_after_finished) before its \
-                         outcome could be read. The TTL controller deletes only finished Jobs; check the Job's \
-                         logs elsewhere if the outcome matters.",
-                        describe(applied)
-                    ),
-                ),
-                Err(e) => {
-                    if let Some(j) = wait_error(e, applied, phase, &mut d) {
-                        status_job = Some(j);
-                    }
-                }
-            }
-        }
+        status_job = Some(j);
     }
     let mut new_state = planned;
     if let (Some(ns), Some(name)) = (
@@ -804,118 +772,6 @@ async fn finish(
         new_state: state::unknown_as_null(new_state),
         private: Vec::new(),
         diagnostics: d,
-    }
-}
-
-fn describe(job: &Job) -> String {
-    format!(
-        "{}/{}",
-        job.metadata.namespace.as_deref().unwrap_or_default(),
-        job.metadata.name.as_deref().unwrap_or_default()
-    )
-}
-
-/// Turns a wait failure into diagnostics; returns the Job's last state.
-fn wait_error(e: WaitError, applied: &Job, phase: Phase, d: &mut Diagnostics) -> Option<Job> {
-    let rerun = match phase {
-        Phase::Create => {
-            "Terraform marks the resource as tainted, so the next `terraform apply` replaces the Job and runs it \
-             again."
-        }
-        Phase::Update => {
-            "To run it again, change `rerun_triggers` or run `terraform apply -replace=<address>`."
-        }
-    };
-    let name = describe(applied);
-    match e {
-        WaitError::Failed {
-            job,
-            reason,
-            message,
-            pods,
-        } => {
-            let why = match (reason.is_empty(), message.is_empty()) {
-                (false, false) => format!("{reason}: {message}"),
-                (false, true) => reason,
-                (true, false) => message,
-                (true, true) => "no reason given".into(),
-            };
-            d.error(
-                "Kubernetes Job Failed",
-                format!(
-                    "The Job {name} failed: {why}.{}\n\n{rerun}",
-                    wait::describe_pods(&pods)
-                ),
-            );
-            Some(*job)
-        }
-        WaitError::Deleted { last } => {
-            d.error(
-                "Kubernetes Job Deleted During Apply",
-                format!(
-                    "The Job {name} was deleted by someone else while Terraform waited for it to finish, and no \
-                     `spec.ttl_seconds_after_finished` explains it. Its outcome is unknown. {rerun}"
-                ),
-            );
-            last.map(|j| *j)
-        }
-        WaitError::TimedOut { job, pods } => {
-            let pods_text = if pods.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "\n\nPods that are not making progress:{}",
-                    wait::describe_pods(&pods)
-                )
-            };
-            d.error(
-                "Timed Out Waiting For Kubernetes Job",
-                format!(
-                    "The Job {name} did not finish within the {} timeout. It keeps running in the cluster.{pods_text}\
-                     \n\nRaise `timeouts.{}`, set `wait_for_completion = false` to not wait, or find out why it is \
-                     slow. {rerun}",
-                    match phase {
-                        Phase::Create => "create",
-                        Phase::Update => "update",
-                    },
-                    match phase {
-                        Phase::Create => "create",
-                        Phase::Update => "update",
-                    },
-                ),
-            );
-            job.map(|j| *j)
-        }
-        WaitError::Cancelled { job } => {
-            d.error(
-                "Wait Interrupted",
-                format!(
-                    "Terraform asked the provider to stop while it waited for the Job {name}. The Job keeps \
-                     running in the cluster. {rerun}"
-                ),
-            );
-            job.map(|j| *j)
-        }
-        WaitError::Watch(e) => {
-            let r = ObjectRef::of::<Job>(
-                applied.metadata.namespace.as_deref().unwrap_or_default(),
-                applied.metadata.name.as_deref().unwrap_or_default(),
-            );
-            let source = match &e {
-                crate::kube::watch::WatchError::InitialListFailed(k)
-                | crate::kube::watch::WatchError::WatchStartFailed(k)
-                | crate::kube::watch::WatchError::WatchFailed(k) => Some(k),
-                _ => None,
-            };
-            match source {
-                Some(k) => d.extend(errors::diagnostics("watching", &r, k, &errors::no_fields)),
-                None => d.error(
-                    "Watching Kubernetes Job Failed",
-                    format!("While watching {r}: {e}. {rerun}"),
-                ),
-            }
-            None
-        }
     }
 }
 

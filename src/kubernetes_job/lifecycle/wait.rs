@@ -12,6 +12,10 @@
 //! operation's budget (`kube/budget.rs`); the reports on the pods that
 //! explain a timeout get [`REPORT_ALLOWANCE`] beyond it, no more, so that a
 //! server that stopped answering still fails the apply in time.
+//!
+//! After an apply, [`after_apply`] waits for the Job it wrote and turns
+//! the outcome (failed, deleted, timed out, interrupted, unwatchable) into
+//! the diagnostics the user sees, with what to do next.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -23,9 +27,12 @@ use kube::{Api, Client, ResourceExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::kube::ObjectRef;
 use crate::kube::budget::Budget;
+use crate::kube::errors;
 use crate::kube::watch::{Seen, WatchError, watch_object};
 use crate::kubernetes_job::render::CONTAINER_NAME;
+use crate::tf::Diagnostics;
 
 /// Lines of each failed pod's log shown in a failure.
 pub const LOG_TAIL_LINES: i64 = 20;
@@ -452,6 +459,178 @@ pub fn describe_pods(pods: &[PodReport]) -> String {
         }
     }
     s
+}
+
+/// Whether the apply that waits created the Job or updated it: what a
+/// failure advises differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// A new Job.
+    Create,
+    /// A Job updated in place.
+    Update,
+}
+
+impl Phase {
+    /// The operation, as in `timeouts.<name>`.
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Create => "create",
+            Phase::Update => "update",
+        }
+    }
+}
+
+/// Waits for the Job an apply has just written and reports how that went:
+/// a Job updated in place that had already failed is not waited for (a
+/// warning says how to run it again), a Job its TTL deleted before its
+/// outcome was read is a warning, and a failed wait an error
+/// (`wait_error`). Returns the Job's last state, when the wait read one.
+pub async fn after_apply(
+    client: &Client,
+    applied: &Job,
+    phase: Phase,
+    deadline: Instant,
+    cancel: &CancellationToken,
+    d: &mut Diagnostics,
+) -> Option<Job> {
+    let already_failed =
+        phase == Phase::Update && matches!(verdict(applied), Some(Verdict::Failed { .. }));
+    if already_failed {
+        d.warning(
+            "Kubernetes Job Had Already Failed",
+            format!(
+                "The Job {} was updated in place, but it had already failed before this apply, and a failed \
+                 Job does not run again. To run it again, change `rerun_triggers` or run `terraform apply \
+                 -replace=<address>`.",
+                describe(applied)
+            ),
+        );
+        return None;
+    }
+    match wait_for_job(client, applied, deadline, cancel).await {
+        Ok(Finished::Complete(j) | Finished::Suspended(j)) => Some(*j),
+        Ok(Finished::ReapedByTtl) => {
+            d.warning(
+                "Kubernetes Job Deleted By Its TTL",
+                format!(
+                    "The Job {} was deleted by Kubernetes (spec.ttl_seconds_after_finished) before its \
+                     outcome could be read. The TTL controller deletes only finished Jobs; check the Job's \
+                     logs elsewhere if the outcome matters.",
+                    describe(applied)
+                ),
+            );
+            None
+        }
+        Err(e) => wait_error(e, applied, phase, d),
+    }
+}
+
+/// `<namespace>/<name>` of a Job.
+fn describe(job: &Job) -> String {
+    format!(
+        "{}/{}",
+        job.metadata.namespace.as_deref().unwrap_or_default(),
+        job.metadata.name.as_deref().unwrap_or_default()
+    )
+}
+
+/// Turns a wait failure into diagnostics; returns the Job's last state.
+fn wait_error(e: WaitError, applied: &Job, phase: Phase, d: &mut Diagnostics) -> Option<Job> {
+    let rerun = match phase {
+        Phase::Create => {
+            "Terraform marks the resource as tainted, so the next `terraform apply` replaces the Job and runs it \
+             again."
+        }
+        Phase::Update => {
+            "To run it again, change `rerun_triggers` or run `terraform apply -replace=<address>`."
+        }
+    };
+    let name = describe(applied);
+    match e {
+        WaitError::Failed {
+            job,
+            reason,
+            message,
+            pods,
+        } => {
+            let why = match (reason.is_empty(), message.is_empty()) {
+                (false, false) => format!("{reason}: {message}"),
+                (false, true) => reason,
+                (true, false) => message,
+                (true, true) => "no reason given".into(),
+            };
+            d.error(
+                "Kubernetes Job Failed",
+                format!(
+                    "The Job {name} failed: {why}.{}\n\n{rerun}",
+                    describe_pods(&pods)
+                ),
+            );
+            Some(*job)
+        }
+        WaitError::Deleted { last } => {
+            d.error(
+                "Kubernetes Job Deleted During Apply",
+                format!(
+                    "The Job {name} was deleted by someone else while Terraform waited for it to finish, and no \
+                     `spec.ttl_seconds_after_finished` explains it. Its outcome is unknown. {rerun}"
+                ),
+            );
+            last.map(|j| *j)
+        }
+        WaitError::TimedOut { job, pods } => {
+            let pods_text = if pods.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\n\nPods that are not making progress:{}",
+                    describe_pods(&pods)
+                )
+            };
+            d.error(
+                "Timed Out Waiting For Kubernetes Job",
+                format!(
+                    "The Job {name} did not finish within the {} timeout. It keeps running in the cluster.{pods_text}\
+                     \n\nRaise `timeouts.{}`, set `wait_for_completion = false` to not wait, or find out why it is \
+                     slow. {rerun}",
+                    phase.name(),
+                    phase.name(),
+                ),
+            );
+            job.map(|j| *j)
+        }
+        WaitError::Cancelled { job } => {
+            d.error(
+                "Wait Interrupted",
+                format!(
+                    "Terraform asked the provider to stop while it waited for the Job {name}. The Job keeps \
+                     running in the cluster. {rerun}"
+                ),
+            );
+            job.map(|j| *j)
+        }
+        WaitError::Watch(e) => {
+            let r = ObjectRef::of::<Job>(
+                applied.metadata.namespace.as_deref().unwrap_or_default(),
+                applied.metadata.name.as_deref().unwrap_or_default(),
+            );
+            let source = match &e {
+                WatchError::InitialListFailed(k)
+                | WatchError::WatchStartFailed(k)
+                | WatchError::WatchFailed(k) => Some(k),
+                _ => None,
+            };
+            match source {
+                Some(k) => d.extend(errors::diagnostics("watching", &r, k, &errors::no_fields)),
+                None => d.error(
+                    "Watching Kubernetes Job Failed",
+                    format!("While watching {r}: {e}. {rerun}"),
+                ),
+            }
+            None
+        }
+    }
 }
 
 #[cfg(test)]
