@@ -8,8 +8,8 @@ use serde_json::{Value as J, json};
 
 use super::*;
 use crate::kubernetes_job::model::options::Options;
-use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::schema::schema;
+use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::render::Object;
 use crate::kubernetes_job::testing::{self, with_defaults};
 

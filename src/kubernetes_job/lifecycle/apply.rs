@@ -24,11 +24,10 @@ use crate::kube::apply::FIELD_MANAGER;
 use crate::kube::errors;
 use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::cluster::{self, GetError, Live};
-use crate::kubernetes_job::lifecycle::buckets::classify;
+use crate::kubernetes_job::lifecycle::buckets::{classify, touches_cluster, wanted_objects};
 use crate::kubernetes_job::lifecycle::wait::{self, Phase};
 use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::ownership::{self, Instance};
-use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, Private, Tracked};
 use crate::kubernetes_job::model::write_only::WriteOnly;
 use crate::kubernetes_job::render::{self, Object, Prepared, Rendered, is_owned_by};
@@ -169,23 +168,14 @@ async fn update_as(
     let started = Instant::now();
     let mut d = Diagnostics::new();
     let changes = classify(prior, &planned);
-    let drifted = !prior
-        .get("drift")
-        .as_elements()
-        .unwrap_or_default()
-        .is_empty();
     let prior_tracked = state::objects_from_value(prior.get("objects"));
     // Objects the spec wants that the state does not track (a destroy that
     // stopped halfway) are created again, even when no attribute changed.
-    let untracked = KubernetesJob::from_value(&planned)
-        .ok()
-        .and_then(|job| render::planned_refs(&job, planned.get("docker_config_json"), wo))
-        .is_some_and(|refs| {
-            refs.iter()
-                .filter(|r| adopted.is_none_or(|a| a.manages_ref(r)))
-                .any(|r| !prior_tracked.iter().any(|t| &t.object == r))
-        });
-    if !changes.in_place && !drifted && private.missing.is_empty() && !untracked {
+    let untracked = wanted_objects(&planned, wo, adopted).is_some_and(|refs| {
+        refs.iter()
+            .any(|r| !prior_tracked.iter().any(|t| &t.object == r))
+    });
+    if !touches_cluster(&changes, prior, private, untracked) {
         // Nothing in the cluster changes.
         let mut new_state = planned;
         state::set(&mut new_state, "objects", prior.get("objects").clone());

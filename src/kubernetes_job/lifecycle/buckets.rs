@@ -26,6 +26,8 @@
 //! Terraform shows is never one the apply cannot carry out. The plan never
 //! contacts the cluster.
 
+use crate::kube::ObjectRef;
+use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::adopt::private::ImportPrivate;
 use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, Private};
@@ -344,6 +346,42 @@ fn write_only_changes(
     }
 }
 
+/// Whether applying a change touches the cluster: an attribute changes in
+/// place, the last refresh found drift to repair, tracked objects were
+/// found missing, or the plan wants objects the state does not track
+/// (`untracked`, as the caller counts them). Otherwise apply only records
+/// the new values.
+pub fn touches_cluster(
+    changes: &Changes,
+    prior: &Value,
+    private: &Private,
+    untracked: bool,
+) -> bool {
+    let drifted = !prior
+        .get("drift")
+        .as_elements()
+        .unwrap_or_default()
+        .is_empty();
+    changes.in_place || drifted || !private.missing.is_empty() || untracked
+}
+
+/// The objects a plan or configuration wants this resource to manage (an
+/// adopted Job keeps only the ones it uses); `None` while a value that
+/// decides it is unknown.
+pub fn wanted_objects(
+    planned: &Value,
+    wo: &WriteOnly,
+    adopted: Option<&Adopted>,
+) -> Option<Vec<ObjectRef>> {
+    let job = KubernetesJob::from_value(planned).ok()?;
+    let refs = planned_refs(&job, planned.get("docker_config_json"), wo)?;
+    Some(
+        refs.into_iter()
+            .filter(|r| adopted.is_none_or(|a| a.manages_ref(r)))
+            .collect(),
+    )
+}
+
 /// The resource's plan hook: decides replacement and the computed values.
 pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     if resp.planned_state.is_null() {
@@ -365,7 +403,7 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
 
     let mut changes = classify(prior, planned);
     write_only_changes(req, planned, &mut changes, &mut resp.diagnostics);
-    resp.requires_replace.extend(changes.replace);
+    resp.requires_replace.append(&mut changes.replace);
     resp.requires_replace.sort();
     resp.requires_replace.dedup();
     if !resp.requires_replace.is_empty() {
@@ -374,37 +412,22 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     }
 
     let private = Private::from_bytes(&req.prior_private);
-    let drifted = !prior
-        .get("drift")
-        .as_elements()
-        .unwrap_or_default()
-        .is_empty();
-    let touches_cluster = changes.in_place || drifted || !private.missing.is_empty();
 
     // Objects keep their UIDs unless the set of objects changes or missing
     // ones are created again.
     let prior_objects = state::objects_from_value(prior.get("objects"));
-    let same_objects = KubernetesJob::from_value(planned)
-        .ok()
-        .and_then(|job| {
-            planned_refs(
-                &job,
-                planned.get("docker_config_json"),
-                &WriteOnly::from_config(&req.config),
-            )
-        })
-        .is_some_and(|refs| {
-            // An adopted Job (import) keeps only the objects it uses.
-            let adopted = ImportPrivate::from_private(&req.prior_private).adopted;
-            let mut want: Vec<_> = refs
-                .into_iter()
-                .filter(|r| adopted.as_ref().is_none_or(|a| a.manages_ref(r)))
-                .collect();
-            let mut have: Vec<_> = prior_objects.iter().map(|t| t.object.clone()).collect();
-            want.sort();
-            have.sort();
-            want == have
-        });
+    let adopted = ImportPrivate::from_private(&req.prior_private).adopted;
+    let wanted = wanted_objects(
+        planned,
+        &WriteOnly::from_config(&req.config),
+        adopted.as_ref(),
+    );
+    let same_objects = wanted.is_some_and(|mut want| {
+        let mut have: Vec<_> = prior_objects.iter().map(|t| t.object.clone()).collect();
+        want.sort();
+        have.sort();
+        want == have
+    });
     let objects = if same_objects && private.missing.is_empty() {
         prior.get("objects").clone()
     } else {
@@ -412,7 +435,7 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     };
     state::set(planned, "objects", objects);
     // Objects the state does not track are created again by apply.
-    let touches_cluster = touches_cluster || !same_objects;
+    let touches_cluster = touches_cluster(&changes, prior, &private, !same_objects);
 
     // Apply reads the Job's status again whenever it touches the cluster,
     // unless the Job is gone for good (reaped by its TTL).
