@@ -26,6 +26,7 @@ use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::cluster::{self, GetError, Live};
 use crate::kubernetes_job::lifecycle::buckets::{classify, touches_cluster, wanted_objects};
 use crate::kubernetes_job::lifecycle::wait::{self, Phase};
+use crate::kubernetes_job::model::attr;
 use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::ownership::{self, Instance};
 use crate::kubernetes_job::model::state::{self, Private, Tracked};
@@ -168,7 +169,7 @@ async fn update_as(
     let started = Instant::now();
     let mut d = Diagnostics::new();
     let changes = classify(prior, &planned);
-    let prior_tracked = state::objects_from_value(prior.get("objects"));
+    let prior_tracked = state::objects_from_value(prior.get(attr::OBJECTS));
     // Objects the spec wants that the state does not track (a destroy that
     // stopped halfway) are created again, even when no attribute changed.
     let untracked = wanted_objects(&planned, wo, adopted).is_some_and(|refs| {
@@ -178,9 +179,17 @@ async fn update_as(
     if !touches_cluster(&changes, prior, private, untracked) {
         // Nothing in the cluster changes.
         let mut new_state = planned;
-        state::set(&mut new_state, "objects", prior.get("objects").clone());
-        state::set(&mut new_state, "status", prior.get("status").clone());
-        state::set(&mut new_state, "drift", Value::List(Vec::new()));
+        state::set(
+            &mut new_state,
+            attr::OBJECTS,
+            prior.get(attr::OBJECTS).clone(),
+        );
+        state::set(
+            &mut new_state,
+            attr::STATUS,
+            prior.get(attr::STATUS).clone(),
+        );
+        state::set(&mut new_state, attr::DRIFT, Value::List(Vec::new()));
         return ApplyResponse {
             new_state: state::unknown_as_null(new_state),
             ..ApplyResponse::default()
@@ -309,7 +318,7 @@ async fn update_as(
     // values, so that the next plan shows the change again.
     let planned = if d.has_error() {
         let mut keep = prior.clone();
-        state::set(&mut keep, "drift", prior.get("drift").clone());
+        state::set(&mut keep, attr::DRIFT, prior.get(attr::DRIFT).clone());
         keep
     } else {
         planned
@@ -329,7 +338,11 @@ async fn update_as(
     };
     let mut resp = finish(ending, planned, tracked, job, d).await;
     if private.job_reaped {
-        state::set(&mut resp.new_state, "status", prior.get("status").clone());
+        state::set(
+            &mut resp.new_state,
+            attr::STATUS,
+            prior.get(attr::STATUS).clone(),
+        );
     }
     resp.diagnostics = masked(resp.diagnostics, &secrets);
     resp
@@ -745,15 +758,23 @@ async fn finish(
     }
     let mut new_state = planned;
     if let (Some(ns), Some(name)) = (
-        new_state.get("spec").get("namespace").get("value").as_str(),
-        new_state.get("metadata").get("name").as_str(),
+        new_state
+            .get(attr::SPEC)
+            .get("namespace")
+            .get("value")
+            .as_str(),
+        new_state.get(attr::METADATA).get("name").as_str(),
     ) {
         let id = Value::string(format!("{ns}/{name}"));
-        state::set(&mut new_state, "id", id);
+        state::set(&mut new_state, attr::ID, id);
     }
-    state::set(&mut new_state, "objects", state::objects_value(&tracked));
+    state::set(
+        &mut new_state,
+        attr::OBJECTS,
+        state::objects_value(&tracked),
+    );
     if let Some(j) = &status_job {
-        state::set(&mut new_state, "status", state::status_value(j));
+        state::set(&mut new_state, attr::STATUS, state::status_value(j));
     }
     if tracked.is_empty() && phase == Phase::Create {
         return failed(Value::Null, d);

@@ -29,6 +29,7 @@
 use crate::kube::ObjectRef;
 use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::adopt::private::ImportPrivate;
+use crate::kubernetes_job::model::attr;
 use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, Private};
 use crate::kubernetes_job::model::write_only::{self, Record, WriteOnly};
@@ -196,9 +197,9 @@ pub fn classify(prior: &Value, planned: &Value) -> Changes {
 /// Whether the prior Job was suspended and never started, the only time
 /// Kubernetes lets its pod template's labels change (KEP-2926).
 fn suspended_never_started(prior: &Value) -> bool {
-    prior.get("spec").get("suspend").as_bool() == Some(true)
-        && prior.get("status").as_entries().is_some()
-        && prior.get("status").get("start_time").is_null()
+    prior.get(attr::SPEC).get("suspend").as_bool() == Some(true)
+        && prior.get(attr::STATUS).as_entries().is_some()
+        && prior.get(attr::STATUS).get("start_time").is_null()
 }
 
 /// Whether a `completions` change is an elastic Indexed Job's: Indexed
@@ -206,10 +207,10 @@ fn suspended_never_started(prior: &Value) -> bool {
 /// (Kubernetes checks only "after"; KEP-3715 describes both, and asking for
 /// both never plans an update some API server refuses.)
 fn elastic_indexed(prior: &Value, planned: &Value) -> bool {
-    let indexed = |v: &Value| v.get("spec").get("completion_mode").as_str() == Some("Indexed");
+    let indexed = |v: &Value| v.get(attr::SPEC).get("completion_mode").as_str() == Some("Indexed");
     let in_tandem = |v: &Value| {
-        let completions = v.get("spec").get("completions").as_number();
-        completions.is_some() && completions == v.get("spec").get("parallelism").as_number()
+        let completions = v.get(attr::SPEC).get("completions").as_number();
+        completions.is_some() && completions == v.get(attr::SPEC).get("parallelism").as_number()
     };
     indexed(prior) && indexed(planned) && in_tandem(prior) && in_tandem(planned)
 }
@@ -358,7 +359,7 @@ pub fn touches_cluster(
     untracked: bool,
 ) -> bool {
     let drifted = !prior
-        .get("drift")
+        .get(attr::DRIFT)
         .as_elements()
         .unwrap_or_default()
         .is_empty();
@@ -374,7 +375,7 @@ pub fn wanted_objects(
     adopted: Option<&Adopted>,
 ) -> Option<Vec<ObjectRef>> {
     let job = KubernetesJob::from_value(planned).ok()?;
-    let refs = planned_refs(&job, planned.get("docker_config_json"), wo)?;
+    let refs = planned_refs(&job, planned.get(attr::DOCKER_CONFIG_JSON), wo)?;
     Some(
         refs.into_iter()
             .filter(|r| adopted.is_none_or(|a| a.manages_ref(r)))
@@ -391,10 +392,18 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     let planned = &mut resp.planned_state;
     // `id` is the framework's: unknown until created, then kept. The
     // outputs are known as soon as the configuration is.
-    let namespace = planned.get("spec").get("namespace").get("value").clone();
-    let name = planned.get("metadata").get("name").clone();
-    state::set(planned, "outputs", state::outputs_value(&namespace, &name));
-    state::set(planned, "drift", Value::List(Vec::new()));
+    let namespace = planned
+        .get(attr::SPEC)
+        .get("namespace")
+        .get("value")
+        .clone();
+    let name = planned.get(attr::METADATA).get("name").clone();
+    state::set(
+        planned,
+        attr::OUTPUTS,
+        state::outputs_value(&namespace, &name),
+    );
+    state::set(planned, attr::DRIFT, Value::List(Vec::new()));
 
     if prior.is_null() {
         state::set_new_objects_unknown(planned);
@@ -415,7 +424,7 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
 
     // Objects keep their UIDs unless the set of objects changes or missing
     // ones are created again.
-    let prior_objects = state::objects_from_value(prior.get("objects"));
+    let prior_objects = state::objects_from_value(prior.get(attr::OBJECTS));
     let adopted = ImportPrivate::from_private(&req.prior_private).adopted;
     let wanted = wanted_objects(
         planned,
@@ -429,11 +438,11 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
         want == have
     });
     let objects = if same_objects && private.missing.is_empty() {
-        prior.get("objects").clone()
+        prior.get(attr::OBJECTS).clone()
     } else {
         Value::UNKNOWN
     };
-    state::set(planned, "objects", objects);
+    state::set(planned, attr::OBJECTS, objects);
     // Objects the state does not track are created again by apply.
     let touches_cluster = touches_cluster(&changes, prior, &private, !same_objects);
 
@@ -442,9 +451,9 @@ pub fn refine_plan(req: &PlanRequest, resp: &mut PlanResponse) {
     let status = if touches_cluster && !private.job_reaped {
         Value::UNKNOWN
     } else {
-        prior.get("status").clone()
+        prior.get(attr::STATUS).clone()
     };
-    state::set(planned, "status", status);
+    state::set(planned, attr::STATUS, status);
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::kube::watch::{Seen, WatchError, watch_object};
 use crate::kube::{ObjectRef, errors};
 use crate::kubernetes_job::cluster::{self, Deleted, GetError};
+use crate::kubernetes_job::model::attr;
 use crate::kubernetes_job::model::options::{DeletePropagation, Options};
 use crate::kubernetes_job::model::ownership::{self, Instance};
 use crate::kubernetes_job::model::state::{self, Tracked};
@@ -38,7 +39,7 @@ pub async fn delete(
 ) -> ApplyResponse {
     let options = Options::from_value(prior);
     let deadline = crate::kube::budget::later(Instant::now(), options.delete_timeout());
-    let tracked = state::objects_from_value(prior.get("objects"));
+    let tracked = state::objects_from_value(prior.get(attr::OBJECTS));
     let propagation = match options.delete_propagation {
         DeletePropagation::Background => PropagationPolicy::Background,
         DeletePropagation::Foreground => PropagationPolicy::Foreground,
@@ -113,7 +114,7 @@ pub async fn delete(
 
     let new_state = if d.has_error() {
         let mut keep = prior.clone();
-        state::set(&mut keep, "objects", state::objects_value(&remaining));
+        state::set(&mut keep, attr::OBJECTS, state::objects_value(&remaining));
         keep
     } else {
         Value::Null

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::kube::{ObjectRef, errors};
 use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::cluster::{self, GetError, Live};
+use crate::kubernetes_job::model::attr;
 use crate::kubernetes_job::model::options::{AfterTtlDeletion, Options};
 use crate::kubernetes_job::model::ownership::Instance;
 use crate::kubernetes_job::model::state::{self, MissingObject, Private, Tracked};
@@ -51,7 +52,7 @@ pub async fn read_adopted(
     adopted: Option<&Adopted>,
     cancel: &CancellationToken,
 ) -> ReadResponse {
-    let tracked = state::objects_from_value(current.get("objects"));
+    let tracked = state::objects_from_value(current.get(attr::OBJECTS));
     if tracked.is_empty() {
         return ReadResponse {
             new_state: current,
@@ -215,7 +216,7 @@ pub fn refresh_adopted(
         }
         match found {
             Live::Job(job) => {
-                state::set(&mut state, "status", state::status_value(job));
+                state::set(&mut state, attr::STATUS, state::status_value(job));
                 reflect_job(&mut state, job);
             }
             Live::ConfigMap(cm) => {
@@ -235,10 +236,14 @@ pub fn refresh_adopted(
             Live::Namespace(_) | Live::ServiceAccount(_) => {}
         }
     }
-    state::set(&mut state, "objects", state::objects_value(&new_tracked));
     state::set(
         &mut state,
-        "drift",
+        attr::OBJECTS,
+        state::objects_value(&new_tracked),
+    );
+    state::set(
+        &mut state,
+        attr::DRIFT,
         Value::List(drift.into_iter().map(Value::String).collect()),
     );
     (state, private, d)
@@ -360,7 +365,7 @@ fn reflect_secret(
         }
         // Only a value the configuration set is reflected (never into a
         // null attribute: that would put a secret in state).
-        if let Some(slot) = state::get_mut(state, &["docker_config_json"])
+        if let Some(slot) = state::get_mut(state, &[attr::DOCKER_CONFIG_JSON])
             && slot.as_str().is_some()
         {
             match data.get(DOCKER_CONFIG_KEY) {

@@ -12,7 +12,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::kube::budget::{Budget, format_duration};
+use crate::kubernetes_job::model::attr;
 use crate::tf::{Attribute, AttributePath, Diagnostics, Nesting, Number, Type, Value};
+
+/// `wait_for_completion` when the configuration leaves it out: wait.
+pub const WAIT_FOR_COMPLETION_DEFAULT: bool = true;
 
 /// Default create (and update) timeout when the Job has no deadline.
 pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -43,6 +47,14 @@ impl AfterTtlDeletion {
     /// Accepted values.
     pub const NAMES: [&'static str; 2] = ["keep", "recreate"];
 
+    /// Its name in a configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            AfterTtlDeletion::Keep => "keep",
+            AfterTtlDeletion::Recreate => "recreate",
+        }
+    }
+
     /// Parses an exact name.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
@@ -67,6 +79,14 @@ pub enum DeletePropagation {
 impl DeletePropagation {
     /// Accepted values.
     pub const NAMES: [&'static str; 2] = ["Background", "Foreground"];
+
+    /// Its name in a configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeletePropagation::Background => "Background",
+            DeletePropagation::Foreground => "Foreground",
+        }
+    }
 
     /// Parses an exact name.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -129,25 +149,28 @@ impl Options {
     /// invalid ones before anything is applied).
     pub fn from_value(v: &Value) -> Options {
         let duration = |name: &str| {
-            v.get("timeouts")
+            v.get(attr::TIMEOUTS)
                 .get(name)
                 .as_str()
                 .and_then(|s| parse_duration(s).ok())
         };
         Options {
-            wait_for_completion: v.get("wait_for_completion").as_bool().unwrap_or(true),
+            wait_for_completion: v
+                .get(attr::WAIT_FOR_COMPLETION)
+                .as_bool()
+                .unwrap_or(WAIT_FOR_COMPLETION_DEFAULT),
             timeouts: Timeouts {
                 create: duration("create"),
                 update: duration("update"),
                 delete: duration("delete"),
             },
             docker_config_json: v
-                .get("docker_config_json")
+                .get(attr::DOCKER_CONFIG_JSON)
                 .as_str()
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
             rerun_triggers: v
-                .get("rerun_triggers")
+                .get(attr::RERUN_TRIGGERS)
                 .as_entries()
                 .map(|m| {
                     m.iter()
@@ -156,12 +179,12 @@ impl Options {
                 })
                 .unwrap_or_default(),
             after_ttl_deletion: v
-                .get("after_ttl_deletion")
+                .get(attr::AFTER_TTL_DELETION)
                 .as_str()
                 .and_then(AfterTtlDeletion::from_name)
                 .unwrap_or_default(),
             delete_propagation: v
-                .get("delete_propagation")
+                .get(attr::DELETE_PROPAGATION)
                 .as_str()
                 .and_then(DeletePropagation::from_name)
                 .unwrap_or_default(),
@@ -304,13 +327,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// The schema of these settings (top-level attributes of the resource).
 pub fn attributes() -> Vec<Attribute> {
     vec![
-        Attribute::optional("docker_config_json", Type::String, DOCKER_CONFIG_JSON).sensitive(),
-        Attribute::optional("rerun_triggers", Type::map(Type::String), RERUN_TRIGGERS)
-            .requires_replace(),
-        Attribute::optional("wait_for_completion", Type::Bool, WAIT_FOR_COMPLETION)
-            .with_default(Value::Bool(true)),
+        Attribute::optional(attr::DOCKER_CONFIG_JSON, Type::String, DOCKER_CONFIG_JSON).sensitive(),
+        Attribute::optional(
+            attr::RERUN_TRIGGERS,
+            Type::map(Type::String),
+            RERUN_TRIGGERS,
+        )
+        .requires_replace(),
+        Attribute::optional(attr::WAIT_FOR_COMPLETION, Type::Bool, WAIT_FOR_COMPLETION)
+            .with_default(Value::Bool(WAIT_FOR_COMPLETION_DEFAULT)),
         Attribute::nested(
-            "timeouts",
+            attr::TIMEOUTS,
             Nesting::Single,
             vec![
                 Attribute::optional("create", Type::String, TIMEOUT_CREATE),
@@ -320,10 +347,10 @@ pub fn attributes() -> Vec<Attribute> {
             TIMEOUTS,
         )
         .set_optional(),
-        Attribute::optional("after_ttl_deletion", Type::String, AFTER_TTL_DELETION)
-            .with_default(Value::string("keep")),
-        Attribute::optional("delete_propagation", Type::String, DELETE_PROPAGATION)
-            .with_default(Value::string("Background")),
+        Attribute::optional(attr::AFTER_TTL_DELETION, Type::String, AFTER_TTL_DELETION)
+            .with_default(Value::string(AfterTtlDeletion::default().name())),
+        Attribute::optional(attr::DELETE_PROPAGATION, Type::String, DELETE_PROPAGATION)
+            .with_default(Value::string(DeletePropagation::default().name())),
     ]
 }
 
@@ -373,11 +400,11 @@ stays until its pods are gone). Pods are never orphaned.";
 pub fn validate(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
     for name in ["create", "update", "delete"] {
-        if let Some(text) = config.get("timeouts").get(name).as_str()
+        if let Some(text) = config.get(attr::TIMEOUTS).get(name).as_str()
             && let Err(why) = parse_duration(text)
         {
             d.attribute_error(
-                AttributePath::root("timeouts").attr(name),
+                AttributePath::root(attr::TIMEOUTS).attr(name),
                 "Invalid Timeout",
                 format!(
                     "`timeouts.{name}` is {text:?}, which is not a duration: {why}. Write it as Terraform's \
@@ -386,11 +413,11 @@ pub fn validate(config: &Value) -> Diagnostics {
             );
         }
     }
-    if let Some(text) = config.get("after_ttl_deletion").as_str()
+    if let Some(text) = config.get(attr::AFTER_TTL_DELETION).as_str()
         && AfterTtlDeletion::from_name(text).is_none()
     {
         d.attribute_error(
-            AttributePath::root("after_ttl_deletion"),
+            AttributePath::root(attr::AFTER_TTL_DELETION),
             "Invalid TTL Deletion Policy",
             format!(
                 "`after_ttl_deletion` is {text:?}. It is \"keep\" (the default: a finished Job deleted by its \
@@ -399,7 +426,7 @@ pub fn validate(config: &Value) -> Diagnostics {
             ),
         );
     }
-    if let Some(text) = config.get("delete_propagation").as_str()
+    if let Some(text) = config.get(attr::DELETE_PROPAGATION).as_str()
         && DeletePropagation::from_name(text).is_none()
     {
         let why = if text.eq_ignore_ascii_case("orphan") {
@@ -408,7 +435,7 @@ pub fn validate(config: &Value) -> Diagnostics {
             ""
         };
         d.attribute_error(
-            AttributePath::root("delete_propagation"),
+            AttributePath::root(attr::DELETE_PROPAGATION),
             "Invalid Delete Propagation",
             format!(
                 "`delete_propagation` is {text:?}. It is \"Background\" (the default: the Job is deleted at once \
@@ -417,14 +444,14 @@ pub fn validate(config: &Value) -> Diagnostics {
             ),
         );
     }
-    if let Some(text) = config.get("docker_config_json").as_str()
+    if let Some(text) = config.get(attr::DOCKER_CONFIG_JSON).as_str()
         && !text.is_empty()
     {
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(_)) => {}
             // Never quote the value: it holds registry credentials.
             _ => d.attribute_error(
-                AttributePath::root("docker_config_json"),
+                AttributePath::root(attr::DOCKER_CONFIG_JSON),
                 "Invalid Docker Config JSON",
                 "`docker_config_json` is not a JSON object. It is the content of a Docker config file, for \
                  example `jsonencode({ auths = { \"registry.example.com\" = { auth = base64encode(\"user:password\") } } })`, \

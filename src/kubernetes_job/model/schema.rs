@@ -5,6 +5,7 @@
 //! The shape is agreed in the project's schema plan and checked by an
 //! expected-tree test; change both together.
 
+use crate::kubernetes_job::model::attr;
 use crate::tf::{Attribute, Block, Nesting, Schema, Type, Value};
 
 /// Planton's default container resources, planned when `spec.resources` is
@@ -33,7 +34,7 @@ pub fn schema() -> Schema {
     Schema::new(Block::new(
         [
             vec![
-                Attribute::computed("id", Type::String, ID).use_state_for_unknown(),
+                Attribute::computed(attr::ID, Type::String, ID).use_state_for_unknown(),
                 metadata(),
                 spec(),
             ],
@@ -71,7 +72,7 @@ const ID: &str = "The Job's identifier, `<namespace>/<name>`, known once the Job
 
 fn metadata() -> Attribute {
     Attribute::nested(
-        "metadata",
+        attr::METADATA,
         Nesting::Single,
         vec![
             Attribute::required("name", Type::String, META_NAME).requires_replace(),
@@ -147,7 +148,7 @@ spelling).";
 
 fn spec() -> Attribute {
     Attribute::nested(
-        "spec",
+        attr::SPEC,
         Nesting::Single,
         vec![
             Attribute::nested(

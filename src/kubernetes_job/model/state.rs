@@ -8,6 +8,7 @@ use k8s_openapi::api::batch::v1::{Job, JobCondition};
 use serde::{Deserialize, Serialize};
 
 use crate::kube::ObjectRef;
+use crate::kubernetes_job::model::attr;
 use crate::tf::{Attribute, Nesting, Type, Value};
 
 /// The computed attributes' schema.
@@ -16,7 +17,7 @@ pub fn attributes() -> Vec<Attribute> {
         |name: &str, ty: Type, description: &str| Attribute::computed(name, ty, description);
     vec![
         Attribute::nested(
-            "outputs",
+            attr::OUTPUTS,
             Nesting::Single,
             vec![
                 computed("namespace", Type::String, OUTPUT_NAMESPACE),
@@ -26,7 +27,7 @@ pub fn attributes() -> Vec<Attribute> {
         )
         .set_computed(),
         Attribute::nested(
-            "status",
+            attr::STATUS,
             Nesting::Single,
             vec![
                 computed("active", Type::Number, STATUS_ACTIVE),
@@ -52,7 +53,7 @@ pub fn attributes() -> Vec<Attribute> {
         )
         .set_computed(),
         Attribute::nested(
-            "objects",
+            attr::OBJECTS,
             Nesting::List,
             vec![
                 computed("api_version", Type::String, OBJECT_API_VERSION),
@@ -64,7 +65,7 @@ pub fn attributes() -> Vec<Attribute> {
             OBJECTS,
         )
         .set_computed(),
-        Attribute::computed("drift", Type::list(Type::String), DRIFT),
+        Attribute::computed(attr::DRIFT, Type::list(Type::String), DRIFT),
     ]
 }
 
@@ -234,8 +235,8 @@ pub fn set(object: &mut Value, name: &str, value: Value) {
 /// Marks the values that a create or replacement makes new, `objects` and
 /// `status`, as known only after apply.
 pub fn set_new_objects_unknown(planned: &mut Value) {
-    set(planned, "objects", Value::UNKNOWN);
-    set(planned, "status", Value::UNKNOWN);
+    set(planned, attr::OBJECTS, Value::UNKNOWN);
+    set(planned, attr::STATUS, Value::UNKNOWN);
 }
 
 /// The object at `path` (attribute names) inside `root`, for in-place
