@@ -44,14 +44,10 @@ pub async fn create(
 ) -> ApplyResponse {
     let started = Instant::now();
     let mut d = Diagnostics::new();
-    let Some(Prepared {
-        model,
-        options,
-        mut rendered,
-    }) = prepare(&planned, &mut d)
-    else {
+    let Some(prepared) = prepare(&planned, &mut d) else {
         return failed(Value::Null, d);
     };
+    let (model, options, mut rendered) = (prepared.model, prepared.options, prepared.rendered);
     let instance = Instance::generate();
     rendered.add_write_only(wo);
     rendered.stamp(&instance);
@@ -195,14 +191,10 @@ async fn update_as(
             ..ApplyResponse::default()
         };
     }
-    let Some(Prepared {
-        model,
-        options,
-        mut rendered,
-    }) = prepare(&planned, &mut d)
-    else {
+    let Some(prepared) = prepare(&planned, &mut d) else {
         return failed(prior.clone(), d);
     };
+    let (model, options, mut rendered) = (prepared.model, prepared.options, prepared.rendered);
     if let Some(a) = adopted {
         // The live Job's own template, which private state keeps only in
         // hashed form.
