@@ -10,9 +10,8 @@ use super::connection::{AUTHENTICATION_FAILED, Cause};
 use crate::tf::{AttributePath, Diagnostics};
 
 /// The sentence that ends a message about something that should never
-/// happen.
-pub const BUG_REPORT: &str =
-    "This is a bug in the provider; please report it with TF_LOG=debug output.";
+/// happen: the framework's, so that every such message ends alike.
+pub use crate::tf::diag::PROVIDER_BUG as BUG_REPORT;
 
 /// Maps a field path as the API server names it in a 422's causes
 /// (`spec.template.spec.containers[0].image`) to the attribute it came from.

@@ -178,12 +178,10 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
     {
         Ok(v) => v,
         Err(e) => {
-            diagnostics.error(
+            diagnostics.provider_bug(
+                None,
                 "Import Failed",
-                format!(
-                    "While mapping the Job {id} to planton_kubernetes_job: {e}. This is a bug in the provider; \
-                     please report it with TF_LOG=debug output."
-                ),
+                format!("While mapping the Job {id} to planton_kubernetes_job: {e}."),
             );
             return Imported {
                 state: Value::Null,
