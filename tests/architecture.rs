@@ -868,3 +868,81 @@ fn a_circle_inside_one_folder_is_reported() {
         ]
     );
 }
+
+/// The items ARCHITECTURE.md names as `` `src/file.rs::item` ``, each with
+/// whether the file defines it.
+fn named_items(doc: &str, package: &Path) -> Vec<(String, bool)> {
+    let mut found = Vec::new();
+    for quoted in doc.split('`').skip(1).step_by(2) {
+        let Some((file, item)) = quoted.split_once(".rs::") else {
+            continue;
+        };
+        if !file.starts_with("src/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(package.join(format!("{file}.rs"))).unwrap_or_default();
+        let defined = ["fn", "struct", "enum", "trait", "const", "type", "mod"]
+            .iter()
+            .any(|kind| {
+                text.match_indices(&format!("{kind} {item}"))
+                    .any(|(at, m)| {
+                        let next = text[at + m.len()..].chars().next();
+                        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    })
+            });
+        found.push((quoted.to_string(), defined));
+    }
+    found
+}
+
+#[test]
+fn architecture_md_names_only_functions_that_exist() {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(package.join("ARCHITECTURE.md")).unwrap();
+    let named = named_items(&doc, package);
+    assert!(
+        named.len() >= 10,
+        "ARCHITECTURE.md's walk names only {} items",
+        named.len()
+    );
+    let missing: Vec<&str> = named
+        .iter()
+        .filter(|(_, defined)| !defined)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names items that do not exist: {missing:#?}"
+    );
+    for layer in LAYERS {
+        let (Layer::Top(name, _) | Layer::Parts(name, _)) = layer;
+        assert!(
+            doc.contains(&format!("`{name}/`")),
+            "ARCHITECTURE.md does not describe `{name}/`"
+        );
+    }
+    if let Some(Layer::Parts(folder, parts)) = LAYERS.iter().find(|l| matches!(l, Layer::Parts(..)))
+    {
+        for part in *parts {
+            assert!(
+                doc.contains(&format!("`{folder}/{part}/`"))
+                    || doc.contains(&format!("`{folder}/{part}.rs`")),
+                "ARCHITECTURE.md does not describe the part `{folder}/{part}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_walk_that_names_a_missing_function_is_caught() {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = "Then `src/lib.rs::no_such_function` runs, after `src/main.rs::main`.";
+    let named = named_items(doc, package);
+    assert_eq!(
+        named,
+        vec![
+            ("src/lib.rs::no_such_function".to_string(), false),
+            ("src/main.rs::main".to_string(), true),
+        ]
+    );
+}
