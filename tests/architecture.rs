@@ -48,6 +48,7 @@ const LAYERS: &[Layer] = &[
             "model",
             "validate",
             "render",
+            "cluster",
             "adopt",
             "lifecycle",
             "manifest",
