@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //!
-//! Each layer knows only the one below it:
+//! ARCHITECTURE.md describes the layers, what each may import, and the
+//! path of one apply through them; `tests/architecture.rs` checks them.
 //!
 //! - [`server`]: plugin transport: handshake, TLS, gRPC services, debug
 //!   (reattach) mode. Converts protobuf messages to framework types and
@@ -15,8 +16,9 @@
 //! - [`provider`]: the `planton` provider: its block's schema, the
 //!   environment variables it reads, and reading both into connection
 //!   settings, which it hands to [`kube`]'s registry of clusters.
-//! - [`kubernetes_job`]: the `planton_kubernetes_job` resource: schema,
-//!   spec model, validation, rendering, plan, apply, read, wait, delete.
+//! - [`kubernetes_job`]: the `planton_kubernetes_job` resource, in parts
+//!   that are layers of their own: model, validate, render, cluster, adopt,
+//!   lifecycle, manifest.
 //! - [`kube`]: everything about reaching a cluster: connection settings
 //!   and their resolution into a kube Config, the one client builder, the
 //!   registry of named clusters, exec plugins, TLS and credential errors,
