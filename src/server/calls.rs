@@ -12,7 +12,7 @@ use tonic::Status;
 use super::convert::{self, decode_value, encode_value, undecodable, unencodable};
 use super::proto::tfplugin6 as pb;
 use crate::tf::Type;
-use crate::tf::diag::Diagnostic;
+use crate::tf::diag::{Diagnostic, PROVIDER_BUG};
 use crate::tf::dispatch::{Dispatcher, Identified, ListEvent, NewIdentity};
 use crate::tf::function::FunctionError;
 use crate::tf::plan::PlanInput;
@@ -459,8 +459,8 @@ pub(super) fn call(
                 FunctionError::argument(
                     index,
                     format!(
-                        "The provider could not read argument \"{}\" as Terraform sent it: {e}. This is always a bug \
-                         in the provider (or a Terraform version it does not support); please report it.",
+                        "The provider could not read argument \"{}\" as Terraform sent it: {e}. Unless this \
+                         Terraform version is one the provider does not support: {PROVIDER_BUG}",
                         param.name
                     ),
                 )
@@ -469,12 +469,11 @@ pub(super) fn call(
     encode_value(&called.value, called.ty).map_err(|e| {
         FunctionError::new(if called.skipped {
             format!(
-                "While sending the unknown result of {name}: {e}. This is always a bug in the provider; please report it."
+                "While sending the unknown result of {name}: {e}. {PROVIDER_BUG}"
             )
         } else {
             format!(
-                "While sending the result of {name}: {e}. This is always a bug in the provider; please report it \
-                 with the arguments of the call."
+                "While sending the result of {name}: {e}. {PROVIDER_BUG} Include the arguments of the call."
             )
         })
     })

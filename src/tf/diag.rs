@@ -39,12 +39,12 @@ impl Diagnostic {
     /// The error for a value Terraform sent that does not fit the schema
     /// (`what` of `type_name`, e.g. "prior state" of a resource type).
     pub fn undecodable(what: &str, type_name: &str, err: &dyn std::fmt::Display) -> Self {
-        Diagnostic::error(
+        Diagnostic::provider_bug(
             "Unreadable Value From Terraform",
             format!(
                 "While reading the {what} Terraform sent for {type_name}: {err}. \
-                 The value does not match the provider's schema; this is always a bug in the provider \
-                 (or a Terraform version it does not support). Please report it with the TF_LOG=debug output."
+                 The value does not match the provider's schema, unless this Terraform version is one \
+                 the provider does not support."
             ),
         )
     }
@@ -52,13 +52,17 @@ impl Diagnostic {
     /// The error for a value of ours that does not fit the schema it is
     /// sent with.
     pub fn unencodable(what: &str, type_name: &str, err: &dyn std::fmt::Display) -> Self {
-        Diagnostic::error(
+        Diagnostic::provider_bug(
             "Provider Produced An Invalid Value",
-            format!(
-                "While sending the {what} of {type_name} to Terraform: {err}. \
-                 This is always a bug in the provider; please report it with the TF_LOG=debug output."
-            ),
+            format!("While sending the {what} of {type_name} to Terraform: {err}."),
         )
+    }
+
+    /// An error for what cannot happen unless the provider is wrong:
+    /// `what` says what happened, as whole sentences, and the detail ends
+    /// with [`PROVIDER_BUG`].
+    pub fn provider_bug(summary: impl Into<String>, what: impl std::fmt::Display) -> Self {
+        Diagnostic::error(summary, format!("{what} {PROVIDER_BUG}"))
     }
 }
 
@@ -150,11 +154,8 @@ impl Diagnostics {
         summary: impl Into<String>,
         what: impl std::fmt::Display,
     ) {
-        self.push(
-            Severity::Error,
-            summary.into(),
-            format!("{what} {PROVIDER_BUG}"),
-            path,
-        );
+        let mut bug = Diagnostic::provider_bug(summary, what);
+        bug.path = path;
+        self.0.push(bug);
     }
 }

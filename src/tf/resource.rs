@@ -323,9 +323,10 @@ pub trait Resource: Send + Sync {
         }
         match super::value::json::decode(&req.raw_json, &schema.value_type()) {
             Ok(v) => resp.state = Some(v),
-            Err(e) => resp.diagnostics.error(
+            Err(e) => resp.diagnostics.provider_bug(
+                None,
                 "Unreadable Resource State",
-                format!("While decoding the stored state: {e}. This is a bug in the provider; please report it with TF_LOG=debug output."),
+                format!("While decoding the stored state: {e}."),
             ),
         }
         resp

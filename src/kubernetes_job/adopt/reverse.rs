@@ -24,6 +24,8 @@ use crate::kubernetes_job::adopt::fetch::Found;
 use crate::kubernetes_job::adopt::identity::ImportId;
 use crate::kubernetes_job::adopt::kept::{self, Adopted};
 use crate::kubernetes_job::adopt::private::ImportPrivate;
+use crate::kubernetes_job::model::attr;
+use crate::kubernetes_job::model::options::{self, AfterTtlDeletion, DeletePropagation};
 use crate::kubernetes_job::model::ownership::Instance;
 use crate::kubernetes_job::model::quantity::same_quantity;
 use crate::kubernetes_job::model::schema::{
@@ -165,14 +167,25 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
         .and_then(|d| d.get(render::DOCKER_CONFIG_KEY))
         .and_then(|b| String::from_utf8(b.0.clone()).ok());
 
-    let config = json!({
-        "metadata": metadata,
-        "spec": J::Object(spec),
-        "docker_config_json": docker_config_json,
-        "wait_for_completion": true,
-        "after_ttl_deletion": "keep",
-        "delete_propagation": "Background",
-    });
+    // The resource's own settings take their defaults, as a configuration
+    // that leaves them out would.
+    let mut config = Map::new();
+    config.insert(attr::METADATA.into(), metadata);
+    config.insert(attr::SPEC.into(), J::Object(spec));
+    config.insert(attr::DOCKER_CONFIG_JSON.into(), json!(docker_config_json));
+    config.insert(
+        attr::WAIT_FOR_COMPLETION.into(),
+        json!(options::WAIT_FOR_COMPLETION_DEFAULT),
+    );
+    config.insert(
+        attr::AFTER_TTL_DELETION.into(),
+        json!(AfterTtlDeletion::default().name()),
+    );
+    config.insert(
+        attr::DELETE_PROPAGATION.into(),
+        json!(DeletePropagation::default().name()),
+    );
+    let config = J::Object(config);
     let mut diagnostics = Diagnostics::new();
     let mut value = match crate::tf::value::json::decode(config.to_string().as_bytes(), schema_type)
     {

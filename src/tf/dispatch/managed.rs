@@ -86,12 +86,10 @@ impl ResourceEntry {
         }
         let mut resp = self.resource.upgrade_state(req).await;
         if resp.state.is_none() && !resp.diagnostics.has_error() {
-            resp.diagnostics.error(
+            resp.diagnostics.provider_bug(
+                None,
                 "Provider Produced No State",
-                format!(
-                    "Upgrading the stored state of {type_name} produced neither a state nor an error. \
-                     This is always a bug in the provider; please report it.",
-                ),
+                format!("Upgrading the stored state of {type_name} produced neither a state nor an error."),
             );
         }
         resp
