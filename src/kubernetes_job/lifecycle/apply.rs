@@ -29,6 +29,7 @@ use crate::kubernetes_job::lifecycle::wait::{self, Phase};
 use crate::kubernetes_job::model::attr;
 use crate::kubernetes_job::model::options::Options;
 use crate::kubernetes_job::model::ownership::{self, Instance};
+use crate::kubernetes_job::model::spec::KubernetesJob;
 use crate::kubernetes_job::model::state::{self, Private, Tracked};
 use crate::kubernetes_job::model::write_only::WriteOnly;
 use crate::kubernetes_job::render::{self, Object, Prepared, Rendered, is_owned_by};
@@ -69,19 +70,7 @@ pub async fn create(
         &mut d,
     )
     .await;
-    let timeout = options.create_timeout(
-        model
-            .spec
-            .known()
-            .and_then(|s| s.active_deadline_seconds.known()),
-    );
-    let ending = Ending {
-        client,
-        phase: Phase::Create,
-        options: &options,
-        deadline: crate::kube::budget::later(started, timeout),
-        cancel,
-    };
+    let ending = Ending::of(client, Phase::Create, &options, &model, started, cancel);
     let mut resp = finish(ending, planned, tracked, job, d).await;
     if !resp.new_state.is_null() {
         resp.private = instance.merge_into(resp.private);
@@ -315,19 +304,7 @@ async fn update_as(
     } else {
         planned
     };
-    let timeout = options.update_timeout(
-        model
-            .spec
-            .known()
-            .and_then(|s| s.active_deadline_seconds.known()),
-    );
-    let ending = Ending {
-        client,
-        phase: Phase::Update,
-        options: &options,
-        deadline: crate::kube::budget::later(started, timeout),
-        cancel,
-    };
+    let ending = Ending::of(client, Phase::Update, &options, &model, started, cancel);
     let mut resp = finish(ending, planned, tracked, job, d).await;
     if private.job_reaped {
         state::set(
@@ -723,6 +700,35 @@ struct Ending<'a> {
     /// When the operation's time is up.
     deadline: Instant,
     cancel: &'a CancellationToken,
+}
+
+impl<'a> Ending<'a> {
+    /// The ending of an apply of `model` that started at `started`: its
+    /// time is the phase's timeout, which a Job deadline may lengthen.
+    fn of(
+        client: &'a Client,
+        phase: Phase,
+        options: &'a Options,
+        model: &KubernetesJob,
+        started: Instant,
+        cancel: &'a CancellationToken,
+    ) -> Self {
+        let job_deadline = model
+            .spec
+            .known()
+            .and_then(|s| s.active_deadline_seconds.known());
+        let timeout = match phase {
+            Phase::Create => options.create_timeout(job_deadline),
+            Phase::Update => options.update_timeout(job_deadline),
+        };
+        Ending {
+            client,
+            phase,
+            options,
+            deadline: crate::kube::budget::later(started, timeout),
+            cancel,
+        }
+    }
 }
 
 /// Waits when asked to ([`wait::after_apply`]), then builds the new state.

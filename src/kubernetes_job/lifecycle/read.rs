@@ -173,11 +173,7 @@ pub fn refresh_adopted(
                     "{r} was deleted and another object of the same name was created outside Terraform; it is \
                      not this resource's"
                 ));
-                private.missing.push(MissingObject {
-                    kind: r.kind.clone(),
-                    namespace: r.namespace.clone(),
-                    name: r.name.clone(),
-                });
+                private.missing.push(MissingObject::of(r));
                 new_tracked.push(t.clone());
                 continue;
             }
@@ -199,11 +195,7 @@ pub fn refresh_adopted(
                 )),
                 _ => drift.push(format!("{r} was deleted")),
             }
-            private.missing.push(MissingObject {
-                kind: r.kind.clone(),
-                namespace: r.namespace.clone(),
-                name: r.name.clone(),
-            });
+            private.missing.push(MissingObject::of(r));
             new_tracked.push(t.clone());
             continue;
         };

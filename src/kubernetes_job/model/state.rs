@@ -276,6 +276,17 @@ pub struct MissingObject {
     pub name: String,
 }
 
+impl MissingObject {
+    /// The object `r` names.
+    pub fn of(r: &ObjectRef) -> Self {
+        MissingObject {
+            kind: r.kind.clone(),
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+        }
+    }
+}
+
 impl Private {
     /// Decodes private bytes; empty or foreign bytes mean "nothing known".
     pub fn from_bytes(bytes: &[u8]) -> Private {
