@@ -2,7 +2,7 @@
 //! services Terraform talks to (`tfplugin6.Provider`, `plugin.GRPCController`,
 //! `plugin.GRPCStdio`, `plugin.GRPCBroker`, `grpc.health.v1.Health`).
 //!
-//! Entry points: [`serve`] for a process Terraform started, [`serve_debug`]
+//! Entry points: [`serve()`] for a process Terraform started, [`serve_debug`]
 //! for `--debug` (reattach) mode, and [`serve_on`] to serve on a listener the
 //! caller bound (tests).
 
