@@ -119,30 +119,60 @@ class Tools:
         self.env = env
 
     def run(self, argv, cwd=None, env=None, what=None, ok=(0,)):
-        """Runs a command to the end; returns (seconds, stdout, stderr)."""
+        """Runs a command to the end; returns (seconds, stdout, stderr, code).
+
+        The command gets its own process group: on a timeout or an interrupt
+        the whole group is stopped, so no provider Terraform started is left
+        behind."""
         what = what or " ".join(str(a) for a in argv)
         start = time.perf_counter()
         try:
-            p = subprocess.run(
+            proc = subprocess.Popen(
                 [str(a) for a in argv],
                 cwd=cwd,
                 env=env or self.env,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=COMMAND_TIMEOUT,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired as e:
-            raise BenchError(f"{what}: no answer after {COMMAND_TIMEOUT} s") from e
         except OSError as e:
             raise BenchError(f"{what}: cannot run: {e}") from e
+        try:
+            stdout, stderr = proc.communicate(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired as e:
+            stop_group(proc)
+            raise BenchError(f"{what}: no answer after {COMMAND_TIMEOUT} s") from e
+        except BaseException:
+            stop_group(proc)
+            raise
         seconds = time.perf_counter() - start
-        if p.returncode not in ok:
+        if proc.returncode not in ok:
             raise BenchError(
-                f"{what} exited {p.returncode} (in {cwd or os.getcwd()})\n"
-                f"--- stdout (end) ---\n{tail(p.stdout)}\n--- stderr (end) ---\n{tail(p.stderr)}"
+                f"{what} exited {proc.returncode} (in {cwd or os.getcwd()})\n"
+                f"--- stdout (end) ---\n{tail(stdout)}\n--- stderr (end) ---\n{tail(stderr)}"
             )
-        return seconds, p.stdout, p.stderr, p.returncode
+        return seconds, stdout, stderr, proc.returncode
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group (Terraform then stops its providers),
+    SIGKILL after 10 s."""
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(grace)
+            # The leader is gone; anything left in its group goes too.
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        return
 
 
 class Emulator:
@@ -604,6 +634,11 @@ def bench_n(tools: Tools, n: int, rss_binary: pathlib.Path, rss_log: pathlib.Pat
         r["kubectl_delete"] = time.perf_counter() - start
     finally:
         emu.stop()
+    log(
+        f"N={n}: apply {r['apply']:.2f} s (kubectl {r['kubectl_apply']:.2f} s), "
+        f"plan {r['plan']:.2f} s (terraform_data {r['data_plan']:.2f} s, floor {r['floor']:.2f} s), "
+        f"destroy {r['destroy']:.2f} s (kubectl {r['kubectl_delete']:.2f} s)"
+    )
     return r
 
 
@@ -940,7 +975,15 @@ def write_doc(path: pathlib.Path, svg_path: pathlib.Path, results: list, hs: lis
         "## Once per run",
         "",
     ]
-    body = head + run_table(hs, wait) + ["## Per N", ""]
+    body = head + run_table(hs, wait) + [
+        "## Per N",
+        "",
+        "The floor is `terraform plan -refresh=false` of the same jobs and state: Terraform starts the "
+        "provider as often as for a full plan and plans every job, but nothing is read from the cluster "
+        "(0 requests per job below). It bounds Terraform's plugin overhead from above (it includes our "
+        "plan work); see How it is measured. kubectl's delete time includes waiting until the objects are gone.",
+        "",
+    ]
     for r in results:
         body += n_table(r)
     if meta.get("skipped"):
@@ -1018,11 +1061,19 @@ def main() -> int:
     return 0
 
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    # SIGTERM (how scripts/bench.sh passes on an interrupt) unwinds like
+    # Ctrl-C, so that every emulator is stopped on the way out.
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         sys.exit(main())
     except BenchError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
         sys.exit(130)

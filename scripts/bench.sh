@@ -67,6 +67,8 @@ else
 fi
 
 printf '\n==> benchmark, N = %s\n' "${ns[*]}" >&2
+# In the background so that an interrupt reaches it as SIGTERM (a background
+# child ignores SIGINT), on which it stops its emulators before exiting.
 python3 scripts/bench.py \
     --provider "$dir/terraform-provider-planton" \
     --emulator "$dir/kube-emulator" \
@@ -77,4 +79,13 @@ python3 scripts/bench.py \
     --commit "$commit" \
     --doc "$doc" \
     --tmp "$tmp" \
-    "${ns[@]}"
+    "${ns[@]}" &
+bench=$!
+trap 'kill -TERM "$bench" 2>/dev/null || true' INT TERM
+status=0
+wait "$bench" || status=$?
+# A trapped signal ends `wait` early: wait for the benchmark to clean up.
+while kill -0 "$bench" 2>/dev/null; do
+    wait "$bench" || status=$?
+done
+exit "$status"
