@@ -50,7 +50,6 @@ import ssl
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -69,7 +68,7 @@ class BenchError(Exception):
 def constant(path: str, name: str) -> str:
     """A string constant of the provider's source, so that the benchmark
     cannot drift from it."""
-    text = pathlib.Path(path).read_text()
+    text = (pathlib.Path(__file__).resolve().parent.parent / path).read_text()
     m = re.search(rf"pub const {name}: &str =\s*\"([^\"]+)\";", text)
     if not m:
         raise BenchError(f"cannot find the string constant {name} in {path}")
@@ -112,7 +111,7 @@ class Tools:
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("TF_", "CHECKPOINT_", "PLUGIN_", "KUBE"))
+            if not k.startswith(("TF_", "CHECKPOINT_", "PLUGIN_", "KUBE", "PLANTON_"))
             and k not in ("TERRAFORM_CONFIG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
         }
         env.update(HOME=str(self.home), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
@@ -191,6 +190,15 @@ class Emulator:
             stderr=self.errlog,
             env=tools.env,
         )
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def start(self) -> None:
+        """Waits until the emulator serves, and reads its CA for our requests."""
+        tools = self.tools
         deadline = time.monotonic() + 60
         self.url = None
         while self.url is None:
