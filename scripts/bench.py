@@ -274,7 +274,7 @@ def summarize(counters: list, n: int) -> dict:
     for c in counters:
         by_method[c["method"]] = by_method.get(c["method"], 0) + c["count"]
         total += c["count"]
-    return {"total": total, "per_job": total / n, "by_method": by_method}
+    return {"total": total, "per_job": total / n, "by_method": by_method, "paths": counters}
 
 
 def per_job_text(s: dict, n: int) -> str:
@@ -1060,6 +1060,8 @@ def main() -> int:
         missing = sorted({10, 100, 1000} - set(args.ns))
         if missing:
             meta["skipped"] = "N = " + ", ".join(map(str, missing)) + " (not asked for on the command line)."
+    # Every figure and request path, for a look with BENCH_KEEP=1.
+    (tmp / "results.json").write_text(json.dumps({"handshake": hs, "wait": wait, "n": results}, indent=1, default=sorted))
     doc = pathlib.Path(args.doc)
     svg = doc.with_suffix(".svg")
     svg.write_text(chart(results))
