@@ -1,4 +1,4 @@
-"""The benchmark behind scripts/bench.sh (issue 13): Terraform with our
+"""The benchmark behind scripts/bench.sh: Terraform with our
 provider against the project's API-server emulator, next to kubectl doing
 the same work and Terraform doing no Kubernetes work at all.
 

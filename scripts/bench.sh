@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The performance benchmark (issue 13): Terraform with the provider against
+# The performance benchmark: Terraform with the provider against
 # the project's API-server emulator, next to kubectl doing the same work and
 # Terraform doing none, for N jobs each. Writes docs/benchmarks.md and
 # docs/benchmarks.svg (commit both) and prints the tables.
