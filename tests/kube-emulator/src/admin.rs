@@ -1,6 +1,6 @@
 //! Test controls on `/__emulator/...`, apart from the Kubernetes API: fault
-//! injection (per method and path prefix), request counters, reset, compaction,
-//! and the controllers' failed writes.
+//! injection (per method and path prefix), request and connection counters,
+//! reset, compaction, and the controllers' failed writes.
 //!
 //! | request | effect |
 //! | --- | --- |
@@ -10,6 +10,8 @@
 //! | `GET /__emulator/requests` | `[{"method","path","count"}]` for API requests since the last reset |
 //! | `DELETE /__emulator/requests` | zero the counters |
 //! | `POST /__emulator/requests/wait` `{"method":"GET","pathPrefix":"/apis/batch/v1/namespaces/a/jobs","watch":true,"count":1,"timeoutSeconds":30}` | answers `{"count":N}` once that many matching requests (only watches with `watch`) arrived since the last reset, or 408 after the timeout |
+//! | `GET /__emulator/connections` | `{"accepted":N,"api":M}` since the emulator started or the last reset: `accepted` counts every connection accepted (TCP, before any TLS handshake; the admin requests' own connections too), `api` the connections that carried at least one Kubernetes API request (any path outside `/__emulator/`) since then, those opened before included |
+//! | `DELETE /__emulator/connections` | zero the connection counters |
 //! | `POST /__emulator/reset` | delete every object (the default namespaces come back), clear faults and counters |
 //! | `POST /__emulator/compact` | forget the watch history: watches from older resourceVersions get 410 Gone |
 //! | `GET /__emulator/failed-writes` | `{"count":N,"recent":["job-controller could not delete Pod a/b: 404 NotFound: ..."]}`: the controllers' writes that failed since the emulator started (a bug in the emulator; a reset does not zero it) |
@@ -24,6 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -93,8 +96,29 @@ pub struct Admin {
     /// Watch requests per path, apart from `counters` (where they count as
     /// the GETs they are).
     watches: Mutex<BTreeMap<String, u64>>,
+    /// Connections since the last reset of the connection counters.
+    connections: Mutex<ConnectionCounts>,
     /// Bumped whenever faults or counters change, for those who wait.
     changed: watch::Sender<u64>,
+}
+
+/// What `GET /__emulator/connections` answers.
+#[derive(Debug, Default)]
+struct ConnectionCounts {
+    /// Which reset of the counters this is (starts at 1).
+    epoch: u64,
+    /// Connections accepted.
+    accepted: u64,
+    /// Connections that carried a Kubernetes API request.
+    api: u64,
+}
+
+/// One accepted connection, as the connection counters know it: whether it
+/// was already counted as an API connection since the last reset.
+#[derive(Debug, Default)]
+pub struct ConnectionMark {
+    /// The epoch in which it was last counted; 0 for never.
+    counted_in: AtomicU64,
 }
 
 impl Default for Admin {
@@ -104,6 +128,10 @@ impl Default for Admin {
             next_id: Mutex::default(),
             counters: Mutex::default(),
             watches: Mutex::default(),
+            connections: Mutex::new(ConnectionCounts {
+                epoch: 1,
+                ..ConnectionCounts::default()
+            }),
             changed: watch::Sender::new(0),
         }
     }
@@ -159,6 +187,32 @@ impl Admin {
             *c.entry(path.to_string()).or_insert(0) += 1;
         }
         self.bump();
+    }
+
+    /// Count an accepted connection; its requests carry the mark returned.
+    pub fn connection_accepted(&self) -> ConnectionMark {
+        if let Ok(mut c) = self.connections.lock() {
+            c.accepted += 1;
+        }
+        ConnectionMark::default()
+    }
+
+    /// Count the connection `mark` as an API connection, unless it was
+    /// counted since the last reset.
+    pub fn count_api_connection(&self, mark: &ConnectionMark) {
+        if let Ok(mut c) = self.connections.lock()
+            && mark.counted_in.swap(c.epoch, Ordering::Relaxed) != c.epoch
+        {
+            c.api += 1;
+        }
+    }
+
+    fn reset_connections(&self) {
+        if let Ok(mut c) = self.connections.lock() {
+            c.epoch += 1;
+            c.accepted = 0;
+            c.api = 0;
+        }
     }
 
     fn count_of(&self, w: &CountWait) -> u64 {
@@ -276,6 +330,7 @@ impl Admin {
         if let Ok(mut c) = self.watches.lock() {
             c.clear();
         }
+        self.reset_connections();
         self.bump();
     }
 
@@ -342,6 +397,18 @@ impl Admin {
                 self.bump();
                 (200, json!({}))
             }
+            ("GET", "connections") => {
+                let (accepted, api) = self
+                    .connections
+                    .lock()
+                    .map(|c| (c.accepted, c.api))
+                    .unwrap_or_default();
+                (200, json!({"accepted": accepted, "api": api}))
+            }
+            ("DELETE", "connections") => {
+                self.reset_connections();
+                (200, json!({}))
+            }
             ("GET", "healthz") => (200, json!({"ok": true})),
             _ => (
                 404,
@@ -394,6 +461,34 @@ mod tests {
             .await
             .expect("released when cleared")
             .expect("task");
+    }
+
+    /// A connection counts as an API connection once per reset however
+    /// many requests it carries; a reset zeroes both counts, and a
+    /// connection from before it counts again with its next request.
+    #[test]
+    fn connections_count_once_per_reset() {
+        let a = Admin::default();
+        let counts = |a: &Admin| {
+            let (code, v) = a.handle("GET", "connections", b"");
+            assert_eq!(code, 200);
+            (v["accepted"].as_u64(), v["api"].as_u64())
+        };
+        let first = a.connection_accepted();
+        let second = a.connection_accepted();
+        assert_eq!(counts(&a), (Some(2), Some(0)));
+        a.count_api_connection(&first);
+        a.count_api_connection(&first);
+        assert_eq!(counts(&a), (Some(2), Some(1)));
+        a.count_api_connection(&second);
+        assert_eq!(counts(&a), (Some(2), Some(2)));
+        assert_eq!(a.handle("DELETE", "connections", b"").0, 200);
+        assert_eq!(counts(&a), (Some(0), Some(0)));
+        a.count_api_connection(&first);
+        a.count_api_connection(&first);
+        assert_eq!(counts(&a), (Some(0), Some(1)));
+        a.clear();
+        assert_eq!(counts(&a), (Some(0), Some(0)));
     }
 
     /// Waiting for requests answers once they are counted, or 408 with the

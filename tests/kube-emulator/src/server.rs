@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use crate::admin::Admin;
+use crate::admin::{Admin, ConnectionMark};
 use crate::controllers::logs::Logs;
 use crate::status::ApiError;
 use crate::store::Store;
@@ -301,6 +301,7 @@ fn authenticate(
 
 async fn handle(
     state: Arc<State>,
+    connection: Arc<ConnectionMark>,
     cert_user: Option<Arc<str>>,
     req: Request<Incoming>,
 ) -> Result<Response<ResBody>, ConnectionReset> {
@@ -338,6 +339,7 @@ async fn handle(
         return Ok(admin_request(&state, method.as_str(), rest, &body));
     }
     state.admin.count(method.as_str(), &path);
+    state.admin.count_api_connection(&connection);
     if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) {
         state.admin.count_watch(&path);
     }
@@ -516,6 +518,7 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
+        let connection = Arc::new(state.admin.connection_accepted());
         let state = state.clone();
         let tls = tls.clone();
         let stopping = state.stopping.clone();
@@ -535,7 +538,7 @@ pub async fn serve(
                         .and_then(|leaf| crate::tls::certificate_user(leaf))
                         .map(Arc::from);
                     let svc = hyper::service::service_fn(move |req| {
-                        handle(state.clone(), cert_user.clone(), req)
+                        handle(state.clone(), connection.clone(), cert_user.clone(), req)
                     });
                     let conn = builder.serve_connection(TokioIo::new(stream), svc);
                     tokio::select! {
@@ -544,8 +547,9 @@ pub async fn serve(
                     }
                 }
                 None => {
-                    let svc =
-                        hyper::service::service_fn(move |req| handle(state.clone(), None, req));
+                    let svc = hyper::service::service_fn(move |req| {
+                        handle(state.clone(), connection.clone(), None, req)
+                    });
                     let conn = builder.serve_connection(TokioIo::new(stream), svc);
                     tokio::select! {
                         _ = conn => {}
@@ -575,5 +579,60 @@ mod tests {
         );
         assert_eq!(q.get("x").map(String::as_str), Some(""));
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    /// One HTTP/1.1 connection to `addr`.
+    async fn connect(
+        addr: std::net::SocketAddr,
+    ) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(conn);
+        sender
+    }
+
+    /// Sends one request on `conn` and reads the JSON answer.
+    async fn send(
+        conn: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+        method: &str,
+        path: &str,
+    ) -> Value {
+        conn.ready().await.expect("connection ready");
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, "127.0.0.1")
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let resp = conn.send_request(req).await.expect("answer");
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        serde_json::from_slice(&body).expect("JSON")
+    }
+
+    /// The connection counters see each connection of the Kubernetes API
+    /// once, however many requests it carries, and never the admin
+    /// requests' connections; a reset zeroes them.
+    #[tokio::test]
+    async fn connections_are_counted_per_connection() {
+        let emu = crate::testing::start(EmulatorConfig::default())
+            .await
+            .expect("emulator");
+        let mut admin = connect(emu.addr).await;
+        let mut api = connect(emu.addr).await;
+        for _ in 0..3 {
+            send(&mut api, "GET", "/api/v1/namespaces").await;
+        }
+        let counts = send(&mut admin, "GET", "/__emulator/connections").await;
+        assert_eq!(counts, serde_json::json!({"accepted": 2, "api": 1}));
+        let mut other = connect(emu.addr).await;
+        send(&mut other, "GET", "/version").await;
+        let counts = send(&mut admin, "GET", "/__emulator/connections").await;
+        assert_eq!(counts, serde_json::json!({"accepted": 3, "api": 2}));
+        send(&mut admin, "DELETE", "/__emulator/connections").await;
+        send(&mut api, "GET", "/api/v1/namespaces").await;
+        let counts = send(&mut admin, "GET", "/__emulator/connections").await;
+        assert_eq!(counts, serde_json::json!({"accepted": 0, "api": 1}));
     }
 }
