@@ -1485,3 +1485,169 @@ async fn objects_missing_from_state_are_created_again() {
         5
     );
 }
+
+/// How many requests `method path` the emulator counted (the path without
+/// its query string).
+async fn requests_to(w: &World, method: &str, path: &str) -> u64 {
+    let counters = w.admin("GET", "requests", None).await;
+    counters
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["method"] == method && c["path"] == path)
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum()
+}
+
+/// The `drift` entries of a refreshed state.
+fn drift_of(state: &Value) -> Vec<String> {
+    state
+        .get("drift")
+        .as_elements()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// A suspended job in `ns` that apply does not wait for.
+fn listed_job(ns: &str, name: &str) -> serde_json::Value {
+    json!({
+        "metadata": {"name": name},
+        "wait_for_completion": false,
+        "spec": {
+            "namespace": {"value": ns},
+            "image": {"repo": "busybox", "tag": "1.36"},
+            "suspend": true
+        }
+    })
+}
+
+/// The refresh of several jobs in one namespace reads their Jobs with one
+/// shared LIST, and asks by name for any Job the list does not hold: one
+/// deleted before the refresh is reported deleted, one whose labels someone
+/// removed is still found. A write by this process makes the next refresh
+/// list again, and a refused LIST leaves every read to a GET.
+#[tokio::test]
+async fn refresh_shares_one_job_list_per_namespace() {
+    let w = World::new().await;
+    let ns = "shared";
+    w.client
+        .request::<serde_json::Value>(
+            http::Request::post("/api/v1/namespaces")
+                .header("content-type", "application/json")
+                .body(json!({"metadata": {"name": ns}}).to_string().into_bytes())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut states = Vec::new();
+    for i in 0..4 {
+        let config = w.config(listed_job(ns, &format!("job-{i}")));
+        states.push(w.converge(&Value::Null, &config).await);
+    }
+    let jobs = w.api::<Job>(ns);
+    jobs.delete("job-1", &DeleteParams::background())
+        .await
+        .unwrap();
+    jobs.patch(
+        "job-2",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"planton.ai/resource": null}}})),
+    )
+    .await
+    .unwrap();
+
+    w.admin("DELETE", "requests", None).await;
+    let reads = futures::future::join_all(states.iter().map(|s| w.read(s))).await;
+    for r in &reads {
+        assert!(!r.diagnostics.has_error(), "{}", show(&r.diagnostics));
+    }
+    let list = format!("/apis/batch/v1/namespaces/{ns}/jobs");
+    assert_eq!(
+        requests_to(&w, "GET", &list).await,
+        1,
+        "one LIST for four jobs"
+    );
+    for (i, by_name) in [(0, 0), (1, 1), (2, 1), (3, 0)] {
+        assert_eq!(
+            requests_to(&w, "GET", &format!("{list}/job-{i}")).await,
+            by_name,
+            "GETs of job-{i}"
+        );
+        // Every ServiceAccount is still read by name.
+        assert_eq!(
+            requests_to(
+                &w,
+                "GET",
+                &format!("/api/v1/namespaces/{ns}/serviceaccounts/job-{i}")
+            )
+            .await,
+            1
+        );
+    }
+    assert!(
+        drift_of(&reads[0].new_state).is_empty(),
+        "{:?}",
+        drift_of(&reads[0].new_state)
+    );
+    assert!(drift_of(&reads[3].new_state).is_empty());
+    let deleted = drift_of(&reads[1].new_state);
+    assert!(
+        deleted
+            .iter()
+            .any(|d| d.contains("job-1") && d.contains("was deleted")),
+        "{deleted:?}"
+    );
+    let relabelled = drift_of(&reads[2].new_state);
+    assert!(
+        !relabelled.is_empty() && !relabelled.iter().any(|d| d.contains("was deleted")),
+        "the unlabelled Job is found, with its labels as drift: {relabelled:?}"
+    );
+
+    // The lists live until this process writes: a read now needs nothing
+    // new for job-0's Job; after job-3's destroy, job-0's Job is listed again.
+    w.admin("DELETE", "requests", None).await;
+    let again = w.read(&states[0]).await;
+    assert!(
+        !again.diagnostics.has_error(),
+        "{}",
+        show(&again.diagnostics)
+    );
+    assert_eq!(requests_to(&w, "GET", &list).await, 0);
+    assert_eq!(requests_to(&w, "GET", &format!("{list}/job-0")).await, 0);
+    let gone = w.destroy(&states[3]).await;
+    assert!(!gone.diagnostics.has_error(), "{}", show(&gone.diagnostics));
+    w.admin("DELETE", "requests", None).await;
+    let after_write = w.read(&states[0]).await;
+    assert!(!after_write.diagnostics.has_error());
+    assert_eq!(
+        requests_to(&w, "GET", &list).await,
+        1,
+        "listed again after a write"
+    );
+
+    // A refused LIST: the Job is read by name, and the refresh is the same.
+    let gone = w.destroy(&states[2]).await;
+    assert!(!gone.diagnostics.has_error(), "{}", show(&gone.diagnostics));
+    w.admin(
+        "POST",
+        "faults",
+        Some(json!({"method": "GET", "pathPrefix": list, "action": "status", "code": 403, "times": 1})),
+    )
+    .await;
+    w.admin("DELETE", "requests", None).await;
+    let refused = w.read(&states[0]).await;
+    assert!(
+        !refused.diagnostics.has_error(),
+        "{}",
+        show(&refused.diagnostics)
+    );
+    assert_eq!(requests_to(&w, "GET", &list).await, 1);
+    assert_eq!(requests_to(&w, "GET", &format!("{list}/job-0")).await, 1);
+    assert!(drift_of(&refused.new_state).is_empty());
+    assert_eq!(
+        refused.new_state.get("status"),
+        again.new_state.get("status")
+    );
+}

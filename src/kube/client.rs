@@ -18,6 +18,7 @@ use super::budget::{BudgetLayer, CONNECT_TIMEOUT, RequestTimeoutLayer};
 use super::connection::{Cause, ClusterIdentity, ContextLayer, describe_auth_error};
 use super::errors::{BUG_REPORT, error_chain};
 use super::exec::{Credential, ExecAuthLayer, ExecFailure, ExecPlugin};
+use super::lists::SharedLists;
 use super::resolve::Resolved;
 use super::retry::RetryLayer;
 use super::settings::Scope;
@@ -31,6 +32,7 @@ pub struct Target {
     pub identity: Arc<ClusterIdentity>,
     config: kube::Config,
     client: OnceCell<Result<kube::Client, Diagnostics>>,
+    lists: SharedLists,
 }
 
 impl std::fmt::Debug for Target {
@@ -55,7 +57,13 @@ impl Target {
             scope,
             config: r.config,
             client: OnceCell::new(),
+            lists: SharedLists::default(),
         }
+    }
+
+    /// The lists shared by the reads of this cluster ([`super::lists`]).
+    pub fn lists(&self) -> &SharedLists {
+        &self.lists
     }
 
     /// The shared client, built on first use.

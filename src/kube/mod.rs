@@ -27,6 +27,8 @@
 //! - [`errors`]: [`kube::Error`] to [`crate::tf::Diagnostics`], naming the
 //!   object and mapping 422 causes back to attribute paths.
 //! - [`watch`]: watching one object by name until a predicate decides.
+//! - [`lists`]: one LIST per namespace and kind shared by the reads of a
+//!   refresh, instead of one GET per object.
 //!
 //! This module knows Kubernetes and the framework's diagnostics, but no
 //! resource's schema and no provider block: attribute paths and settings
@@ -41,6 +43,7 @@ pub mod config_error;
 pub mod connection;
 pub mod errors;
 pub mod exec;
+pub mod lists;
 pub mod resolve;
 pub mod retry;
 pub mod settings;

@@ -10,7 +10,8 @@ use kube::{Api, Client};
 
 use crate::kube::ObjectRef;
 use crate::kube::apply::server_side_apply;
-use crate::kubernetes_job::render::Object;
+use crate::kube::lists::SharedLists;
+use crate::kubernetes_job::render::{LABEL_RESOURCE, Object};
 
 /// An object as the server returned it.
 #[derive(Debug, Clone)]
@@ -318,6 +319,31 @@ pub async fn foreign_contents(
     }
     out.sort();
     Ok(out)
+}
+
+/// [`get`] for a refresh: a Job is looked up first in the cluster's shared
+/// list of this provider's Jobs in its namespace ([`SharedLists`]: one LIST
+/// serves every job refreshed in that namespace), and asked for by name only
+/// when that list does not hold it. Other kinds are read by name: listing
+/// Secrets or ServiceAccounts would need rights that a least-privilege Role
+/// (`examples/rbac/role.yaml`) does not grant, while it must list Jobs anyway
+/// to wait for their deletion.
+pub async fn get_shared(
+    client: &Client,
+    lists: &SharedLists,
+    r: &ObjectRef,
+) -> Result<Option<Live>, GetError> {
+    if r.kind == "Job" {
+        // Every Job this provider makes carries the label.
+        let selector = format!("{LABEL_RESOURCE}=true");
+        if let Some(job) = lists
+            .find::<Job>(client, &r.namespace, &selector, &r.name)
+            .await
+        {
+            return Ok(Some(Live::Job(Box::new(job))));
+        }
+    }
+    get(client, r).await
 }
 
 /// Gets the object, `None` when it does not exist.

@@ -275,7 +275,11 @@ impl KubernetesJobResource {
     /// keeps `state`.
     async fn client_for(&self, on: &Value, state: &Value) -> Result<::kube::Client, ApplyResponse> {
         match self.clients.connect(&target_cluster(on)).await {
-            Ok(c) => Ok(c.client),
+            Ok(c) => {
+                // This call writes: later reads ask for what it wrote.
+                c.target.lists().forget();
+                Ok(c.client)
+            }
             Err(diagnostics) => Err(ApplyResponse {
                 new_state: state.clone(),
                 private: Vec::new(),
@@ -367,8 +371,8 @@ impl KubernetesJobResource {
                 deferred: self.clients.read_deferral(&cluster),
             };
         }
-        let client = match self.clients.connect(&cluster).await {
-            Ok(c) => c.client,
+        let connection = match self.clients.connect(&cluster).await {
+            Ok(c) => c,
             Err(diagnostics) => {
                 return ReadResponse {
                     new_state: req.current_state,
@@ -382,7 +386,8 @@ impl KubernetesJobResource {
         let instance = ownership::Instance::from_private(&req.private);
         let record = write_only::Record::from_private(&req.private);
         let mut resp = read::read_adopted(
-            &client,
+            &connection.client,
+            Some(connection.target.lists()),
             req.current_state,
             instance.as_ref(),
             record.as_ref(),

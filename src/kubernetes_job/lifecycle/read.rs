@@ -1,4 +1,5 @@
-//! Refresh: one GET per tracked object (all at once), and the state updated
+//! Refresh: every tracked object read at once (one GET each; a Job through
+//! the cluster's shared list, see [`crate::kube::lists`]), and the state updated
 //! so that the next plan shows what changed outside Terraform.
 //!
 //! - Contents that map onto an attribute are reflected into it, so the plan
@@ -15,8 +16,9 @@
 //!   shows an update that creates it again (so it runs again). The state is
 //!   never dropped, so destroy always finds every object to delete.
 //!
-//! Only tracked objects are read, so a namespace this resource did not
-//! create is never touched.
+//! Only tracked objects are read (and, for the shared list, this
+//! provider's Jobs in their namespaces), so a namespace this resource did
+//! not create is never touched.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,7 @@ use futures::future::join_all;
 use kube::Client;
 use tokio_util::sync::CancellationToken;
 
+use crate::kube::lists::SharedLists;
 use crate::kube::{ObjectRef, errors};
 use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::cluster::{self, GetError, Live};
@@ -36,16 +39,19 @@ use crate::kubernetes_job::render::{self, DOCKER_CONFIG_KEY, Rendered};
 use crate::tf::resource::ReadResponse;
 use crate::tf::{Diagnostics, Value};
 
-/// Refreshes `current` (a known state).
+/// Refreshes `current` (a known state), reading each object by name.
 pub async fn read(client: &Client, current: Value, cancel: &CancellationToken) -> ReadResponse {
-    read_adopted(client, current, None, None, None, cancel).await
+    read_adopted(client, None, current, None, None, None, cancel).await
 }
 
 /// [`read`] for the resource instance `instance` (its labels are part of
 /// what is compared), and for a Job that import adopted from another tool
 /// ([`crate::kubernetes_job::adopt::kept`]): its labels are compared with the ones it kept.
+/// With `lists`, objects are found through the cluster's shared lists
+/// ([`cluster::get_shared`]).
 pub async fn read_adopted(
     client: &Client,
+    lists: Option<&SharedLists>,
     current: Value,
     instance: Option<&Instance>,
     record: Option<&Record>,
@@ -59,7 +65,12 @@ pub async fn read_adopted(
             ..ReadResponse::default()
         };
     }
-    let fetch = join_all(tracked.iter().map(|t| cluster::get(client, &t.object)));
+    let fetch = join_all(tracked.iter().map(|t| async move {
+        match lists {
+            Some(lists) => cluster::get_shared(client, lists, &t.object).await,
+            None => cluster::get(client, &t.object).await,
+        }
+    }));
     let results = tokio::select! {
         biased;
         () = cancel.cancelled() => {
