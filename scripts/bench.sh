@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The performance benchmark: Terraform with the provider against
 # the project's API-server emulator, next to kubectl doing the same work and
-# Terraform doing none, for N jobs each. Writes docs/benchmarks.md and
-# docs/benchmarks.svg (commit both) and prints the tables.
+# Terraform doing none, for N jobs each, with the CPU time of each Terraform
+# command split between Terraform and the provider; then a fleet of 10
+# emulators with 10 jobs each against 100 jobs on one. Writes
+# docs/benchmarks.md and docs/benchmarks.svg (commit both) and prints the
+# tables.
 #
 #   scripts/bench.sh                 N = 10, 100 and 1000 (release build)
 #   scripts/bench.sh 10 100          other N
@@ -10,6 +13,7 @@
 #                                    script (writes target/debug/benchmarks.md)
 #   BENCH_SKIP_BUILD=1 ...           use the binaries already in target/
 #   BENCH_KEEP=1 ...                 keep the scratch directory (logs, configs)
+#   BENCH_SKIP_FLEET=1 ...           leave out the fleet (many clusters)
 #
 # What is measured and how: scripts/bench.py (its doc string) and the end of
 # docs/benchmarks.md. Nothing here is a test: the suite does not time anything.
@@ -66,6 +70,9 @@ else
     trap 'rm -rf "$tmp"' EXIT
 fi
 
+extra=()
+[[ -z "${BENCH_SKIP_FLEET:-}" ]] || extra+=(--no-fleet)
+
 printf '\n==> benchmark, N = %s\n' "${ns[*]}" >&2
 # In the background so that an interrupt reaches it as SIGTERM (a background
 # child ignores SIGINT), on which it stops its emulators before exiting.
@@ -79,6 +86,7 @@ python3 scripts/bench.py \
     --commit "$commit" \
     --doc "$doc" \
     --tmp "$tmp" \
+    "${extra[@]}" \
     "${ns[@]}" &
 bench=$!
 trap 'kill -TERM "$bench" 2>/dev/null || true' INT TERM
