@@ -1230,16 +1230,23 @@ def contacts_text(clusters: dict) -> str:
     return ", ".join(f"{name} {text}" for name, text in figures.items())
 
 
-def fleet_section(f: dict) -> list:
+def fleet_section(f: dict, results: list) -> list:
     k, per = f["clusters"], f["per_cluster"]
     jobs = k * per
+    same_n = [r for r in results if r["n"] == jobs]
+    reference = (
+        f" For reference, N = {jobs} above (the provider-level cluster from a kubeconfig with a static token): "
+        f"apply {same_n[0]['apply']:.2f} s, plan {same_n[0]['plan']:.2f} s, destroy {same_n[0]['destroy']:.2f} s."
+        if same_n
+        else ""
+    )
     rows = [
         f"## Fleet: {k} clusters x {per} jobs against 1 cluster x {jobs} jobs",
         "",
         f"The same suspended jobs, {per} on each of {k} emulators named in the provider's `clusters`, "
         f"against {jobs} on one emulator named in `clusters` the same way: each cluster is reached by its "
         "`host` and `cluster_ca_certificate`, with a token from an exec credential plugin (a shell script "
-        "that logs its runs), so the two differ only in the number of clusters.",
+        "that logs its runs), so the two differ only in the number of clusters." + reference,
         "",
         f"| command | 1 cluster x {jobs} jobs | {k} clusters x {per} jobs | ratio | target |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -1410,7 +1417,7 @@ def write_doc(path: pathlib.Path, svg_path: pathlib.Path, results: list, fleet, 
     for r in results:
         body += n_table(r)
     if fleet:
-        body += fleet_section(fleet)
+        body += fleet_section(fleet, results)
     if meta.get("skipped"):
         body += [f"Not measured in this run: {meta['skipped']}", ""]
     text = "\n".join(body) + "\n" + METHOD
