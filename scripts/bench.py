@@ -40,8 +40,9 @@ condition to a watch to the end of ApplyResourceChange.
 Then the fleet (unless --no-fleet): 10 emulators named in the provider's
 `clusters`, 10 jobs on each, against 100 jobs on one emulator named the
 same way, every cluster authenticated by an exec credential plugin that
-logs its runs: apply, plan (unchanged), a plan of one cluster's jobs only
-(-target) and destroy, with the connections each emulator accepted
+logs its runs: apply, plan (unchanged; the median of three, alternating
+with the other side), a plan of one cluster's jobs only (-target) and
+destroy, with the connections each emulator accepted
 (`/__emulator/connections`) and the plugin's runs per provider process and
 cluster. It fails (after measuring everything and writing the document,
 which then lists the broken rules) when a process ran a cluster's plugin
@@ -753,6 +754,7 @@ def bench_n(tools: Tools, n: int) -> dict:
 
 FLEET_CLUSTERS = 10
 FLEET_JOBS = 10
+FLEET_PLANS = 3
 EXEC_API_VERSION = "client.authentication.k8s.io/v1"
 
 
@@ -821,7 +823,9 @@ provider "planton" {{
     return TERRAFORM_BLOCK + provider + "".join(job_resource(name, per_cluster, name) for name in emulators)
 
 
-def fleet_command(r: dict, key: str, emulators: dict, plugin: ExecPlugin, command, jobs: int, only=None) -> Timed:
+def fleet_command(
+    r: dict, key: str, emulators: dict, plugin: ExecPlugin, command, jobs: int, only=None, label=None
+) -> Timed:
     """Times one Terraform command against the clusters in `emulators` and
     checks what the provider processes did to each: an exec plugin run at
     most once per process and cluster, at most one connection per process
@@ -872,54 +876,79 @@ def fleet_command(r: dict, key: str, emulators: dict, plugin: ExecPlugin, comman
             for name, c in clusters.items()
             if name != only and (c["connections"] or c["plugin_runs"] or c["requests"])
         ]
-    label = dict(FLEET_ROWS)[key]
+    label = label or dict(FLEET_ROWS)[key]
     for problem in problems:
         log(f"fleet: PROBLEM: {label}: {problem}")
     r.setdefault("problems", []).extend(f"{label}: {problem}" for problem in problems)
     return t
 
 
-def fleet_run(tools: Tools, r: dict, prefix: str, emulators: dict, per_cluster: int, plugin: ExecPlugin) -> None:
-    """apply, plan (unchanged) and destroy of `per_cluster` jobs on each of
-    `emulators`, as r[prefix + "apply"] and so on; for more than one
-    cluster also the plan of only the first cluster's jobs (-target)."""
-    jobs = len(emulators) * per_cluster
-    ws = Workspace(tools, f"{prefix}fleet")
-    ws.write(fleet_config(emulators, plugin, per_cluster))
-    ws.init()
-    for emu in emulators.values():
-        emu.prepare()
-    what = f"{len(emulators)} cluster(s) x {per_cluster} jobs"
-    log(f"fleet: {what}: apply, plan, destroy")
-    fleet_command(r, prefix + "apply", emulators, plugin, ws.apply, jobs)
-    fleet_command(r, prefix + "plan", emulators, plugin, ws.plan_unchanged, jobs)
-    if len(emulators) > 1:
-        first = next(iter(emulators))
-        fleet_command(
-            r, prefix + "plan_target", emulators, plugin,
-            lambda: ws.plan_unchanged(f"-target=planton_kubernetes_job.{first}"), per_cluster, only=first,
-        )
-    fleet_command(r, prefix + "destroy", emulators, plugin, ws.destroy, jobs)
+class FleetSetup:
+    """One side of the fleet comparison: emulators named in `clusters`, the
+    jobs on each, and a workspace of its own."""
+
+    def __init__(self, tools: Tools, prefix: str, emulators: dict, per_cluster: int, plugin: ExecPlugin):
+        self.prefix, self.emulators, self.plugin = prefix, emulators, plugin
+        self.per_cluster = per_cluster
+        self.jobs = len(emulators) * per_cluster
+        self.ws = Workspace(tools, f"{prefix}fleet")
+        self.ws.write(fleet_config(emulators, plugin, per_cluster))
+        self.ws.init()
+        for emu in emulators.values():
+            emu.prepare()
+
+    def command(self, r: dict, key: str, run, jobs=None, only=None, label=None) -> Timed:
+        return fleet_command(r, self.prefix + key, self.emulators, self.plugin, run, jobs or self.jobs, only, label)
+
+
+def median_of(r: dict, key: str, runs: list) -> None:
+    """Keeps, of several runs of one command (each a dict fleet_command
+    filled), the one with the median wall clock as r's figures for `key`;
+    the broken rules of every run, and every run's wall clock."""
+    chosen = sorted(runs, key=lambda run: run[key])[len(runs) // 2]
+    r[key] = chosen[key]
+    for field in ("cpu", "clusters_seen", "plugin_max", "requests_per_job"):
+        r.setdefault(field, {})[key] = chosen[field][key]
+    r.setdefault("runs", {})[key] = [run[key] for run in runs]
+    for run in runs:
+        r.setdefault("problems", []).extend(p for p in run.get("problems", []) if p not in r.get("problems", []))
 
 
 def bench_fleet(tools: Tools) -> dict:
     """FLEET_JOBS jobs on each of FLEET_CLUSTERS emulators named in the
     provider's `clusters`, against all of them on one emulator named the
-    same way (the same exec plugin, the same job shape)."""
-    r: dict = {"clusters": FLEET_CLUSTERS, "per_cluster": FLEET_JOBS}
+    same way (the same exec plugin, the same job shape). The two sides'
+    commands alternate, so that both see the same machine; the unchanged
+    plan runs FLEET_PLANS times on each side, alternating, and the median
+    counts."""
+    r: dict = {"clusters": FLEET_CLUSTERS, "per_cluster": FLEET_JOBS, "plans": FLEET_PLANS}
     directory = tools.tmp / "exec-plugin"
     directory.mkdir()
     plugin = ExecPlugin(directory)
-    jobs = FLEET_CLUSTERS * FLEET_JOBS
     started = []
     try:
-        one = Emulator(tools, "fleet-one-emulator")
-        started.append(one)
-        fleet_run(tools, r, "one_", {"c0": one}, jobs, plugin)
-        one.stop()
-        for i in range(FLEET_CLUSTERS):
-            started.append(Emulator(tools, f"fleet-c{i}-emulator"))
-        fleet_run(tools, r, "", {f"c{i}": emu for i, emu in enumerate(started[1:])}, FLEET_JOBS, plugin)
+        for i in range(FLEET_CLUSTERS + 1):
+            started.append(Emulator(tools, "fleet-one-emulator" if i == 0 else f"fleet-c{i - 1}-emulator"))
+        one = FleetSetup(tools, "one_", {"c0": started[0]}, FLEET_CLUSTERS * FLEET_JOBS, plugin)
+        fleet = FleetSetup(tools, "", {f"c{i}": emu for i, emu in enumerate(started[1:])}, FLEET_JOBS, plugin)
+        log(f"fleet: apply, {FLEET_PLANS} plans, a -target plan and destroy, one cluster and the fleet by turns")
+        for side in (one, fleet):
+            side.command(r, "apply", side.ws.apply)
+        plans: dict = {"one_plan": [], "plan": []}
+        for i in range(FLEET_PLANS):
+            for side, name in ((one, "one cluster"), (fleet, "fleet")):
+                run: dict = {}
+                side.command(run, "plan", side.ws.plan_unchanged, label=f"{name}: plan (unchanged), run {i + 1}")
+                plans[side.prefix + "plan"].append(run)
+        for key, runs in plans.items():
+            median_of(r, key, runs)
+        first = next(iter(fleet.emulators))
+        fleet.command(
+            r, "plan_target", lambda: fleet.ws.plan_unchanged(f"-target=planton_kubernetes_job.{first}"),
+            jobs=FLEET_JOBS, only=first,
+        )
+        for side in (one, fleet):
+            side.command(r, "destroy", side.ws.destroy)
     finally:
         for emu in started:
             emu.stop()
@@ -1209,10 +1238,10 @@ def cpu_table(r: dict, rows: list) -> list:
 
 FLEET_ROWS = [
     ("one_apply", "one cluster: apply"),
-    ("one_plan", "one cluster: plan (unchanged)"),
+    ("one_plan", "one cluster: plan (unchanged), the median run"),
     ("one_destroy", "one cluster: destroy"),
     ("apply", "fleet: apply"),
-    ("plan", "fleet: plan (unchanged)"),
+    ("plan", "fleet: plan (unchanged), the median run"),
     ("plan_target", "fleet: plan `-target` of one cluster's jobs"),
     ("destroy", "fleet: destroy"),
 ]
@@ -1251,9 +1280,16 @@ def fleet_section(f: dict, results: list) -> list:
         f"| command | 1 cluster x {jobs} jobs | {k} clusters x {per} jobs | ratio | target |",
         "| --- | ---: | ---: | ---: | ---: |",
         f"| apply | {f['one_apply']:.2f} s | {f['apply']:.2f} s | {ratio(f['apply'], f['one_apply'])} | 1.5x |",
-        f"| plan (unchanged) | {f['one_plan']:.2f} s | {f['plan']:.2f} s | {ratio(f['plan'], f['one_plan'])} | 1.5x |",
+        f"| plan (unchanged), median of {f['plans']} | {f['one_plan']:.2f} s | {f['plan']:.2f} s "
+        f"| {ratio(f['plan'], f['one_plan'])} | 1.5x |",
         f"| destroy | {f['one_destroy']:.2f} s | {f['destroy']:.2f} s | {ratio(f['destroy'], f['one_destroy'])} | |",
         f"| plan `-target` of one cluster's {per} jobs | | {f['plan_target']:.2f} s | | |",
+        "",
+        "The two sides' commands ran by turns (one cluster first); every plan: one cluster "
+        + ", ".join(f"{w:.2f}" for w in f["runs"]["one_plan"])
+        + " s, fleet "
+        + ", ".join(f"{w:.2f}" for w in f["runs"]["plan"])
+        + " s. The other figures are one run each.",
         "",
         "What the provider processes did to each cluster: TCP connections the emulator accepted during the "
         "command (in brackets those that carried an API request) / provider processes that needed the cluster "
@@ -1364,7 +1400,10 @@ of 10.
   with 10 jobs on each (`spec.target_cluster.cluster_name`, one resource
   block per cluster), against 100 jobs on one fresh emulator named in
   `clusters` the same way: the same authentication path, so the ratio is
-  the cost of more clusters only. The exec plugin is a shell script that
+  the cost of more clusters only. Both sides' emulators run side by side and
+  their commands alternate (apply, apply, then the unchanged plan three
+  times on each side by turns, of which the median run counts, the
+  `-target` plan, destroy, destroy), so that both see the same machine. The exec plugin is a shell script that
   appends its parent's pid (the provider process) and the cluster's name to
   a log and prints an `ExecCredential` (`client.authentication.k8s.io/v1`)
   with the emulators' token and an `expirationTimestamp` an hour ahead, so
