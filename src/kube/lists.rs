@@ -22,21 +22,36 @@
 //! remembered as failed: every read then asks by name, as if there were no
 //! lists.
 
-use std::any::Any;
+use std::any::{Any, type_name};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use kube::api::ListParams;
-use kube::{Api, Client, Resource};
+use kube::{Client, Resource};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
+
+/// The shape each item of a shared list is read into: only the fields its
+/// callers read. serde skips the rest of every object as it parses, so a
+/// list of a thousand objects takes little memory (a Job's pod template and
+/// managed fields are most of it).
+pub trait ListItem: DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The kind whose collection is listed.
+    type Kind: Resource<Scope = NamespaceResourceScope>;
+
+    /// The object's name.
+    fn name(&self) -> Option<&str>;
+}
 
 /// The objects of one LIST by name; `None` when the LIST failed.
 type Listed = Option<Arc<dyn Any + Send + Sync>>;
 
-/// Which list: the kind (group, version and kind), namespace and selector.
-type ListKey = (String, String, String);
+/// Which list: the item shape, namespace and selector.
+type ListKey = (&'static str, String, String);
 
 /// The shared lists of one configured cluster; see the module doc.
 #[derive(Default)]
@@ -58,30 +73,21 @@ impl Debug for SharedLists {
 }
 
 impl SharedLists {
-    /// The object `name` of kind `K` in `namespace` as the shared list of
-    /// `namespace` by `selector` holds it. `None` when the list does not hold
-    /// it or could not be made: the caller then asks for it by name.
-    pub async fn find<K>(
+    /// The object `name` in `namespace` as the shared list of `namespace`
+    /// by `selector` holds it. `None` when the list does not hold it or
+    /// could not be made: the caller then asks for it by name.
+    pub async fn find<T: ListItem>(
         &self,
         client: &Client,
         namespace: &str,
         selector: &str,
         name: &str,
-    ) -> Option<K>
+    ) -> Option<T>
     where
-        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + Debug
-            + Send
-            + Sync
-            + 'static,
-        K::DynamicType: Default,
+        <T::Kind as Resource>::DynamicType: Default,
     {
         let key = (
-            K::api_version(&K::DynamicType::default()).to_string()
-                + "/"
-                + &K::kind(&Default::default()),
+            type_name::<T>(),
             namespace.to_string(),
             selector.to_string(),
         );
@@ -93,10 +99,10 @@ impl SharedLists {
             .or_default()
             .clone();
         let listed = slot
-            .get_or_init(|| list::<K>(client, namespace, selector))
+            .get_or_init(|| list::<T>(client, namespace, selector))
             .await
             .clone()?;
-        let by_name = listed.downcast_ref::<BTreeMap<String, K>>()?;
+        let by_name = listed.downcast_ref::<BTreeMap<String, T>>()?;
         by_name.get(name).cloned()
     }
 
@@ -109,36 +115,220 @@ impl SharedLists {
     }
 }
 
-/// Lists `K` in `namespace` by `selector`; `None` when that fails.
-async fn list<K>(client: &Client, namespace: &str, selector: &str) -> Listed
+/// Objects per page of a list: the whole list is never in one response, so
+/// the memory a list takes is its items plus one page.
+const PAGE: u32 = 250;
+
+/// One page of a list, as [`ListItem`]s.
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(default)]
+    metadata: ListMeta,
+    #[serde(default = "Option::default")]
+    items: Option<Vec<T>>,
+}
+
+/// Lists `T::Kind` in `namespace` by `selector`, page by page; `None` when
+/// that fails (a continued page that expired included).
+async fn list<T: ListItem>(client: &Client, namespace: &str, selector: &str) -> Listed
 where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Debug
-        + Send
-        + Sync
-        + 'static,
-    K::DynamicType: Default,
+    <T::Kind as Resource>::DynamicType: Default,
 {
-    let api: Api<K> = Api::namespaced(client.clone(), namespace);
-    match api.list(&ListParams::default().labels(selector)).await {
-        Ok(list) => {
-            let by_name: BTreeMap<String, K> = list
-                .items
-                .into_iter()
-                .filter_map(|o| Some((o.meta().name.clone()?, o)))
-                .collect();
-            Some(Arc::new(by_name))
+    let path = T::Kind::url_path(&Default::default(), Some(namespace));
+    let mut by_name: BTreeMap<String, T> = BTreeMap::new();
+    let mut params = ListParams::default().labels(selector).limit(PAGE);
+    loop {
+        let page = match kube::core::Request::new(&path).list(&params) {
+            Ok(request) => client.request::<Page<T>>(request).await,
+            Err(e) => Err(kube::Error::BuildRequest(e)),
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::debug!(
+                    collection = %path,
+                    error = %e,
+                    "The shared list could not be made; reading objects one by one"
+                );
+                return None;
+            }
+        };
+        for item in page.items.unwrap_or_default() {
+            if let Some(name) = item.name() {
+                by_name.insert(name.to_string(), item);
+            }
         }
-        Err(e) => {
-            tracing::debug!(
-                kind = %K::kind(&Default::default()),
-                namespace,
-                error = %e,
-                "The shared list could not be made; reading objects one by one"
-            );
-            None
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => break,
         }
+    }
+    Some(Arc::new(by_name))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::Api;
+    use kube::api::PostParams;
+    use kube_emulator::EmulatorConfig;
+    use serde_json::json;
+
+    use super::*;
+    use crate::kube::clusters::{ClusterRef, Clusters};
+    use crate::kube::settings::{ConnectionSettings, ProviderSettings};
+
+    /// A ConfigMap as a list holds it: its name and one data key.
+    #[derive(Debug, Clone, Deserialize)]
+    struct Listed {
+        metadata: ListedName,
+        data: Option<BTreeMap<String, String>>,
+    }
+
+    #[derive(Debug, Clone, Deserialize)]
+    struct ListedName {
+        name: Option<String>,
+    }
+
+    impl ListItem for Listed {
+        type Kind = ConfigMap;
+        fn name(&self) -> Option<&str> {
+            self.metadata.name.as_deref()
+        }
+    }
+
+    async fn admin(
+        client: &Client,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(format!("/__emulator/{path}"))
+            .header("content-type", "application/json")
+            .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+            .unwrap();
+        client.request::<serde_json::Value>(req).await.unwrap()
+    }
+
+    /// GET requests the emulator counted to `path` since the last reset.
+    async fn gets(client: &Client, path: &str) -> u64 {
+        admin(client, "GET", "requests", None)
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["method"] == "GET" && c["path"] == path)
+            .map(|c| c["count"].as_u64().unwrap())
+            .sum()
+    }
+
+    /// Concurrent finds share one list, read page by page; what the selector
+    /// leaves out is not found; `forget` makes the next find list again; a
+    /// refused list is remembered and every find then answers `None`.
+    #[tokio::test]
+    async fn finds_share_one_paged_list_until_forgotten() {
+        let emulator = kube_emulator::start(EmulatorConfig::fast()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, &emulator.kubeconfig).unwrap();
+        let clusters = Clusters::new();
+        clusters.install(ProviderSettings::provider_level(
+            ConnectionSettings::kubeconfig_file(path),
+        ));
+        let client = clusters
+            .connect(&ClusterRef::Provider)
+            .await
+            .unwrap()
+            .client;
+        let ns = "paged";
+        client
+            .request::<serde_json::Value>(
+                http::Request::post("/api/v1/namespaces")
+                    .header("content-type", "application/json")
+                    .body(json!({"metadata": {"name": ns}}).to_string().into_bytes())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+        let count = PAGE as usize + 10;
+        for i in 0..count {
+            let cm: ConfigMap = serde_json::from_value(json!({
+                "metadata": {"name": format!("cm-{i:04}"), "labels": {"listed": "yes"}},
+                "data": {"n": i.to_string()}
+            }))
+            .unwrap();
+            cms.create(&PostParams::default(), &cm).await.unwrap();
+        }
+        let unlabelled: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": "cm-other"}})).unwrap();
+        cms.create(&PostParams::default(), &unlabelled)
+            .await
+            .unwrap();
+
+        let lists = SharedLists::default();
+        let collection = format!("/api/v1/namespaces/{ns}/configmaps");
+        let last = format!("cm-{:04}", count - 1);
+        admin(&client, "DELETE", "requests", None).await;
+        let (first, last_found, other) = tokio::join!(
+            lists.find::<Listed>(&client, ns, "listed=yes", "cm-0000"),
+            lists.find::<Listed>(&client, ns, "listed=yes", &last),
+            lists.find::<Listed>(&client, ns, "listed=yes", "cm-other"),
+        );
+        assert_eq!(first.unwrap().data.unwrap()["n"], "0");
+        assert_eq!(
+            last_found.unwrap().data.unwrap()["n"],
+            (count - 1).to_string()
+        );
+        assert!(other.is_none(), "the selector leaves it out");
+        assert_eq!(
+            gets(&client, &collection).await,
+            2,
+            "two pages, listed once"
+        );
+
+        // Held until forgotten.
+        assert!(
+            lists
+                .find::<Listed>(&client, ns, "listed=yes", "cm-0005")
+                .await
+                .is_some()
+        );
+        assert_eq!(gets(&client, &collection).await, 2);
+        lists.forget();
+        assert!(
+            lists
+                .find::<Listed>(&client, ns, "listed=yes", "cm-0005")
+                .await
+                .is_some()
+        );
+        assert_eq!(gets(&client, &collection).await, 4);
+
+        // A refused list: nothing is found, and it is not asked again.
+        lists.forget();
+        admin(
+            &client,
+            "POST",
+            "faults",
+            Some(json!({"method": "GET", "pathPrefix": collection, "action": "status", "code": 403, "times": 1})),
+        )
+        .await;
+        admin(&client, "DELETE", "requests", None).await;
+        assert!(
+            lists
+                .find::<Listed>(&client, ns, "listed=yes", "cm-0000")
+                .await
+                .is_none()
+        );
+        assert!(
+            lists
+                .find::<Listed>(&client, ns, "listed=yes", "cm-0001")
+                .await
+                .is_none()
+        );
+        assert_eq!(gets(&client, &collection).await, 1);
     }
 }

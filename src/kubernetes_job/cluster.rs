@@ -10,7 +10,7 @@ use kube::{Api, Client};
 
 use crate::kube::ObjectRef;
 use crate::kube::apply::server_side_apply;
-use crate::kube::lists::SharedLists;
+use crate::kube::lists::{ListItem, SharedLists};
 use crate::kubernetes_job::render::{LABEL_RESOURCE, Object};
 
 /// An object as the server returned it.
@@ -337,13 +337,85 @@ pub async fn get_shared(
         // Every Job this provider makes carries the label.
         let selector = format!("{LABEL_RESOURCE}=true");
         if let Some(job) = lists
-            .find::<Job>(client, &r.namespace, &selector, &r.name)
+            .find::<ListedJob>(client, &r.namespace, &selector, &r.name)
             .await
         {
-            return Ok(Some(Live::Job(Box::new(job))));
+            return Ok(Some(Live::Job(Box::new(job.into_job()))));
         }
     }
     get(client, r).await
+}
+
+/// A Job as a shared list holds it: what refresh reads of a Job, its
+/// metadata (name, UID, labels), the mutable fields of its spec and its
+/// status. Its managed fields and pod template (immutable, and the bulk of a
+/// Job) are skipped while the list is parsed, so a list of a thousand Jobs
+/// stays small.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ListedJob {
+    metadata: ListedMeta,
+    #[serde(default)]
+    spec: Option<ListedJobSpec>,
+    #[serde(default)]
+    status: Option<k8s_openapi::api::batch::v1::JobStatus>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedMeta {
+    name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    labels: Option<std::collections::BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedJobSpec {
+    parallelism: Option<i32>,
+    completions: Option<i32>,
+    backoff_limit: Option<i32>,
+    active_deadline_seconds: Option<i64>,
+    ttl_seconds_after_finished: Option<i32>,
+    suspend: Option<bool>,
+}
+
+impl ListItem for ListedJob {
+    type Kind = Job;
+
+    fn name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
+    }
+}
+
+impl ListedJob {
+    /// The Job with what the list kept, everything else left empty.
+    fn into_job(self) -> Job {
+        use k8s_openapi::api::batch::v1::JobSpec;
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        let m = self.metadata;
+        Job {
+            metadata: ObjectMeta {
+                name: m.name,
+                namespace: m.namespace,
+                uid: m.uid,
+                resource_version: m.resource_version,
+                labels: m.labels,
+                ..ObjectMeta::default()
+            },
+            spec: self.spec.map(|s| JobSpec {
+                parallelism: s.parallelism,
+                completions: s.completions,
+                backoff_limit: s.backoff_limit,
+                active_deadline_seconds: s.active_deadline_seconds,
+                ttl_seconds_after_finished: s.ttl_seconds_after_finished,
+                suspend: s.suspend,
+                ..JobSpec::default()
+            }),
+            status: self.status,
+        }
+    }
 }
 
 /// Gets the object, `None` when it does not exist.
