@@ -157,8 +157,12 @@ fn build_client(
     config.default_retry = false;
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = None;
-    let builder =
-        kube::client::ClientBuilder::try_from(config).map_err(|e| client_error(&identity, &e))?;
+    // kube-rs tunnels through a proxy (HTTP/1.1); otherwise our transport.
+    let builder = match config.proxy_url {
+        Some(_) => kube::client::ClientBuilder::try_from(config),
+        None => super::transport::builder(&config),
+    }
+    .map_err(|e| client_error(&identity, &e))?;
     Ok(builder
         .with_layer(&RequestTimeoutLayer::default())
         .with_layer(&RetryLayer)

@@ -9,7 +9,9 @@
 //!   [`config_error`]: why that failed, worded for users.
 //! - [`clusters`]: the registry of clusters ([`clusters::Clusters`]): which
 //!   cluster a job names, what its plan may do, its shared client.
-//! - [`client`]: the one client builder, with the layers below.
+//! - [`client`]: the one client builder, with the layers below, over
+//!   [`transport`]: HTTP/2 where the server speaks it, one connection per
+//!   cluster shared by every call.
 //! - [`exec`]: exec credential plugins, run with a time limit.
 //!
 //! The layers every client's requests pass:
@@ -47,6 +49,7 @@ pub mod lists;
 pub mod resolve;
 pub mod retry;
 pub mod settings;
+pub mod transport;
 pub mod watch;
 
 use std::fmt;
