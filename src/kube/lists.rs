@@ -176,8 +176,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::kube::clusters::{ClusterRef, Clusters};
-    use crate::kube::settings::{ConnectionSettings, ProviderSettings};
+    use crate::kube::testing::World;
 
     /// A ConfigMap as a list holds it: its name and one data key.
     #[derive(Debug, Clone, Deserialize)]
@@ -198,24 +197,9 @@ mod tests {
         }
     }
 
-    async fn admin(
-        client: &Client,
-        method: &str,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> serde_json::Value {
-        let req = http::Request::builder()
-            .method(method)
-            .uri(format!("/__emulator/{path}"))
-            .header("content-type", "application/json")
-            .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
-            .unwrap();
-        client.request::<serde_json::Value>(req).await.unwrap()
-    }
-
     /// GET requests the emulator counted to `path` since the last reset.
-    async fn gets(client: &Client, path: &str) -> u64 {
-        admin(client, "GET", "requests", None)
+    async fn gets(w: &World, path: &str) -> u64 {
+        w.admin("GET", "requests", None)
             .await
             .as_array()
             .unwrap()
@@ -230,19 +214,8 @@ mod tests {
     /// refused list is remembered and every find then answers `None`.
     #[tokio::test]
     async fn finds_share_one_paged_list_until_forgotten() {
-        let emulator = kube_emulator::start(EmulatorConfig::fast()).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kubeconfig");
-        std::fs::write(&path, &emulator.kubeconfig).unwrap();
-        let clusters = Clusters::new();
-        clusters.install(ProviderSettings::provider_level(
-            ConnectionSettings::kubeconfig_file(path),
-        ));
-        let client = clusters
-            .connect(&ClusterRef::Provider)
-            .await
-            .unwrap()
-            .client;
+        let w = World::start(EmulatorConfig::fast()).await;
+        let client = w.client.clone();
         let ns = "paged";
         client
             .request::<serde_json::Value>(
@@ -272,7 +245,7 @@ mod tests {
         let lists = SharedLists::default();
         let collection = format!("/api/v1/namespaces/{ns}/configmaps");
         let last = format!("cm-{:04}", count - 1);
-        admin(&client, "DELETE", "requests", None).await;
+        w.admin("DELETE", "requests", None).await;
         let (first, last_found, other) = tokio::join!(
             lists.find::<Listed>(&client, ns, "listed=yes", "cm-0000"),
             lists.find::<Listed>(&client, ns, "listed=yes", &last),
@@ -284,11 +257,7 @@ mod tests {
             (count - 1).to_string()
         );
         assert!(other.is_none(), "the selector leaves it out");
-        assert_eq!(
-            gets(&client, &collection).await,
-            2,
-            "two pages, listed once"
-        );
+        assert_eq!(gets(&w, &collection).await, 2, "two pages, listed once");
 
         // Held until forgotten.
         assert!(
@@ -297,7 +266,7 @@ mod tests {
                 .await
                 .is_some()
         );
-        assert_eq!(gets(&client, &collection).await, 2);
+        assert_eq!(gets(&w, &collection).await, 2);
         lists.forget();
         assert!(
             lists
@@ -305,18 +274,16 @@ mod tests {
                 .await
                 .is_some()
         );
-        assert_eq!(gets(&client, &collection).await, 4);
+        assert_eq!(gets(&w, &collection).await, 4);
 
         // A refused list: nothing is found, and it is not asked again.
         lists.forget();
-        admin(
-            &client,
-            "POST",
+        w.admin("POST",
             "faults",
             Some(json!({"method": "GET", "pathPrefix": collection, "action": "status", "code": 403, "times": 1})),
         )
         .await;
-        admin(&client, "DELETE", "requests", None).await;
+        w.admin("DELETE", "requests", None).await;
         assert!(
             lists
                 .find::<Listed>(&client, ns, "listed=yes", "cm-0000")
@@ -329,6 +296,6 @@ mod tests {
                 .await
                 .is_none()
         );
-        assert_eq!(gets(&client, &collection).await, 1);
+        assert_eq!(gets(&w, &collection).await, 1);
     }
 }

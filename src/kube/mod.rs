@@ -49,6 +49,8 @@ pub mod lists;
 pub mod resolve;
 pub mod retry;
 pub mod settings;
+#[cfg(test)]
+mod testing;
 pub mod transport;
 pub mod watch;
 

@@ -247,41 +247,7 @@ mod tests {
     use kube_emulator::EmulatorConfig;
     use kube_emulator::tls::TlsBundle;
 
-    use crate::kube::clusters::{ClusterRef, Clusters};
-    use crate::kube::settings::{ConnectionSettings, ProviderSettings};
-
-    /// A client for an in-process emulator started with `config`.
-    async fn client_for(
-        config: EmulatorConfig,
-    ) -> (
-        kube_emulator::RunningEmulator,
-        kube::Client,
-        tempfile::TempDir,
-    ) {
-        let emulator = kube_emulator::start(config).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kubeconfig");
-        std::fs::write(&path, &emulator.kubeconfig).unwrap();
-        let clusters = Clusters::new();
-        clusters.install(ProviderSettings::provider_level(
-            ConnectionSettings::kubeconfig_file(path),
-        ));
-        let client = clusters
-            .connect(&ClusterRef::Provider)
-            .await
-            .unwrap()
-            .client;
-        (emulator, client, dir)
-    }
-
-    async fn admin(client: &kube::Client, method: &str, path: &str) -> serde_json::Value {
-        let req = http::Request::builder()
-            .method(method)
-            .uri(format!("/__emulator/{path}"))
-            .body(Vec::new())
-            .unwrap();
-        client.request::<serde_json::Value>(req).await.unwrap()
-    }
+    use crate::kube::testing::World;
 
     /// Twenty requests sent at once on a new client over TLS travel on one
     /// HTTP/2 connection: the emulator accepts one connection in all.
@@ -291,7 +257,8 @@ mod tests {
             tls: Some(Arc::new(TlsBundle::generate().unwrap())),
             ..EmulatorConfig::fast()
         };
-        let (_emulator, client, _dir) = client_for(config).await;
+        let w = World::start(config).await;
+        let client = w.client.clone();
         let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
             kube::Api::all(client.clone());
         let params = kube::api::ListParams::default();
@@ -300,7 +267,7 @@ mod tests {
             a.unwrap();
         }
         // The admin request rides the same connection.
-        let counted = admin(&client, "GET", "connections").await;
+        let counted = w.admin("GET", "connections", None).await;
         assert_eq!(counted["accepted"], 1, "{counted}");
         assert_eq!(counted["api"], 1, "{counted}");
     }
@@ -309,7 +276,8 @@ mod tests {
     /// held back behind the first, all get their answer.
     #[tokio::test]
     async fn plain_http_requests_sent_at_once_all_succeed() {
-        let (_emulator, client, _dir) = client_for(EmulatorConfig::fast()).await;
+        let w = World::start(EmulatorConfig::fast()).await;
+        let client = w.client.clone();
         let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
             kube::Api::all(client.clone());
         let params = kube::api::ListParams::default();
