@@ -16,6 +16,7 @@ use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube_emulator::{EmulatorConfig, RunningEmulator};
 use planton_provider::kube::clusters::{ClusterRef, Clusters};
+use planton_provider::kube::lists::LIST_AFTER;
 use planton_provider::kube::settings::{ConnectionSettings, ProviderSettings};
 use planton_provider::kubernetes_job::KubernetesJobResource;
 use planton_provider::tf::dispatch::apply_resource_change;
@@ -1523,11 +1524,12 @@ fn listed_job(ns: &str, name: &str) -> serde_json::Value {
     })
 }
 
-/// The refresh of several jobs in one namespace reads their Jobs with one
-/// shared LIST, and asks by name for any Job the list does not hold: one
-/// deleted before the refresh is reported deleted, one whose labels someone
-/// removed is still found. A write by this process makes the next refresh
-/// list again, and a refused LIST leaves every read to a GET.
+/// The refresh of many jobs in one namespace reads their Jobs with one
+/// shared LIST once the first `LIST_AFTER` have been read by name, and asks
+/// by name for any Job the list does not hold: one deleted before the
+/// refresh is reported deleted, one whose labels someone removed is still
+/// found. A write by this process starts again, and a refused LIST leaves
+/// every read to a GET.
 #[tokio::test]
 async fn refresh_shares_one_job_list_per_namespace() {
     let w = World::new().await;
@@ -1541,17 +1543,20 @@ async fn refresh_shares_one_job_list_per_namespace() {
         )
         .await
         .unwrap();
+    let count = LIST_AFTER + 4;
     let mut states = Vec::new();
-    for i in 0..4 {
+    for i in 0..count {
         let config = w.config(listed_job(ns, &format!("job-{i}")));
         states.push(w.converge(&Value::Null, &config).await);
     }
+    // The last two: one deleted, one relabelled, outside Terraform.
+    let (deleted, relabelled) = (count - 2, count - 1);
     let jobs = w.api::<Job>(ns);
-    jobs.delete("job-1", &DeleteParams::background())
+    jobs.delete(&format!("job-{deleted}"), &DeleteParams::background())
         .await
         .unwrap();
     jobs.patch(
-        "job-2",
+        &format!("job-{relabelled}"),
         &PatchParams::default(),
         &Patch::Merge(json!({"metadata": {"labels": {"planton.ai/resource": null}}})),
     )
@@ -1564,18 +1569,11 @@ async fn refresh_shares_one_job_list_per_namespace() {
         assert!(!r.diagnostics.has_error(), "{}", show(&r.diagnostics));
     }
     let list = format!("/apis/batch/v1/namespaces/{ns}/jobs");
-    assert_eq!(
-        requests_to(&w, "GET", &list).await,
-        1,
-        "one LIST for four jobs"
-    );
-    for (i, by_name) in [(0, 0), (1, 1), (2, 1), (3, 0)] {
-        assert_eq!(
-            requests_to(&w, "GET", &format!("{list}/job-{i}")).await,
-            by_name,
-            "GETs of job-{i}"
-        );
-        // Every ServiceAccount is still read by name.
+    let job_gets = |counts: Vec<u64>| counts.iter().sum::<u64>();
+    let mut by_name = Vec::new();
+    for i in 0..count {
+        by_name.push(requests_to(&w, "GET", &format!("{list}/job-{i}")).await);
+        // Every ServiceAccount is read by name.
         assert_eq!(
             requests_to(
                 &w,
@@ -1586,27 +1584,38 @@ async fn refresh_shares_one_job_list_per_namespace() {
             1
         );
     }
+    assert_eq!(requests_to(&w, "GET", &list).await, 1, "one LIST");
+    assert!(by_name.iter().all(|n| *n <= 1), "{by_name:?}");
+    // The first LIST_AFTER reads ask by name, and so do the two the list
+    // cannot vouch for (when they are not among those first ones).
+    let total = job_gets(by_name.clone());
     assert!(
-        drift_of(&reads[0].new_state).is_empty(),
-        "{:?}",
-        drift_of(&reads[0].new_state)
+        (LIST_AFTER as u64..=LIST_AFTER as u64 + 2).contains(&total),
+        "{by_name:?}"
     );
-    assert!(drift_of(&reads[3].new_state).is_empty());
-    let deleted = drift_of(&reads[1].new_state);
+    assert_eq!(by_name[deleted], 1);
+    assert_eq!(by_name[relabelled], 1);
+    for (i, r) in reads.iter().enumerate().take(deleted) {
+        assert!(
+            drift_of(&r.new_state).is_empty(),
+            "job-{i}: {:?}",
+            drift_of(&r.new_state)
+        );
+    }
+    let gone = drift_of(&reads[deleted].new_state);
     assert!(
-        deleted
-            .iter()
-            .any(|d| d.contains("job-1") && d.contains("was deleted")),
-        "{deleted:?}"
+        gone.iter()
+            .any(|d| d.contains(&format!("job-{deleted}")) && d.contains("was deleted")),
+        "{gone:?}"
     );
-    let relabelled = drift_of(&reads[2].new_state);
+    let unlabelled = drift_of(&reads[relabelled].new_state);
     assert!(
-        !relabelled.is_empty() && !relabelled.iter().any(|d| d.contains("was deleted")),
-        "the unlabelled Job is found, with its labels as drift: {relabelled:?}"
+        !unlabelled.is_empty() && !unlabelled.iter().any(|d| d.contains("was deleted")),
+        "the unlabelled Job is found, with its labels as drift: {unlabelled:?}"
     );
 
-    // The lists live until this process writes: a read now needs nothing
-    // new for job-0's Job; after job-3's destroy, job-0's Job is listed again.
+    // The list lives until this process writes: a read now needs nothing
+    // new for job-0's Job.
     w.admin("DELETE", "requests", None).await;
     let again = w.read(&states[0]).await;
     assert!(
@@ -1616,20 +1625,27 @@ async fn refresh_shares_one_job_list_per_namespace() {
     );
     assert_eq!(requests_to(&w, "GET", &list).await, 0);
     assert_eq!(requests_to(&w, "GET", &format!("{list}/job-0")).await, 0);
-    let gone = w.destroy(&states[3]).await;
+
+    // After a destroy, reads start again: by name first, then a new list.
+    let gone = w.destroy(&states[deleted]).await;
     assert!(!gone.diagnostics.has_error(), "{}", show(&gone.diagnostics));
+    let kept = &states[..LIST_AFTER + 1];
     w.admin("DELETE", "requests", None).await;
-    let after_write = w.read(&states[0]).await;
-    assert!(!after_write.diagnostics.has_error());
+    let after_write = futures::future::join_all(kept.iter().map(|s| w.read(s))).await;
+    assert!(after_write.iter().all(|r| !r.diagnostics.has_error()));
     assert_eq!(
         requests_to(&w, "GET", &list).await,
         1,
         "listed again after a write"
     );
 
-    // A refused LIST: the Job is read by name, and the refresh is the same.
-    let gone = w.destroy(&states[2]).await;
+    // A refused LIST: the read that would have used it asks by name, and
+    // its refresh is the same.
+    let gone = w.destroy(&states[relabelled]).await;
     assert!(!gone.diagnostics.has_error(), "{}", show(&gone.diagnostics));
+    for r in futures::future::join_all(kept[..LIST_AFTER].iter().map(|s| w.read(s))).await {
+        assert!(!r.diagnostics.has_error(), "{}", show(&r.diagnostics));
+    }
     w.admin(
         "POST",
         "faults",
@@ -1637,17 +1653,16 @@ async fn refresh_shares_one_job_list_per_namespace() {
     )
     .await;
     w.admin("DELETE", "requests", None).await;
-    let refused = w.read(&states[0]).await;
+    let refused = w.read(&kept[LIST_AFTER]).await;
     assert!(
         !refused.diagnostics.has_error(),
         "{}",
         show(&refused.diagnostics)
     );
-    assert_eq!(requests_to(&w, "GET", &list).await, 1);
-    assert_eq!(requests_to(&w, "GET", &format!("{list}/job-0")).await, 1);
     assert!(drift_of(&refused.new_state).is_empty());
+    assert_eq!(requests_to(&w, "GET", &list).await, 1);
     assert_eq!(
-        refused.new_state.get("status"),
-        again.new_state.get("status")
+        requests_to(&w, "GET", &format!("{list}/job-{LIST_AFTER}")).await,
+        1
     );
 }

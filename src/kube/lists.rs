@@ -2,9 +2,13 @@
 //! one configured cluster.
 //!
 //! A refresh of N jobs asks for N objects of each kind, concurrently, in a
-//! handful of namespaces. Instead of one GET per object, the first read of a
-//! namespace and kind lists them (with a label selector) and every other
-//! read of that namespace and kind looks its object up in the same list.
+//! handful of namespaces. Instead of one GET per object, a namespace and
+//! kind is listed once (with a label selector) and the reads of that
+//! namespace and kind look their objects up in the same list. The first
+//! [`LIST_AFTER`] reads of a namespace and kind still ask by name: a state
+//! with a few jobs in a namespace crowded with other states' jobs never
+//! downloads them all, and one job per namespace (Planton's usual layout)
+//! costs what it did.
 //!
 //! Why a shared list never shows an object that was deleted before the
 //! command started: Terraform configures the provider at the start of every
@@ -53,10 +57,21 @@ type Listed = Option<Arc<dyn Any + Send + Sync>>;
 /// Which list: the item shape, namespace and selector.
 type ListKey = (&'static str, String, String);
 
+/// How many reads of a namespace and kind ask by name before the rest
+/// share a list: as many as Terraform sends at once by default.
+pub const LIST_AFTER: usize = 10;
+
+/// One list: the reads it has seen, and the list once made.
+#[derive(Default)]
+struct Slot {
+    reads: usize,
+    listed: Arc<OnceCell<Listed>>,
+}
+
 /// The shared lists of one configured cluster; see the module doc.
 #[derive(Default)]
 pub struct SharedLists {
-    slots: Mutex<HashMap<ListKey, Arc<OnceCell<Listed>>>>,
+    slots: Mutex<HashMap<ListKey, Slot>>,
 }
 
 impl Debug for SharedLists {
@@ -74,8 +89,10 @@ impl Debug for SharedLists {
 
 impl SharedLists {
     /// The object `name` in `namespace` as the shared list of `namespace`
-    /// by `selector` holds it. `None` when the list does not hold it or
-    /// could not be made: the caller then asks for it by name.
+    /// by `selector` holds it. `None` when the list does not hold it, could
+    /// not be made, or is not made yet because this is one of the first
+    /// [`LIST_AFTER`] reads of the namespace: the caller then asks for it by
+    /// name.
     pub async fn find<T: ListItem>(
         &self,
         client: &Client,
@@ -91,14 +108,16 @@ impl SharedLists {
             namespace.to_string(),
             selector.to_string(),
         );
-        let slot = self
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(key)
-            .or_default()
-            .clone();
-        let listed = slot
+        let listed = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = slots.entry(key).or_default();
+            slot.reads += 1;
+            if slot.reads <= LIST_AFTER {
+                return None;
+            }
+            slot.listed.clone()
+        };
+        let listed = listed
             .get_or_init(|| list::<T>(client, namespace, selector))
             .await
             .clone()?;
@@ -209,9 +228,23 @@ mod tests {
             .sum()
     }
 
-    /// Concurrent finds share one list, read page by page; what the selector
-    /// leaves out is not found; `forget` makes the next find list again; a
-    /// refused list is remembered and every find then answers `None`.
+    /// The first `LIST_AFTER` finds of a namespace list nothing (their
+    /// callers ask by name).
+    async fn pass_the_first_reads(lists: &SharedLists, client: &Client, ns: &str) {
+        for _ in 0..LIST_AFTER {
+            assert!(
+                lists
+                    .find::<Listed>(client, ns, "listed=yes", "cm-0000")
+                    .await
+                    .is_none()
+            );
+        }
+    }
+
+    /// After the first reads of a namespace, concurrent finds share one
+    /// list, read page by page; what the selector leaves out is not found;
+    /// `forget` starts again; a refused list is remembered and every find
+    /// then answers `None`.
     #[tokio::test]
     async fn finds_share_one_paged_list_until_forgotten() {
         let w = World::start(EmulatorConfig::fast()).await;
@@ -246,6 +279,12 @@ mod tests {
         let collection = format!("/api/v1/namespaces/{ns}/configmaps");
         let last = format!("cm-{:04}", count - 1);
         w.admin("DELETE", "requests", None).await;
+        pass_the_first_reads(&lists, &client, ns).await;
+        assert_eq!(
+            gets(&w, &collection).await,
+            0,
+            "no list for the first reads"
+        );
         let (first, last_found, other) = tokio::join!(
             lists.find::<Listed>(&client, ns, "listed=yes", "cm-0000"),
             lists.find::<Listed>(&client, ns, "listed=yes", &last),
@@ -259,7 +298,7 @@ mod tests {
         assert!(other.is_none(), "the selector leaves it out");
         assert_eq!(gets(&w, &collection).await, 2, "two pages, listed once");
 
-        // Held until forgotten.
+        // Held until forgotten; then the first reads ask by name again.
         assert!(
             lists
                 .find::<Listed>(&client, ns, "listed=yes", "cm-0005")
@@ -268,6 +307,7 @@ mod tests {
         );
         assert_eq!(gets(&w, &collection).await, 2);
         lists.forget();
+        pass_the_first_reads(&lists, &client, ns).await;
         assert!(
             lists
                 .find::<Listed>(&client, ns, "listed=yes", "cm-0005")
@@ -278,12 +318,14 @@ mod tests {
 
         // A refused list: nothing is found, and it is not asked again.
         lists.forget();
-        w.admin("POST",
+        w.admin(
+            "POST",
             "faults",
             Some(json!({"method": "GET", "pathPrefix": collection, "action": "status", "code": 403, "times": 1})),
         )
         .await;
         w.admin("DELETE", "requests", None).await;
+        pass_the_first_reads(&lists, &client, ns).await;
         assert!(
             lists
                 .find::<Listed>(&client, ns, "listed=yes", "cm-0000")

@@ -323,8 +323,8 @@ pub async fn foreign_contents(
 
 /// [`get`] for a refresh: a Job is looked up first in the cluster's shared
 /// list of this provider's Jobs in its namespace ([`SharedLists`]: one LIST
-/// serves every job refreshed in that namespace), and asked for by name only
-/// when that list does not hold it. Other kinds are read by name: listing
+/// serves the jobs refreshed in that namespace after the first few), and
+/// asked for by name when that list is not made yet or does not hold it. Other kinds are read by name: listing
 /// Secrets or ServiceAccounts would need rights that a least-privilege Role
 /// (`examples/rbac/role.yaml`) does not grant, while it must list Jobs anyway
 /// to wait for their deletion.
