@@ -32,7 +32,7 @@ pub struct Target {
     pub identity: Arc<ClusterIdentity>,
     config: kube::Config,
     client: OnceCell<Result<kube::Client, Diagnostics>>,
-    lists: SharedLists,
+    lists: Arc<SharedLists>,
 }
 
 impl std::fmt::Debug for Target {
@@ -57,12 +57,12 @@ impl Target {
             scope,
             config: r.config,
             client: OnceCell::new(),
-            lists: SharedLists::default(),
+            lists: Arc::default(),
         }
     }
 
     /// The lists shared by the reads of this cluster ([`super::lists`]).
-    pub fn lists(&self) -> &SharedLists {
+    pub fn lists(&self) -> &Arc<SharedLists> {
         &self.lists
     }
 

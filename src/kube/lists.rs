@@ -132,6 +132,25 @@ impl SharedLists {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
     }
+
+    /// Marks a write through this cluster, for as long as the guard lives:
+    /// the lists are forgotten now and again when it is dropped, since a
+    /// list made while the write was under way may hold what was there
+    /// before it.
+    pub fn writing(self: &Arc<Self>) -> Writing {
+        self.forget();
+        Writing(self.clone())
+    }
+}
+
+/// A write under way; see [`SharedLists::writing`].
+#[derive(Debug)]
+pub struct Writing(Arc<SharedLists>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.forget();
+    }
 }
 
 /// Objects per page of a list: the whole list is never in one response, so
@@ -275,7 +294,7 @@ mod tests {
             .await
             .unwrap();
 
-        let lists = SharedLists::default();
+        let lists = Arc::new(SharedLists::default());
         let collection = format!("/api/v1/namespaces/{ns}/configmaps");
         let last = format!("cm-{:04}", count - 1);
         w.admin("DELETE", "requests", None).await;
@@ -298,7 +317,8 @@ mod tests {
         assert!(other.is_none(), "the selector leaves it out");
         assert_eq!(gets(&w, &collection).await, 2, "two pages, listed once");
 
-        // Held until forgotten; then the first reads ask by name again.
+        // Held until forgotten, when a write starts and again when it ends;
+        // then the first reads ask by name again.
         assert!(
             lists
                 .find::<Listed>(&client, ns, "listed=yes", "cm-0005")
@@ -306,7 +326,7 @@ mod tests {
                 .is_some()
         );
         assert_eq!(gets(&w, &collection).await, 2);
-        lists.forget();
+        let writing = lists.writing();
         pass_the_first_reads(&lists, &client, ns).await;
         assert!(
             lists
@@ -314,7 +334,16 @@ mod tests {
                 .await
                 .is_some()
         );
-        assert_eq!(gets(&w, &collection).await, 4);
+        assert_eq!(gets(&w, &collection).await, 4, "listed during the write");
+        drop(writing);
+        pass_the_first_reads(&lists, &client, ns).await;
+        assert!(
+            lists
+                .find::<Listed>(&client, ns, "listed=yes", "cm-0005")
+                .await
+                .is_some()
+        );
+        assert_eq!(gets(&w, &collection).await, 6, "and again after it");
 
         // A refused list: nothing is found, and it is not asked again.
         lists.forget();

@@ -46,6 +46,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kube::clusters::{ClusterRef, Clusters, PlanVerdict};
 use crate::kube::connection::collapse_cluster_errors;
+use crate::kube::lists::Writing;
 use crate::tf::resource::{
     ApplyResponse, CreateRequest, DeleteRequest, GenerateConfigRequest, GenerateConfigResponse,
     ImportRequest, ImportResponse, ListRequest, ListResource, ListSink, PlanRequest, PlanResponse,
@@ -271,15 +272,17 @@ impl ListResource for KubernetesJobList {
 }
 
 impl KubernetesJobResource {
-    /// A client of the cluster `on` names; when there is none, the answer
-    /// keeps `state`.
-    async fn client_for(&self, on: &Value, state: &Value) -> Result<::kube::Client, ApplyResponse> {
+    /// A client of the cluster `on` names, for a call that writes: reads
+    /// meanwhile and after ask for what it wrote (see
+    /// [`crate::kube::lists::SharedLists::writing`]). When there is no
+    /// client, the answer keeps `state`.
+    async fn client_for(
+        &self,
+        on: &Value,
+        state: &Value,
+    ) -> Result<(::kube::Client, Writing), ApplyResponse> {
         match self.clients.connect(&target_cluster(on)).await {
-            Ok(c) => {
-                // This call writes: later reads ask for what it wrote.
-                c.target.lists().forget();
-                Ok(c.client)
-            }
+            Ok(c) => Ok((c.client, c.target.lists().writing())),
             Err(diagnostics) => Err(ApplyResponse {
                 new_state: state.clone(),
                 private: Vec::new(),
@@ -290,8 +293,8 @@ impl KubernetesJobResource {
 
     /// Create on the job's cluster.
     async fn create_on_cluster(&self, req: CreateRequest) -> ApplyResponse {
-        let client = match self.client_for(&req.planned_state, &Value::Null).await {
-            Ok(client) => client,
+        let (client, _writing) = match self.client_for(&req.planned_state, &Value::Null).await {
+            Ok(found) => found,
             Err(resp) => return resp,
         };
         let wo = write_only::WriteOnly::from_config(&req.config);
@@ -305,8 +308,8 @@ impl KubernetesJobResource {
 
     /// Update on the job's cluster.
     async fn update_on_cluster(&self, req: UpdateRequest) -> ApplyResponse {
-        let client = match self.client_for(&req.planned_state, &req.prior_state).await {
-            Ok(client) => client,
+        let (client, _writing) = match self.client_for(&req.planned_state, &req.prior_state).await {
+            Ok(found) => found,
             Err(resp) => return resp,
         };
         let wo = write_only::WriteOnly::from_config(&req.config);
@@ -346,8 +349,8 @@ impl KubernetesJobResource {
 
     /// Delete on the job's cluster.
     async fn delete_on_cluster(&self, req: DeleteRequest) -> ApplyResponse {
-        let client = match self.client_for(&req.prior_state, &req.prior_state).await {
-            Ok(client) => client,
+        let (client, _writing) = match self.client_for(&req.prior_state, &req.prior_state).await {
+            Ok(found) => found,
             Err(resp) => return resp,
         };
         let instance = ownership::Instance::from_private(&req.planned_private);
