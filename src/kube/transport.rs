@@ -141,6 +141,15 @@ impl Gate {
     }
 }
 
+/// Releases the requests held back when the first one ends, however it ends.
+struct ReleaseOnDrop(Gate);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        self.0.advance(Stage::Released);
+    }
+}
+
 /// The connector, telling the gate when a connection attempt ends.
 #[derive(Clone)]
 struct Signalling<C> {
@@ -222,10 +231,12 @@ where
         }
         if !gate.first_taken.swap(true, Ordering::AcqRel) {
             let sent = self.inner.call(req);
+            // Answered, failed, or dropped half-way (its budget ended while
+            // connecting): the others go either way.
+            let release = ReleaseOnDrop(gate);
             return Box::pin(async move {
-                let answered = sent.await;
-                gate.advance(Stage::Released);
-                answered
+                let _release = release;
+                sent.await
             });
         }
         // Not ready in this poll_ready's sense: another clone is called once
@@ -242,6 +253,7 @@ where
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use futures::future::join_all;
     use kube_emulator::EmulatorConfig;
@@ -270,6 +282,42 @@ mod tests {
         let counted = w.admin("GET", "connections", None).await;
         assert_eq!(counted["accepted"], 1, "{counted}");
         assert_eq!(counted["api"], 1, "{counted}");
+    }
+
+    /// A first request dropped while its connection hangs (its budget
+    /// ended) holds nothing back: the next request opens a connection of
+    /// its own. The server accepts TCP and never answers the TLS handshake.
+    #[tokio::test]
+    async fn a_dropped_first_request_releases_the_others() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+                let _ = accepted_tx.send(());
+            }
+        });
+        let config = kube::Config::new(url.parse().unwrap());
+        let client = super::builder(&config).unwrap().build();
+        let get = || http::Request::get("/version").body(Vec::new()).unwrap();
+
+        let first =
+            tokio::time::timeout(Duration::from_millis(300), client.request_text(get())).await;
+        assert!(
+            first.is_err(),
+            "the first request should still be connecting"
+        );
+        tokio::time::timeout(Duration::from_secs(5), accepted.recv())
+            .await
+            .expect("the first connection arrives");
+        let second = client.clone();
+        let next = tokio::spawn(async move { second.request_text(get()).await });
+        tokio::time::timeout(Duration::from_secs(5), accepted.recv())
+            .await
+            .expect("the next request opens its own connection");
+        next.abort();
     }
 
     /// Without TLS there is no ALPN, so HTTP/1.1: requests sent at once,
