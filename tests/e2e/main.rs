@@ -50,6 +50,10 @@
 //!   update, destroy), a converging run, and what was lost, duplicated or
 //!   left untracked; the cheapest cases here, all of them under
 //!   `scripts/faults.sh` (`docs/reliability.md`).
+//! - `registry`: the release proven: `scripts/release.sh` writes signed
+//!   artifacts in the registry's layout (and refuses a wrong version or a
+//!   missing key), and `terraform init` installs them from a local HTTPS
+//!   provider registry, refusing a changed zip or a foreign signature.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -69,6 +73,7 @@ mod ownership;
 mod permissions;
 mod plan;
 mod provider_config;
+mod registry;
 mod schema;
 mod validate;
 mod write_only;

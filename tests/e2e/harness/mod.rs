@@ -8,11 +8,18 @@
 //!   with a kubeconfig for the provider block ([`Cluster`]).
 //! - [`steps`]: the steps tests are made of: `apply`, `plan`, `destroy`, a
 //!   world pointed at a cluster, the provider processes Terraform started.
+//! - [`release`]: `scripts/release.sh` run on the binary cargo built, signed
+//!   with a throwaway GnuPG key.
+//! - [`registry`]: a provider registry over HTTPS on loopback serving such a
+//!   release, for `terraform init` without a mirror.
 //!
 //! The files import downwards only: `steps` uses `cluster` and `terraform`,
-//! `cluster` uses `terraform`.
+//! `cluster` uses `terraform`, `registry` uses `release`, `release` uses
+//! `terraform`.
 
 pub mod cluster;
+pub mod registry;
+pub mod release;
 pub mod steps;
 pub mod terraform;
 

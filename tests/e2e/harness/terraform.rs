@@ -305,6 +305,23 @@ impl Tf {
         run_with_timeout(self.command(&args), command, during)
     }
 
+    /// Runs `terraform <args>` like [`Tf::run`], with `env` added to its
+    /// environment.
+    pub fn run_env<S: AsRef<str>>(&self, args: &[S], env: &[(&str, &Path)]) -> Output {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        let command = format!("[{}] terraform {}", self.name, args.join(" "));
+        let mut cmd = self.command(&args);
+        cmd.envs(env.iter().copied());
+        run_with_timeout(cmd, command, |_| {})
+    }
+
+    /// Replaces the CLI configuration [`Tf::new`] wrote (the mirror only)
+    /// with `text`.
+    pub fn set_cli_config(&self, text: &str) -> &Self {
+        fs::write(self.cli_config(), text).unwrap();
+        self
+    }
+
     /// `terraform init`, which must succeed.
     pub fn init(&self) -> Output {
         self.run(&["init", "-input=false", "-no-color"]).success()
