@@ -53,7 +53,8 @@
 //! - `registry`: the release proven: `scripts/release.sh` writes signed
 //!   artifacts in the registry's layout (and refuses a wrong version or a
 //!   missing key), and `terraform init` installs them from a local HTTPS
-//!   provider registry, refusing a changed zip or a foreign signature.
+//!   provider registry, refusing a changed zip and a foreign or corrupted
+//!   signature.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -360,3 +360,21 @@ fn registry_init_refuses_checksums_signed_by_another_key() {
         "authentication signature from unknown issuer",
     );
 }
+
+/// A signature changed after signing (a byte of the RSA value flipped):
+/// init fails on the signature check.
+#[test]
+fn registry_init_refuses_a_corrupted_signature() {
+    let release = Release::shared();
+    let mut sig = std::fs::read(release.file("SHA256SUMS.sig")).unwrap();
+    // The signature packet ends with the RSA value (256 bytes for a
+    // 2048-bit key).
+    let in_value = sig.len() - 10;
+    sig[in_value] ^= 0xff;
+    assert_init_refuses(
+        "registry-corrupted",
+        &release,
+        &[(artifact("SHA256SUMS.sig"), sig)],
+        "error checking signature: openpgp: invalid signature: RSA verification failure",
+    );
+}
