@@ -1666,3 +1666,155 @@ async fn refresh_shares_one_job_list_per_namespace() {
         1
     );
 }
+
+/// The Job hashicorp/kubernetes would have created from
+/// `tests/fixtures/moved/kubernetes_job_v1.tfstate`, as it sends it.
+fn hashicorp_made_job() -> Job {
+    serde_json::from_value(json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "schema-migrate",
+            "namespace": "payments",
+            "labels": {"app.kubernetes.io/component": "migration", "app.kubernetes.io/name": "payments-db"},
+            "annotations": {"example.com/owner": "payments-team", "example.com/ticket": "DB-1042"},
+        },
+        "spec": {
+            "backoffLimit": 2,
+            "completions": 1,
+            "parallelism": 1,
+            "completionMode": "NonIndexed",
+            "ttlSecondsAfterFinished": 3600,
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/component": "migration", "app.kubernetes.io/name": "payments-db"}},
+                "spec": {
+                    "automountServiceAccountToken": true,
+                    "restartPolicy": "Never",
+                    "terminationGracePeriodSeconds": 30,
+                    "containers": [{
+                        "name": "migrate",
+                        "image": "ghcr.io/example/payments-migrate:2.14.1",
+                        "command": ["/app/migrate"],
+                        "args": ["up", "--dir=/migrations", "--lock-timeout=60s"],
+                        "env": [
+                            {"name": "DB_HOST", "value": "payments-db.payments.svc.cluster.local"},
+                            {"name": "DB_NAME", "value": "payments"},
+                            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "payments-db-credentials", "key": "password", "optional": false}}},
+                        ],
+                        "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
+                        "volumeMounts": [
+                            {"name": "migrations", "mountPath": "/migrations", "readOnly": true, "mountPropagation": "None"},
+                            {"name": "scratch", "mountPath": "/tmp", "mountPropagation": "None"},
+                        ],
+                    }],
+                    "volumes": [
+                        {"name": "migrations", "configMap": {"name": "payments-migrations", "defaultMode": 420, "optional": false}},
+                        {"name": "scratch", "emptyDir": {}},
+                    ],
+                },
+            },
+        },
+    }))
+    .unwrap()
+}
+
+/// A Job moved from hashicorp/kubernetes's `kubernetes_job_v1` keeps what
+/// its spec cannot express from the live Job once refreshed, so an
+/// in-place update afterwards changes the Job it is (same UID) and leaves
+/// its template alone.
+#[tokio::test]
+async fn a_moved_job_updates_in_place_after_its_first_refresh() {
+    use planton_provider::kubernetes_job::adopt::private::ImportPrivate;
+    use planton_provider::tf::resource::MoveRequest;
+
+    let w = World::new().await;
+    Api::<Namespace>::all(w.client.clone())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "payments"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    // What its pod needs to start, as the migration's module made it.
+    w.api::<Secret>("payments")
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "payments-db-credentials"}, "stringData": {"password": "s3cret"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    w.api::<ConfigMap>("payments")
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "payments-migrations"}, "data": {"001.sql": "select 1;"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let live = w
+        .api::<Job>("payments")
+        .create(&PostParams::default(), &hashicorp_made_job())
+        .await
+        .unwrap();
+    let uid = live.metadata.uid.clone().unwrap();
+
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/moved/kubernetes_job_v1.tfstate")).unwrap();
+    let mut attributes = file["resources"][0]["instances"][0]["attributes"].clone();
+    attributes["metadata"][0]["uid"] = json!(uid);
+    let moved = w
+        .resource
+        .move_state(MoveRequest {
+            source_type_name: "kubernetes_job_v1".into(),
+            source_provider_address: "registry.terraform.io/hashicorp/kubernetes".into(),
+            source_schema_version: 1,
+            source_state: serde_json::to_vec(&attributes).unwrap(),
+            target_type_name: "planton_kubernetes_job".into(),
+        })
+        .await;
+    assert!(
+        !moved.diagnostics.has_error(),
+        "{}",
+        show(&moved.diagnostics)
+    );
+    let state = moved.state.unwrap();
+    assert!(ImportPrivate::from_private(&moved.private).moved);
+    w.keep(&state, &moved.private);
+
+    let read = w.read(&state).await;
+    assert!(!read.diagnostics.has_error(), "{}", show(&read.diagnostics));
+    let carried = ImportPrivate::from_private(&read.private);
+    assert!(!carried.moved, "the first refresh took the live template");
+    assert!(carried.adopted.is_some());
+    let state = read.new_state;
+
+    // The configuration a user writes for the moved Job, with two fields
+    // an in-place update changes.
+    let ty = w.resource.schema().value_type();
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&json::encode(&state, &ty).unwrap()).unwrap();
+    for computed in ["id", "outputs", "status", "objects", "drift"] {
+        cfg[computed] = serde_json::Value::Null;
+    }
+    cfg["spec"]["backoff_limit"] = json!(4);
+    cfg["spec"]["active_deadline_seconds"] = json!(900);
+    let config = w.config(cfg);
+    let plan = w.plan(&state, &config, &[]).await;
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    let resp = w.apply(&state, &plan, &config).await;
+    assert!(!resp.diagnostics.has_error(), "{}", show(&resp.diagnostics));
+    let job = w
+        .api::<Job>("payments")
+        .get("schema-migrate")
+        .await
+        .unwrap();
+    assert_eq!(job.metadata.uid.as_deref(), Some(uid.as_str()));
+    let spec = job.spec.unwrap();
+    assert_eq!(spec.backoff_limit, Some(4));
+    assert_eq!(spec.active_deadline_seconds, Some(900));
+    let container = &spec.template.spec.unwrap().containers[0];
+    assert_eq!(container.name, "migrate", "the template is the live one");
+}

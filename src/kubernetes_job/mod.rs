@@ -49,14 +49,14 @@ use crate::kube::connection::collapse_cluster_errors;
 use crate::kube::lists::Writing;
 use crate::tf::resource::{
     ApplyResponse, CreateRequest, DeleteRequest, GenerateConfigRequest, GenerateConfigResponse,
-    ImportRequest, ImportResponse, ListRequest, ListResource, ListSink, PlanRequest, PlanResponse,
-    ReadRequest, ReadResponse, UpdateRequest, ValidateRequest,
+    ImportRequest, ImportResponse, ListRequest, ListResource, ListSink, MoveRequest, MoveResponse,
+    PlanRequest, PlanResponse, ReadRequest, ReadResponse, UpdateRequest, ValidateRequest,
 };
 use crate::tf::schema::IdentitySchema;
 use crate::tf::{AttributePath, Diagnostics, Resource, Schema, Value};
 use adopt::identity::{self, ImportId};
 use adopt::private::ImportPrivate;
-use adopt::{after_import, fetch, generate, list, reverse};
+use adopt::{after_import, fetch, generate, list, moved, reverse};
 use lifecycle::{apply, buckets, delete, read};
 use model::{options, ownership, schema, state, write_only};
 
@@ -228,6 +228,12 @@ impl Resource for KubernetesJobResource {
     async fn generate_config(&self, req: GenerateConfigRequest) -> GenerateConfigResponse {
         generate::generate(&req.state)
     }
+
+    /// `moved` from hashicorp/kubernetes's Job resources. Offline:
+    /// Terraform asks before it configures the provider.
+    async fn move_state(&self, req: MoveRequest) -> MoveResponse {
+        moved::accept(&req, &self.schema().value_type())
+    }
 }
 
 /// The list resource `planton_kubernetes_job` (`terraform query`).
@@ -342,6 +348,7 @@ impl KubernetesJobResource {
         let keep = ImportPrivate {
             imported: carried.imported && resp.diagnostics.has_error(),
             adopted: carried.adopted,
+            moved: carried.moved,
         };
         resp.private = keep.merge_into(resp.private);
         resp
@@ -385,7 +392,10 @@ impl KubernetesJobResource {
                 };
             }
         };
-        let carried = ImportPrivate::from_private(&req.private);
+        let mut carried = ImportPrivate::from_private(&req.private);
+        if carried.moved {
+            moved::take_live_template(&connection.client, &req.current_state, &mut carried).await;
+        }
         let instance = ownership::Instance::from_private(&req.private);
         let record = write_only::Record::from_private(&req.private);
         let mut resp = read::read_adopted(

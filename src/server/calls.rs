@@ -528,6 +528,8 @@ pub(super) async fn move_state(
         .move_state(MoveRequest {
             source_type_name: req.source_type_name,
             source_provider_address: req.source_provider_address,
+            source_schema_version: req.source_schema_version,
+            source_state: req.source_state.map(|raw| raw.json).unwrap_or_default(),
             target_type_name: req.target_type_name.clone(),
         })
         .await;
@@ -544,6 +546,10 @@ pub(super) async fn move_state(
         _ => None,
     };
     pb::move_resource_state::Response {
+        target_private: match target_state {
+            Some(_) => resp.private,
+            None => Vec::new(),
+        },
         target_state,
         diagnostics,
         ..Default::default()

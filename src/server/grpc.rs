@@ -34,7 +34,7 @@ impl ProviderService {
         pb::ServerCapabilities {
             plan_destroy: true,
             get_provider_schema_optional: false,
-            move_resource_state: false,
+            move_resource_state: true,
             // Every resource answers, with the framework's default at least.
             generate_resource_config: true,
         }

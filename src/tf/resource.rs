@@ -230,6 +230,11 @@ pub struct MoveRequest {
     pub source_type_name: String,
     /// The provider that wrote it.
     pub source_provider_address: String,
+    /// The schema version the source state was written with.
+    pub source_schema_version: i64,
+    /// The source state as JSON (empty when Terraform holds it only in the
+    /// legacy flatmap form).
+    pub source_state: Vec<u8>,
     /// The type to move it to (one of ours).
     pub target_type_name: String,
 }
@@ -239,6 +244,8 @@ pub struct MoveRequest {
 pub struct MoveResponse {
     /// The state in the target type's schema.
     pub state: Option<Value>,
+    /// The target's private state.
+    pub private: Vec<u8>,
     /// Problems.
     pub diagnostics: Diagnostics,
 }
@@ -365,6 +372,7 @@ pub trait Resource: Send + Sync {
     async fn move_state(&self, req: MoveRequest) -> MoveResponse {
         MoveResponse {
             state: None,
+            private: Vec::new(),
             diagnostics: move_not_supported(&req),
         }
     }

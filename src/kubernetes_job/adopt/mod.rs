@@ -5,7 +5,9 @@
 //! another tool, [`private`] is what import leaves in private state,
 //! [`reverse`] maps a Job back to the resource's state, [`after_import`]
 //! is the plan right after an import, [`list`] serves `terraform query`,
-//! and [`generate`] writes the configuration for an imported Job.
+//! [`generate`] writes the configuration for an imported Job, and [`moved`]
+//! takes over the state of hashicorp/kubernetes's Job resources through
+//! [`reverse`].
 
 pub mod after_import;
 pub mod fetch;
@@ -13,5 +15,6 @@ pub mod generate;
 pub mod identity;
 pub mod kept;
 pub mod list;
+pub mod moved;
 pub mod private;
 pub mod reverse;

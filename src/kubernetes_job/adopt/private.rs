@@ -23,6 +23,11 @@ pub struct ImportPrivate {
     /// For a Job this provider did not create: what its spec cannot express.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted: Option<Adopted>,
+    /// The state came from a `moved` block ([`super::moved`]): the kept pod
+    /// template was rebuilt from the other provider's state, and the next
+    /// refresh takes the live Job's instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
 }
 
 /// The key of [`ImportPrivate`] in the private state's JSON object.
@@ -82,6 +87,7 @@ mod tests {
         let ours = ImportPrivate {
             imported: true,
             adopted: None,
+            moved: false,
         };
         let merged = ours.merge_into(lifecycle);
         assert!(state::Private::from_bytes(&merged).job_reaped);

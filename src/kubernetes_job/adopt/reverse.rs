@@ -260,6 +260,7 @@ pub fn reverse(id: &ImportId, found: &Found, schema_type: &Type) -> Imported {
         private: ImportPrivate {
             imported: true,
             adopted,
+            moved: false,
         },
         diagnostics,
     }

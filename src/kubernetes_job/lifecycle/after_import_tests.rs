@@ -61,6 +61,7 @@ fn plan_after_import() {
     let imported = ImportPrivate {
         imported: true,
         adopted: None,
+        moved: false,
     }
     .merge_into(Vec::new());
 
@@ -105,6 +106,7 @@ fn plan_after_import() {
         ImportPrivate {
             imported: true,
             adopted: None,
+            moved: false,
         }
         .merge_into(Vec::new()),
     );
@@ -130,6 +132,7 @@ fn plan_of_an_adopted_job() {
     let private = ImportPrivate {
         imported: false,
         adopted: Some(Adopted::default()),
+        moved: false,
     }
     .merge_into(Vec::new());
 

@@ -229,6 +229,7 @@ impl Dispatcher {
             Some(entry) => entry.resource.move_state(req).await,
             None => MoveResponse {
                 state: None,
+                private: Vec::new(),
                 diagnostics: move_not_supported(&req),
             },
         }

@@ -365,6 +365,8 @@ async fn moves_are_not_supported() {
             .move_state(MoveRequest {
                 source_type_name: "other_thing".into(),
                 source_provider_address: "example.com/x/y".into(),
+                source_schema_version: 0,
+                source_state: b"{}".to_vec(),
                 target_type_name: target.into(),
             })
             .await;
