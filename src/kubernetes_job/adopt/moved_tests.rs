@@ -355,3 +355,35 @@ fn octal_as_decimal(s: &str) -> String {
         _ => s.to_string(),
     }
 }
+
+/// The migration guide's mapping table says what [`MAPPING`] does, row for
+/// row, and nothing else (plus its last row for everything not listed).
+#[test]
+fn the_guide_lists_the_mapping() {
+    let guide = include_str!("../../../docs/guides/migrating-from-kubernetes-job-v1.md");
+    let table = guide
+        .split("<!-- mapping:start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- mapping:end -->").next())
+        .expect("the guide marks its mapping table");
+    let mut rows = Vec::new();
+    for line in table.lines().filter(|l| l.starts_with('|')).skip(2) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        assert_eq!(cells.len(), 2, "{line}");
+        let target = match cells[1] {
+            "kept, not expressible" => KEPT.to_string(),
+            t => t.replace('`', ""),
+        };
+        rows.push((cells[0].replace('`', ""), target));
+    }
+    assert_eq!(
+        rows.pop(),
+        Some(("any other attribute".to_string(), KEPT.to_string())),
+        "the table ends with the row for everything else"
+    );
+    let code: Vec<(String, String)> = MAPPING
+        .iter()
+        .map(|(from, to)| (from.to_string(), to.to_string()))
+        .collect();
+    assert_eq!(rows, code, "the guide's table and MAPPING differ");
+}
