@@ -26,6 +26,9 @@
 //! - `import`: import by ID and identity (Jobs this provider made
 //!   and Jobs kubectl made), `terraform query` with configuration
 //!   generation, and imports that fail.
+//! - `moved`: `moved` blocks from hashicorp/kubernetes's `kubernetes_job_v1`
+//!   and `kubernetes_job` (state under `tests/fixtures/moved/`) keep the Job;
+//!   a move from another type is one error.
 //! - `provider_config`: every way to reach a cluster (kubeconfig,
 //!   token, client certificate, exec plugin), their failures, named
 //!   clusters with for_each, settings known only after apply, nothing
@@ -70,6 +73,7 @@ mod import;
 mod init;
 mod lifecycle;
 mod manifests;
+mod moved;
 mod ownership;
 mod permissions;
 mod plan;

@@ -223,6 +223,47 @@ impl Tf {
         }
     }
 
+    /// Puts a placeholder for another provider, `registry.terraform.io/`
+    /// `source` (`NAMESPACE/TYPE`) at `version`, into the mirror and lets
+    /// Terraform install it from there. For state that names a provider
+    /// Terraform must install and lock but should never start (the source
+    /// of a `moved` across providers): its executable only records that it
+    /// was started, in the file returned, and exits 1.
+    pub fn mirror_placeholder(&self, source: &str, version: &str) -> PathBuf {
+        let (_, ty) = source.split_once('/').unwrap();
+        let dir = self
+            .mirror()
+            .join("registry.terraform.io")
+            .join(source)
+            .join(version)
+            .join("linux_amd64");
+        fs::create_dir_all(&dir).unwrap();
+        let started = self.root.path().join(format!("{ty}-placeholder-started"));
+        let exe = dir.join(format!("terraform-provider-{ty}_v{version}"));
+        fs::write(
+            &exe,
+            format!(
+                "#!/bin/sh\n\
+                 # A placeholder for {source} in an e2e test's mirror: never meant to run.\n\
+                 echo \"$0 $*\" >> '{}'\n\
+                 echo 'the {source} placeholder was started' >&2\n\
+                 exit 1\n",
+                started.display()
+            ),
+        )
+        .unwrap();
+        let mut perms = fs::metadata(&exe).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        fs::set_permissions(&exe, perms).unwrap();
+        let config = fs::read_to_string(self.cli_config()).unwrap().replacen(
+            "include = [",
+            &format!("include = [\"registry.terraform.io/{source}\", "),
+            1,
+        );
+        fs::write(self.cli_config(), config).unwrap();
+        started
+    }
+
     fn cli_config_text(&self) -> String {
         // Only the mirror, and only for our namespace: any other provider
         // would need the network, and must fail rather than be fetched.
