@@ -29,6 +29,75 @@ const SOURCE_VERSION: &str = "3.2.1";
 const V1_STATE: &str = include_str!("../fixtures/moved/kubernetes_job_v1.tfstate");
 const JOB_STATE: &str = include_str!("../fixtures/moved/kubernetes_job.tfstate");
 
+/// The resource the migration Job of `kubernetes_job_v1.tfstate` moves to.
+const MIGRATE: &str = r#"
+resource "planton_kubernetes_job" "migrate" {
+  metadata = { name = "schema-migrate" }
+  spec = {
+    namespace = { value = "payments" }
+    image     = { repo = "ghcr.io/example/payments-migrate", tag = "2.14.1" }
+    command   = ["/app/migrate"]
+    args      = ["up", "--dir=/migrations", "--lock-timeout=60s"]
+    env = {
+      variables = {
+        DB_HOST = { value = "payments-db.payments.svc.cluster.local" }
+        DB_NAME = { value = "payments" }
+      }
+      secrets = {
+        DB_PASSWORD = { secret_ref = { name = "payments-db-credentials", key = "password" } }
+      }
+    }
+    resources = {
+      limits   = { cpu = "500m", memory = "256Mi" }
+      requests = { cpu = "100m", memory = "128Mi" }
+    }
+    backoff_limit              = 2
+    ttl_seconds_after_finished = 3600
+    volume_mounts = [
+      {
+        name       = "migrations"
+        mount_path = "/migrations"
+        read_only  = true
+        config_map = { name = "payments-migrations" }
+      },
+      {
+        name       = "scratch"
+        mount_path = "/tmp"
+        empty_dir  = {}
+      },
+    ]
+  }
+  wait_for_completion = true
+  timeouts = {
+    create = "5m"
+    update = "5m"
+  }
+}
+"#;
+
+/// The resource the report Job of `kubernetes_job.tfstate` moves to.
+const REPORT: &str = r#"
+resource "planton_kubernetes_job" "report" {
+  metadata = { name = "daily-report" }
+  spec = {
+    namespace = { value = "analytics" }
+    image     = { repo = "registry.example.com/analytics/daily-report", tag = "1.3.0" }
+    args      = ["--date=yesterday", "--format=csv"]
+    env = {
+      variables = {
+        REPORT_BUCKET = { value = "s3://example-reports/daily" }
+      }
+    }
+    resources = {
+      limits   = { memory = "64Mi" }
+      requests = { cpu = "50m", memory = "64Mi" }
+    }
+    backoff_limit = 6
+  }
+  wait_for_completion = false
+}
+"#;
+
 /// How long a seeded Job may take to finish in the emulator.
 const JOB_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -425,50 +494,7 @@ fn kubernetes_job_v1_moves_without_replacement() {
             "kubernetes_job_v1.migrate",
             "planton_kubernetes_job.migrate",
         ),
-        r#"
-resource "planton_kubernetes_job" "migrate" {
-  metadata = { name = "schema-migrate" }
-  spec = {
-    namespace = { value = "payments" }
-    image     = { repo = "ghcr.io/example/payments-migrate", tag = "2.14.1" }
-    command   = ["/app/migrate"]
-    args      = ["up", "--dir=/migrations", "--lock-timeout=60s"]
-    env = {
-      variables = {
-        DB_HOST = { value = "payments-db.payments.svc.cluster.local" }
-        DB_NAME = { value = "payments" }
-      }
-      secrets = {
-        DB_PASSWORD = { secret_ref = { name = "payments-db-credentials", key = "password" } }
-      }
-    }
-    resources = {
-      limits   = { cpu = "500m", memory = "256Mi" }
-      requests = { cpu = "100m", memory = "128Mi" }
-    }
-    backoff_limit              = 2
-    ttl_seconds_after_finished = 3600
-    volume_mounts = [
-      {
-        name       = "migrations"
-        mount_path = "/migrations"
-        read_only  = true
-        config_map = { name = "payments-migrations" }
-      },
-      {
-        name       = "scratch"
-        mount_path = "/tmp"
-        empty_dir  = {}
-      },
-    ]
-  }
-  wait_for_completion = true
-  timeouts = {
-    create = "5m"
-    update = "5m"
-  }
-}
-"#,
+        MIGRATE,
         &before,
     );
     let text = warnings.join("\n");
@@ -490,27 +516,7 @@ fn kubernetes_job_moves_without_replacement() {
         &cluster,
         &started,
         ("kubernetes_job.report", "planton_kubernetes_job.report"),
-        r#"
-resource "planton_kubernetes_job" "report" {
-  metadata = { name = "daily-report" }
-  spec = {
-    namespace = { value = "analytics" }
-    image     = { repo = "registry.example.com/analytics/daily-report", tag = "1.3.0" }
-    args      = ["--date=yesterday", "--format=csv"]
-    env = {
-      variables = {
-        REPORT_BUCKET = { value = "s3://example-reports/daily" }
-      }
-    }
-    resources = {
-      limits   = { memory = "64Mi" }
-      requests = { cpu = "50m", memory = "64Mi" }
-    }
-    backoff_limit = 6
-  }
-  wait_for_completion = false
-}
-"#,
+        REPORT,
         &before,
     );
 }
