@@ -155,9 +155,49 @@ fn seed_job(cluster: &Cluster, ns: &str, job: Json) -> Job {
     job
 }
 
+/// A Job as hashicorp/kubernetes sends it to the API server: `spec` and
+/// the pod spec `pod` with what that provider always sends (its defaults
+/// and explicit `false`s) added.
+fn as_hashicorp_sends(
+    metadata: Json,
+    mut spec: Json,
+    template_metadata: Json,
+    mut pod: Json,
+) -> Json {
+    for (key, value) in [
+        ("completions", json!(1)),
+        ("parallelism", json!(1)),
+        ("manualSelector", json!(false)),
+    ] {
+        spec[key] = value;
+    }
+    for (key, value) in [
+        ("automountServiceAccountToken", json!(true)),
+        ("dnsPolicy", json!("ClusterFirst")),
+        ("enableServiceLinks", json!(true)),
+        ("shareProcessNamespace", json!(false)),
+        ("restartPolicy", json!("Never")),
+        ("terminationGracePeriodSeconds", json!(30)),
+    ] {
+        pod[key] = value;
+    }
+    for container in pod["containers"].as_array_mut().unwrap() {
+        container["terminationMessagePath"] = json!("/dev/termination-log");
+        for mount in container["volumeMounts"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            mount["mountPropagation"] = json!("None");
+        }
+    }
+    spec["template"] = json!({"metadata": template_metadata, "spec": pod});
+    json!({"metadata": metadata, "spec": spec})
+}
+
 /// The migration Job `kubernetes_job_v1.tfstate` describes, as
-/// hashicorp/kubernetes sends it to the API server (with its ConfigMap and
-/// Secret, which another part of that configuration would have made).
+/// hashicorp/kubernetes creates it (with its ConfigMap and Secret, which
+/// another part of that configuration would have made).
 fn seed_migration(cluster: &Cluster) -> Job {
     namespace(cluster, "payments");
     create(
@@ -180,114 +220,79 @@ fn seed_migration(cluster: &Cluster) -> Job {
         "app.kubernetes.io/component": "migration",
         "app.kubernetes.io/name": "payments-db"
     });
-    seed_job(
-        cluster,
-        "payments",
+    let job = as_hashicorp_sends(
         json!({
-            "metadata": {
-                "name": "schema-migrate",
-                "namespace": "payments",
-                "labels": labels,
-                "annotations": {
-                    "example.com/owner": "payments-team",
-                    "example.com/ticket": "DB-1042"
-                }
-            },
-            "spec": {
-                "backoffLimit": 2,
-                "completions": 1,
-                "parallelism": 1,
-                "manualSelector": false,
-                "ttlSecondsAfterFinished": 3600,
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "automountServiceAccountToken": true,
-                        "dnsPolicy": "ClusterFirst",
-                        "enableServiceLinks": true,
-                        "shareProcessNamespace": false,
-                        "restartPolicy": "Never",
-                        "terminationGracePeriodSeconds": 30,
-                        "containers": [{
-                            "name": "migrate",
-                            "image": "ghcr.io/example/payments-migrate:2.14.1",
-                            "command": ["/app/migrate"],
-                            "args": ["up", "--dir=/migrations", "--lock-timeout=60s"],
-                            "env": [
-                                {"name": "DB_HOST", "value": "payments-db.payments.svc.cluster.local"},
-                                {"name": "DB_NAME", "value": "payments"},
-                                {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
-                                    "name": "payments-db-credentials",
-                                    "key": "password",
-                                    "optional": false
-                                }}}
-                            ],
-                            "resources": {
-                                "limits": {"cpu": "500m", "memory": "256Mi"},
-                                "requests": {"cpu": "100m", "memory": "128Mi"}
-                            },
-                            "terminationMessagePath": "/dev/termination-log",
-                            "volumeMounts": [
-                                {"name": "migrations", "mountPath": "/migrations", "readOnly": true,
-                                 "mountPropagation": "None"},
-                                {"name": "scratch", "mountPath": "/tmp", "mountPropagation": "None"}
-                            ]
-                        }],
-                        "volumes": [
-                            {"name": "migrations", "configMap": {
-                                "name": "payments-migrations", "defaultMode": 420, "optional": false
-                            }},
-                            {"name": "scratch", "emptyDir": {}}
-                        ]
-                    }
-                }
+            "name": "schema-migrate",
+            "namespace": "payments",
+            "labels": labels,
+            "annotations": {
+                "example.com/owner": "payments-team",
+                "example.com/ticket": "DB-1042"
             }
         }),
-    )
+        json!({"backoffLimit": 2, "ttlSecondsAfterFinished": 3600}),
+        json!({"labels": labels}),
+        json!({
+            "containers": [{
+                "name": "migrate",
+                "image": "ghcr.io/example/payments-migrate:2.14.1",
+                "command": ["/app/migrate"],
+                "args": ["up", "--dir=/migrations", "--lock-timeout=60s"],
+                "env": [
+                    {"name": "DB_HOST", "value": "payments-db.payments.svc.cluster.local"},
+                    {"name": "DB_NAME", "value": "payments"},
+                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
+                        "name": "payments-db-credentials",
+                        "key": "password",
+                        "optional": false
+                    }}}
+                ],
+                "resources": {
+                    "limits": {"cpu": "500m", "memory": "256Mi"},
+                    "requests": {"cpu": "100m", "memory": "128Mi"}
+                },
+                "volumeMounts": [
+                    {"name": "migrations", "mountPath": "/migrations", "readOnly": true},
+                    {"name": "scratch", "mountPath": "/tmp"}
+                ]
+            }],
+            "volumes": [
+                {"name": "migrations", "configMap": {
+                    "name": "payments-migrations", "defaultMode": 420, "optional": false
+                }},
+                {"name": "scratch", "emptyDir": {}}
+            ]
+        }),
+    );
+    seed_job(cluster, "payments", job)
 }
 
 /// The report Job `kubernetes_job.tfstate` describes, as
-/// hashicorp/kubernetes sends it.
+/// hashicorp/kubernetes creates it.
 fn seed_report(cluster: &Cluster) -> Job {
     namespace(cluster, "analytics");
-    seed_job(
-        cluster,
-        "analytics",
+    let job = as_hashicorp_sends(
         json!({
-            "metadata": {
-                "name": "daily-report",
-                "namespace": "analytics",
-                "labels": {"team": "analytics"}
-            },
-            "spec": {
-                "backoffLimit": 6,
-                "completions": 1,
-                "parallelism": 1,
-                "manualSelector": false,
-                "template": {
-                    "spec": {
-                        "automountServiceAccountToken": true,
-                        "dnsPolicy": "ClusterFirst",
-                        "enableServiceLinks": true,
-                        "shareProcessNamespace": false,
-                        "restartPolicy": "Never",
-                        "terminationGracePeriodSeconds": 30,
-                        "containers": [{
-                            "name": "report",
-                            "image": "registry.example.com/analytics/daily-report:1.3.0",
-                            "args": ["--date=yesterday", "--format=csv"],
-                            "env": [{"name": "REPORT_BUCKET", "value": "s3://example-reports/daily"}],
-                            "resources": {
-                                "limits": {"memory": "64Mi"},
-                                "requests": {"cpu": "50m", "memory": "64Mi"}
-                            },
-                            "terminationMessagePath": "/dev/termination-log"
-                        }]
-                    }
-                }
-            }
+            "name": "daily-report",
+            "namespace": "analytics",
+            "labels": {"team": "analytics"}
         }),
-    )
+        json!({"backoffLimit": 6}),
+        json!({}),
+        json!({
+            "containers": [{
+                "name": "report",
+                "image": "registry.example.com/analytics/daily-report:1.3.0",
+                "args": ["--date=yesterday", "--format=csv"],
+                "env": [{"name": "REPORT_BUCKET", "value": "s3://example-reports/daily"}],
+                "resources": {
+                    "limits": {"memory": "64Mi"},
+                    "requests": {"cpu": "50m", "memory": "64Mi"}
+                }
+            }]
+        }),
+    );
+    seed_job(cluster, "analytics", job)
 }
 
 /// `fixture` with the live Job's UID, resource version and generation in
