@@ -210,58 +210,28 @@ impl Tf {
     }
 
     fn install_provider(&self) {
-        let dest = self.mirrored_provider();
-        fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        if fs::hard_link(provider_binary(), &dest).is_err() {
-            fs::copy(provider_binary(), &dest).unwrap_or_else(|e| {
-                panic!(
-                    "copy {} to {}: {e}",
-                    provider_binary().display(),
-                    dest.display()
-                )
-            });
-        }
+        link_or_copy(provider_binary(), &self.mirrored_provider());
     }
 
-    /// Puts a placeholder for another provider, `registry.terraform.io/`
-    /// `source` (`NAMESPACE/TYPE`) at `version`, into the mirror and lets
-    /// Terraform install it from there. For state that names a provider
-    /// Terraform must install and lock but should never start (the source
-    /// of a `moved` across providers): its executable only records that it
-    /// was started, in the file returned, and exits 1.
-    pub fn mirror_placeholder(&self, source: &str, version: &str) -> PathBuf {
+    /// Installs `binary` in the mirror as another provider,
+    /// `registry.terraform.io/<source>` (`NAMESPACE/TYPE`) at `version`, and
+    /// lets Terraform install that provider from there too.
+    pub fn mirror_provider(&self, source: &str, version: &str, binary: &Path) {
         let (_, ty) = source.split_once('/').unwrap();
-        let dir = self
+        let dest = self
             .mirror()
             .join("registry.terraform.io")
             .join(source)
             .join(version)
-            .join("linux_amd64");
-        fs::create_dir_all(&dir).unwrap();
-        let started = self.root.path().join(format!("{ty}-placeholder-started"));
-        let exe = dir.join(format!("terraform-provider-{ty}_v{version}"));
-        fs::write(
-            &exe,
-            format!(
-                "#!/bin/sh\n\
-                 # A placeholder for {source} in an e2e test's mirror: never meant to run.\n\
-                 echo \"$0 $*\" >> '{}'\n\
-                 echo 'the {source} placeholder was started' >&2\n\
-                 exit 1\n",
-                started.display()
-            ),
-        )
-        .unwrap();
-        let mut perms = fs::metadata(&exe).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-        fs::set_permissions(&exe, perms).unwrap();
+            .join("linux_amd64")
+            .join(format!("terraform-provider-{ty}_v{version}"));
+        link_or_copy(binary, &dest);
         let config = fs::read_to_string(self.cli_config()).unwrap().replacen(
             "include = [",
             &format!("include = [\"registry.terraform.io/{source}\", "),
             1,
         );
         fs::write(self.cli_config(), config).unwrap();
-        started
     }
 
     fn cli_config_text(&self) -> String {
@@ -390,6 +360,16 @@ impl Tf {
         self.run(&["providers", "schema", "-json", "-no-color"])
             .success()
             .json()
+    }
+}
+
+/// Puts `binary` at `dest` (creating its directory): a hard link when they
+/// share a filesystem, else a copy.
+fn link_or_copy(binary: &Path, dest: &Path) {
+    fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    if fs::hard_link(binary, dest).is_err() {
+        fs::copy(binary, dest)
+            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", binary.display(), dest.display()));
     }
 }
 
