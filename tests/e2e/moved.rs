@@ -447,6 +447,12 @@ fn assert_moves(
             !actions.iter().any(|a| a == "delete" || a == "create"),
             "the saved plan replaces {address}: {actions:?}"
         );
+        // A configuration that says what the Job is changes nothing.
+        assert_eq!(
+            actions,
+            &["no-op".to_string()],
+            "the move of {address} changes more than its address"
+        );
     }
     let warnings = streamed_diagnostics(&out, "warning");
 

@@ -386,7 +386,12 @@ pub fn job_from_state(state: &J) -> Result<Rebuilt, String> {
         m.insert("namespace".into(), J::String("default".into()));
     }
     job.insert("metadata".into(), meta);
-    job.insert("spec".into(), convert_block(spec, ""));
+    let mut spec = convert_block(spec, "");
+    if let J::Object(m) = &mut spec {
+        // The SDK resource has no `suspend`; the API server stores false.
+        m.entry("suspend").or_insert(J::Bool(false));
+    }
+    job.insert("spec".into(), spec);
     let mut job = J::Object(job);
     let mut dropped = Vec::new();
     // Each round fixes or drops the one value the API's types refused.
