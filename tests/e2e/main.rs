@@ -58,6 +58,10 @@
 //!   missing key), and `terraform init` installs them from a local HTTPS
 //!   provider registry, refusing a changed zip and a foreign or corrupted
 //!   signature.
+//! - `versions`: the core steps (init, apply and wait, an empty plan, import
+//!   by ID, destroy) on the oldest supported Terraform and on the current
+//!   one; on the oldest, a provider function, and a write-only attribute
+//!   refused with the version it needs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -81,5 +85,6 @@ mod provider_config;
 mod registry;
 mod schema;
 mod validate;
+mod versions;
 mod write_only;
 mod zeros;

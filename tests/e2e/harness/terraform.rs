@@ -16,6 +16,10 @@
 //! `scripts/install-tools.sh` installs into `.tools/bin/terraform` (run once
 //! per test process; the script serialises concurrent runs with a lock).
 //! A missing Terraform fails the tests; nothing is skipped.
+//!
+//! [`Tf::oldest`] makes the same world for the oldest Terraform the provider
+//! supports: `$TERRAFORM_OLDEST` when set, otherwise `.tools/bin/terraform-1.8`
+//! from the same script.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -78,10 +82,31 @@ pub fn repo_root() -> &'static Path {
 /// The Terraform executable the tests run, installing it on first use.
 pub fn terraform() -> &'static Path {
     static TERRAFORM: OnceLock<PathBuf> = OnceLock::new();
+    TERRAFORM.get_or_init(|| installed_terraform("TERRAFORM", "terraform"))
+}
+
+/// The minor version of the oldest Terraform the provider supports, which
+/// `scripts/install-tools.sh` installs as `.tools/bin/terraform-<this>`.
+pub const OLDEST_TERRAFORM: &str = "1.8";
+
+/// The oldest supported Terraform ([`OLDEST_TERRAFORM`]), installing it on
+/// first use; `$TERRAFORM_OLDEST` when set.
+pub fn terraform_oldest() -> &'static Path {
+    static TERRAFORM: OnceLock<PathBuf> = OnceLock::new();
     TERRAFORM.get_or_init(|| {
-        if let Some(tf) = std::env::var_os("TERRAFORM").filter(|v| !v.is_empty()) {
-            return PathBuf::from(tf);
-        }
+        installed_terraform("TERRAFORM_OLDEST", &format!("terraform-{OLDEST_TERRAFORM}"))
+    })
+}
+
+/// `$<var>` when set, otherwise `.tools/bin/<shim>` after running
+/// `scripts/install-tools.sh` (once per test process; the script
+/// serialises concurrent runs with a lock).
+fn installed_terraform(var: &str, shim: &str) -> PathBuf {
+    if let Some(tf) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+        return PathBuf::from(tf);
+    }
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
         let script = repo_root().join("scripts/install-tools.sh");
         let out = Command::new(&script)
             .current_dir(repo_root())
@@ -97,15 +122,14 @@ pub fn terraform() -> &'static Path {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
         );
-        let tf = repo_root().join(".tools/bin/terraform");
-        assert!(
-            tf.is_file(),
-            "{} did not create {}",
-            script.display(),
-            tf.display()
-        );
-        tf
-    })
+    });
+    let tf = repo_root().join(".tools/bin").join(shim);
+    assert!(
+        tf.is_file(),
+        "scripts/install-tools.sh did not create {}",
+        tf.display()
+    );
+    tf
 }
 
 /// The provider binary cargo built for this test run.
@@ -156,6 +180,9 @@ impl fmt::Display for Output {
 pub struct Tf {
     root: tempfile::TempDir,
     name: String,
+    /// Which Terraform runs the commands: [`terraform`] unless the world
+    /// was made by [`Tf::oldest`].
+    terraform: fn() -> &'static Path,
 }
 
 impl Tf {
@@ -171,12 +198,27 @@ impl Tf {
         let tf = Tf {
             root,
             name: name.to_string(),
+            terraform,
         };
         tf.install_provider();
         fs::write(tf.cli_config(), tf.cli_config_text()).unwrap();
         fs::create_dir_all(tf.home()).unwrap();
         fs::create_dir_all(tf.work()).unwrap();
         tf
+    }
+
+    /// The same world as [`Tf::new`], whose commands run the oldest
+    /// supported Terraform ([`terraform_oldest`]).
+    pub fn oldest(name: &str) -> Tf {
+        Tf {
+            terraform: terraform_oldest,
+            ..Tf::new(name)
+        }
+    }
+
+    /// The Terraform executable this world's commands run.
+    pub fn terraform(&self) -> &'static Path {
+        (self.terraform)()
     }
 
     /// The filesystem mirror's base directory.
@@ -281,7 +323,7 @@ impl Tf {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut cmd = Command::new(terraform());
+        let mut cmd = Command::new(self.terraform());
         cmd.args(args).current_dir(self.work()).stdin(Stdio::null());
         for (key, _) in std::env::vars_os() {
             let Some(key) = key.to_str() else { continue };
