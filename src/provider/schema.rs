@@ -117,7 +117,22 @@ service account; anywhere else, planning a job fails with an error. The provider
 
 **Settings known only after apply** (a cluster created in the same configuration): jobs on that cluster are \
 planned without contacting it and without falling back to any other cluster, or deferred when Terraform allows \
-deferral; the apply then uses the cluster once its settings are known.";
+deferral; the apply then uses the cluster once its settings are known.
+
+**Terraform versions.** 1.8 and later, tested on 1.8.4 and 1.15.5. Some features need a later Terraform:
+
+| Feature | Terraform |
+|---|---|
+| The resource, import by ID (`terraform import`, `import` blocks with `id`) | 1.8 |
+| Provider functions `kubernetes_job_from_manifest` and `kubernetes_job_manifest` | 1.8 |
+| `moved` from a resource of another provider | 1.8 |
+| Write-only attributes `env_secrets_wo` and `docker_config_json_wo` | 1.11 |
+| Resource identity, import by identity | 1.12 |
+| `terraform query` with list resources | 1.14 |
+| Errors placed on the attribute inside `metadata` or `spec` (before 1.15, on the resource block) | 1.15 |
+
+A write-only attribute on an older Terraform is an error that names 1.11: that Terraform would store its \
+value in state.";
 
 const CLUSTERS: &str = "Further clusters by name, each with the same connection settings as the provider \
 block (without environment variables). A `planton_kubernetes_job` whose `spec.target_cluster.cluster_name` is a \
