@@ -61,7 +61,7 @@
 //! - `versions`: the core steps (init, apply and wait, an empty plan, import
 //!   by ID, destroy) on the oldest supported Terraform and on the current
 //!   one; on the oldest, a provider function, and a write-only attribute
-//!   refused with the version it needs.
+//!   refused with the version it needs; the oldest's state on the current.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

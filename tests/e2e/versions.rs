@@ -4,6 +4,7 @@
 //! Terraform ([`OLDEST_TERRAFORM`], `.tools/bin/terraform-1.8`) and on the
 //! current one. On the oldest, a provider function works, and a write-only
 //! attribute (Terraform 1.11+) is one error naming the version it needs.
+//! A state the oldest wrote is planned with no changes by the current one.
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, ServiceAccount};
@@ -184,6 +185,35 @@ fn core_steps_on_the_oldest_terraform() {
 #[test]
 fn core_steps_on_the_current_terraform() {
     core_steps(Version::Current);
+}
+
+/// A job applied by the oldest Terraform, whose state has no resource
+/// identity (Terraform 1.12+), is planned with no changes by the current
+/// Terraform, which records the identity from the provider's answer; the
+/// current Terraform then destroys it.
+#[test]
+fn state_from_the_oldest_terraform_plans_empty_on_the_current_one() {
+    let (tf, cluster) = Version::Oldest.world("versions-upgrade", JOB);
+    no_warning(apply(&tf).success());
+    let state = tf.run(&["state", "pull"]).success().json();
+    assert_eq!(
+        state["resources"][0]["instances"][0]["identity"],
+        serde_json::Value::Null,
+        "Terraform {OLDEST_TERRAFORM} stored an identity"
+    );
+
+    let tf = tf.upgraded();
+    Version::Current.check_version(&tf);
+    assert_plan_empty(&tf, "the upgrade of Terraform");
+    no_warning(apply(&tf).success());
+    let state = tf.run(&["state", "pull"]).success().json();
+    assert_eq!(
+        state["resources"][0]["instances"][0]["identity"],
+        json!({"cluster": null, "namespace": "versions", "name": "report"}),
+        "{state:#}"
+    );
+    no_warning(destroy(&tf));
+    assert_eq!(objects(&cluster), (false, false, false, false, false));
 }
 
 /// The number of errors Terraform printed.

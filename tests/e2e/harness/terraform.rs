@@ -216,6 +216,12 @@ impl Tf {
         }
     }
 
+    /// This world as it is (working directory, state, mirror), running the
+    /// current Terraform from now on: what a user who upgrades Terraform has.
+    pub fn upgraded(self) -> Tf {
+        Tf { terraform, ..self }
+    }
+
     /// The Terraform executable this world's commands run.
     pub fn terraform(&self) -> &'static Path {
         (self.terraform)()
