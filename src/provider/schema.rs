@@ -125,7 +125,7 @@ deferral; the apply then uses the cluster once its settings are known.
 |---|---|
 | The resource, import by ID (`terraform import`, `import` blocks with `id`) | 1.8 |
 | Provider functions `kubernetes_job_from_manifest` and `kubernetes_job_manifest` | 1.8 |
-| `moved` from a resource of another provider | 1.8 |
+| `moved` from hashicorp/kubernetes (`kubernetes_job_v1`, `kubernetes_job`) | 1.8 |
 | Write-only attributes `env_secrets_wo` and `docker_config_json_wo` | 1.11 |
 | Resource identity, import by identity | 1.12 |
 | `terraform query` with list resources | 1.14 |
