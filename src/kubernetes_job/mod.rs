@@ -18,6 +18,8 @@
 //!   delete against a cluster.
 //! - [`manifest`]: the provider functions that read and write Planton
 //!   `KubernetesJob` manifests.
+//! - [`run`]: the action `planton_kubernetes_job_run`, which runs a managed
+//!   Job once more from its pod template.
 //! - this module: ties the parts to the framework's [`Resource`] and
 //!   [`ListResource`] traits.
 //!
@@ -30,6 +32,7 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod model;
 pub mod render;
+pub mod run;
 pub mod validate;
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::kube::clusters::Clusters;
+use crate::kubernetes_job::run::KubernetesJobRun;
 use crate::kubernetes_job::{KubernetesJobList, KubernetesJobResource};
+use crate::tf::action::Action;
 use crate::tf::resource::{ConfigureRequest, ListResource};
 use crate::tf::{Diagnostics, Function, Provider, Resource, Schema};
 use env::Environment;
@@ -58,6 +60,12 @@ impl Provider for PlantonProvider {
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         crate::kubernetes_job::manifest::functions()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        vec![Arc::new(KubernetesJobRun::with_clients(
+            self.clusters.clone(),
+        ))]
     }
 
     async fn validate(&self, config: &crate::tf::Value) -> Diagnostics {

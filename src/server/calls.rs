@@ -12,8 +12,9 @@ use tonic::Status;
 use super::convert::{self, decode_value, encode_value, undecodable, unencodable};
 use super::proto::tfplugin6 as pb;
 use crate::tf::Type;
+use crate::tf::action::PlanActionRequest;
 use crate::tf::diag::{Diagnostic, PROVIDER_BUG};
-use crate::tf::dispatch::{Dispatcher, Identified, ListEvent, NewIdentity};
+use crate::tf::dispatch::{ActionEvent, Dispatcher, Identified, ListEvent, NewIdentity};
 use crate::tf::function::FunctionError;
 use crate::tf::plan::PlanInput;
 use crate::tf::resource::{
@@ -444,6 +445,73 @@ pub(super) fn start_list(
     let stream = tokio_stream::wrappers::ReceiverStream::new(events)
         .map(move |event| Ok(list_event(event, &identity_ty, &resource_ty, &type_name)));
     Ok(Box::pin(stream))
+}
+
+pub(super) async fn validate_action(
+    fw: &Dispatcher,
+    req: pb::validate_action_config::Request,
+) -> Result<pb::validate_action_config::Response, pb::Diagnostic> {
+    let entry = fw.action(&req.type_name).map_err(|d| pb_error(&d))?;
+    let config = decode_value(req.config.as_ref(), &entry.ty)
+        .map_err(|e| undecodable("action configuration", &req.type_name, &e))?;
+    let diags = entry.action.validate(&config).await;
+    Ok(pb::validate_action_config::Response {
+        diagnostics: convert::diagnostics(&diags),
+    })
+}
+
+pub(super) async fn plan_action(
+    fw: &Dispatcher,
+    req: pb::plan_action::Request,
+) -> Result<pb::plan_action::Response, pb::Diagnostic> {
+    let entry = fw.action(&req.action_type).map_err(|d| pb_error(&d))?;
+    let config = decode_value(req.config.as_ref(), &entry.ty)
+        .map_err(|e| undecodable("action configuration", &req.action_type, &e))?;
+    let resp = entry
+        .action
+        .plan(PlanActionRequest {
+            config,
+            capabilities: convert::client_capabilities(req.client_capabilities.as_ref()),
+        })
+        .await;
+    Ok(pb::plan_action::Response {
+        diagnostics: convert::diagnostics(&resp.diagnostics),
+        deferred: convert::deferred(resp.deferred),
+    })
+}
+
+/// Starts an action; its progress streams as it runs, and the last event
+/// carries its diagnostics. A problem before it starts is that last event
+/// alone.
+pub(super) fn start_action(
+    fw: &Dispatcher,
+    req: pb::invoke_action::Request,
+) -> BoxStream<pb::invoke_action::Event> {
+    use pb::invoke_action::event::{Completed, Progress, Type};
+    let completed = |diagnostics| pb::invoke_action::Event {
+        r#type: Some(Type::Completed(Completed { diagnostics })),
+    };
+    let started = fw
+        .action(&req.action_type)
+        .map_err(|d| pb_error(&d))
+        .and_then(|entry| {
+            let config = decode_value(req.config.as_ref(), &entry.ty)
+                .map_err(|e| undecodable("action configuration", &req.action_type, &e))?;
+            Ok(fw.start_action(entry, config))
+        });
+    match started {
+        Ok(events) => Box::pin(tokio_stream::wrappers::ReceiverStream::new(events).map(
+            move |event| {
+                Ok(match event {
+                    ActionEvent::Progress(message) => pb::invoke_action::Event {
+                        r#type: Some(Type::Progress(Progress { message })),
+                    },
+                    ActionEvent::Done(diags) => completed(convert::diagnostics(&diags)),
+                })
+            },
+        )),
+        Err(d) => Box::pin(futures::stream::iter([Ok(completed(vec![d]))])),
+    }
 }
 
 /// Runs a function: each argument decoded by its parameter's type, the

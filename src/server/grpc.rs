@@ -144,8 +144,6 @@ impl ProviderRpc for ProviderService {
         unlock_state(unlock_state, "UnlockState", type_name) => "State Store", "state stores";
         get_states(get_states, "GetStates", type_name) => "State Store", "state stores";
         delete_state(delete_state, "DeleteState", type_name) => "State Store", "state stores";
-        plan_action(plan_action, "PlanAction", action_type) => "Action", "actions";
-        validate_action_config(validate_action_config, "ValidateActionConfig", type_name) => "Action", "actions";
     }
 
     async fn move_resource_state(
@@ -186,6 +184,14 @@ impl ProviderRpc for ProviderService {
                 .keys()
                 .map(|name| pb::get_metadata::FunctionMetadata { name: name.clone() })
                 .collect(),
+            actions: self
+                .fw
+                .actions
+                .keys()
+                .map(|name| pb::get_metadata::ActionMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -210,6 +216,19 @@ impl ProviderRpc for ProviderService {
                 .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
                 .collect(),
             functions: calls::function_schemas(&self.fw),
+            action_schemas: self
+                .fw
+                .actions
+                .iter()
+                .map(|(name, e)| {
+                    (
+                        name.clone(),
+                        pb::ActionSchema {
+                            schema: Some(convert::schema(&e.schema)),
+                        },
+                    )
+                })
+                .collect(),
             server_capabilities: Some(Self::capabilities()),
             ..Default::default()
         }))
@@ -418,25 +437,33 @@ impl ProviderRpc for ProviderService {
         ))))
     }
 
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let req = request.into_inner();
+        log_rpc("ValidateActionConfig", &req.type_name);
+        answer(calls::validate_action(&self.fw, req).await)
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let req = request.into_inner();
+        log_rpc("PlanAction", &req.action_type);
+        answer(calls::plan_action(&self.fw, req).await)
+    }
+
     type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
 
     async fn invoke_action(
         &self,
         request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
-        use pb::invoke_action::event::{Completed, Type};
         let req = request.into_inner();
         log_rpc("InvokeAction", &req.action_type);
-        let event = pb::invoke_action::Event {
-            r#type: Some(Type::Completed(Completed {
-                diagnostics: vec![pb_error(&unsupported(
-                    "Action",
-                    "actions",
-                    &req.action_type,
-                ))],
-            })),
-        };
-        Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))))
+        Ok(Response::new(calls::start_action(&self.fw, req)))
     }
 
     async fn stop_provider(

@@ -18,10 +18,12 @@
 //!   checked. The transport only converts to and from it.
 //! - [`generate`]: configuration from state (GenerateResourceConfig).
 //! - [`function`]: provider-defined functions (the [`Function`] trait).
+//! - [`action`]: actions run on request (the [`action::Action`] trait).
 //!
 //! This layer knows nothing of protobuf (see `server`) nor of Kubernetes,
 //! and imports nothing of the crate outside `tf`.
 
+pub mod action;
 pub mod diag;
 pub mod dispatch;
 pub mod function;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use super::action::Action;
 use super::diag::{Diagnostic, Diagnostics};
 use super::function::Function;
 use super::schema::{IdentitySchema, Schema};
@@ -523,6 +524,11 @@ pub trait Provider: Send + Sync {
 
     /// Every function the provider offers (none by default).
     fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+
+    /// Every action type the provider offers (none by default).
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
         Vec::new()
     }
 

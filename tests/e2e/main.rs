@@ -49,6 +49,9 @@
 //! - `permissions`: least privilege: the RBAC manifests in
 //!   `examples/rbac/` are exactly sufficient (every step passes with them,
 //!   each rule taken away fails a named step with the 403).
+//! - `action`: the action `planton_kubernetes_job_run`: invoked and
+//!   triggered runs, their progress and failures, what its plan refuses,
+//!   Ctrl-C, and destroy.
 //! - `faults`: the fault matrix: a fault in one phase (create,
 //!   update, destroy), a converging run, and what was lost, duplicated or
 //!   left untracked; the cheapest cases here, all of them under
@@ -68,6 +71,7 @@
 mod config_paths;
 mod harness;
 
+mod action;
 mod bounded;
 mod buckets;
 mod examples;

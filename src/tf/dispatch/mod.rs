@@ -12,18 +12,21 @@
 //! - [`identity`]: which identity Terraform receives.
 //! - [`list`]: ListResource's streaming.
 //! - [`function`]: CallFunction's checks.
+//! - [`action`]: InvokeAction's streaming.
 
+pub mod action;
 pub mod function;
 pub mod identity;
 pub mod list;
 pub mod managed;
 pub mod registry;
 
+pub use action::ActionEvent;
 pub use function::Called;
 pub use identity::{Identified, NewIdentity};
 pub use list::{ListEvent, ListTypes};
 pub use managed::{Imported, apply_resource_change};
-pub use registry::{Dispatcher, FunctionEntry, ListEntry, ResourceEntry, unsupported};
+pub use registry::{ActionEntry, Dispatcher, FunctionEntry, ListEntry, ResourceEntry, unsupported};
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -1,5 +1,5 @@
 //! What the framework serves, looked up by name: each resource, list
-//! resource and function the provider offers, with its schema and types
+//! resource, function and action the provider offers, with its schema and types
 //! derived once at start, and the stop signal in-flight work watches.
 //! Lookups of a name that is not offered answer the diagnostic Terraform
 //! shows for it.
@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::tf::action::Action;
 use crate::tf::diag::Diagnostic;
 use crate::tf::function::{Function, FunctionError, Signature};
 use crate::tf::resource::{
@@ -33,6 +34,16 @@ pub struct ResourceEntry {
 pub struct ListEntry {
     /// The list resource.
     pub list: Arc<dyn ListResource>,
+    /// The schema of its `config` block.
+    pub schema: Schema,
+    /// The object type of that block.
+    pub ty: Type,
+}
+
+/// An action type with its config schema's type, derived once.
+pub struct ActionEntry {
+    /// The action.
+    pub action: Arc<dyn Action>,
     /// The schema of its `config` block.
     pub schema: Schema,
     /// The object type of that block.
@@ -86,6 +97,8 @@ pub struct Dispatcher {
     pub lists: BTreeMap<String, ListEntry>,
     /// Functions by name.
     pub functions: BTreeMap<String, FunctionEntry>,
+    /// Action types by name.
+    pub actions: BTreeMap<String, ActionEntry>,
     stop: StopSignal,
 }
 
@@ -159,6 +172,15 @@ impl Dispatcher {
                 },
             );
         }
+        let mut actions = BTreeMap::new();
+        for action in provider.actions() {
+            let name = action.type_name().to_string();
+            let schema = action.schema();
+            let ty = schema.value_type();
+            actions
+                .entry(name)
+                .or_insert(ActionEntry { action, schema, ty });
+        }
         Dispatcher {
             provider,
             provider_schema,
@@ -166,6 +188,7 @@ impl Dispatcher {
             resources,
             lists,
             functions,
+            actions,
             stop: StopSignal::default(),
         }
     }
@@ -181,6 +204,20 @@ impl Dispatcher {
                      Its resource types are: {known}. Check the resource type in the configuration, \
                      or the provider version if the type was added recently."
                 ),
+            )
+        })
+    }
+
+    /// The action type `type_name`.
+    pub fn action(&self, type_name: &str) -> Result<&ActionEntry, Diagnostic> {
+        self.actions.get(type_name).ok_or_else(|| {
+            if self.actions.is_empty() {
+                return unsupported("Action", "actions", type_name);
+            }
+            let known = self.actions.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
+            Diagnostic::error(
+                "Unknown Action Type",
+                format!("This provider has no action type named \"{type_name}\". Its action types are: {known}."),
             )
         })
     }

@@ -1,0 +1,310 @@
+//! The action `planton_kubernetes_job_run` with the real Terraform CLI
+//! against the emulator: invoked from the command line and from an
+//! `action_trigger`, its progress in Terraform's output, its failures,
+//! what its plan refuses, Ctrl-C, and what `terraform destroy` leaves.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::batch::v1::Job;
+use kube::api::{ListParams, PostParams};
+use serde_json::json;
+
+use crate::harness::{Cluster, Output, Tf, apply, destroy, plan_exit, world};
+
+const MANAGED: &str = r#"
+variable "run_env" {
+  type    = map(string)
+  default = {}
+}
+
+resource "planton_kubernetes_job" "migrate" {
+  metadata = {
+    name = "migrate"
+  }
+  spec = {
+    namespace        = { value = "runs" }
+    create_namespace = true
+    image            = { repo = "busybox", tag = "1.36" }
+    env = {
+      variables = {
+        EMULATOR_RUN_SECONDS = { value = "0.1" }
+      }
+      secrets = {
+        DB_PASSWORD = { value = "hunter2-secret" }
+      }
+    }
+    backoff_limit = 0
+  }
+}
+
+action "planton_kubernetes_job_run" "again" {
+  config {
+    job = planton_kubernetes_job.migrate.id
+    env = var.run_env
+  }
+}
+"#;
+
+/// `terraform apply -invoke=action.planton_kubernetes_job_run.again` with
+/// `run_env` for this run.
+fn invoke(tf: &Tf, run_env: serde_json::Value) -> Output {
+    tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-invoke=action.planton_kubernetes_job_run.again",
+        &format!("-var=run_env={run_env}"),
+    ])
+}
+
+/// The runs of the managed Job `migrate` in the cluster.
+fn runs(cluster: &Cluster) -> Vec<Job> {
+    cluster
+        .block_on(
+            cluster
+                .api::<Job>("runs")
+                .list(&ListParams::default().labels("planton.ai/run-of=migrate")),
+        )
+        .unwrap()
+        .items
+}
+
+/// Terraform's output on one line, whatever it wrapped.
+fn flat(out: &Output) -> String {
+    format!("{} {}", out.stdout, out.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An invoked run is a new Job from the managed template, owned by the
+/// managed Job and with a TTL; its progress is in Terraform's output while
+/// it runs; the command succeeds when it completes, and the managed
+/// resource's plan stays empty. A failing run fails the command with the
+/// reason, the exit code and the log tail, secret values masked.
+#[test]
+fn invoked_run_reports_progress_and_failure() {
+    let (tf, cluster) = world("action-invoke", MANAGED);
+    apply(&tf).success();
+    let managed: Job = cluster.get("runs", "migrate").unwrap();
+    assert!(runs(&cluster).is_empty());
+
+    let out = invoke(&tf, json!({"EMULATOR_RUN_SECONDS": "1.5"})).success();
+    let text = flat(&out);
+    let listed = runs(&cluster);
+    assert_eq!(listed.len(), 1, "{out}");
+    let run = &listed[0];
+    let name = run.metadata.name.clone().unwrap();
+    assert!(name.starts_with("migrate-run-"), "{name}");
+    assert!(
+        text.contains(&format!("Started Job runs/{name} from runs/migrate")),
+        "{out}"
+    );
+    assert!(text.contains(&format!("runs/{name}: 1 active")), "{out}");
+    assert!(
+        text.contains(&format!("runs/{name} completed after")),
+        "{out}"
+    );
+    let owner = &run.metadata.owner_references.clone().unwrap()[0];
+    assert_eq!(owner.uid, managed.metadata.uid.clone().unwrap());
+    let spec = run.spec.clone().unwrap();
+    assert_eq!(spec.ttl_seconds_after_finished, Some(3600));
+    let status = run.status.clone().unwrap();
+    assert_eq!(status.succeeded, Some(1), "{status:?}");
+    let env = spec.template.spec.unwrap().containers[0]
+        .env
+        .clone()
+        .unwrap();
+    assert!(
+        env.iter()
+            .any(|e| e.name == "EMULATOR_RUN_SECONDS" && e.value.as_deref() == Some("1.5")),
+        "{env:?}"
+    );
+    assert_eq!(
+        plan_exit(&tf).code,
+        0,
+        "the managed resource's plan is empty"
+    );
+
+    let out = invoke(
+        &tf,
+        json!({"EMULATOR_EXIT_CODE": "3", "EMULATOR_LOG_LINES": "connecting with hunter2-secret\\nmigration 7 failed"}),
+    );
+    assert_ne!(out.code, 0, "{out}");
+    let text = flat(&out);
+    assert!(text.contains("Kubernetes Job Run Failed"), "{out}");
+    assert!(text.contains("BackoffLimitExceeded"), "{out}");
+    assert!(text.contains("exited with code 3"), "{out}");
+    assert!(text.contains("migration 7 failed"), "{out}");
+    assert!(
+        !text.contains("hunter2-secret"),
+        "a secret value is masked:\n{out}"
+    );
+    assert_eq!(runs(&cluster).len(), 2);
+    assert_eq!(plan_exit(&tf).code, 0);
+}
+
+/// `terraform destroy` of the managed Job leaves none of its runs behind:
+/// they are its dependents, and Kubernetes deletes them with it.
+#[test]
+fn destroy_leaves_no_run_behind() {
+    let (tf, cluster) = world("action-destroy", MANAGED);
+    apply(&tf).success();
+    invoke(&tf, json!({})).success();
+    invoke(&tf, json!({})).success();
+    assert_eq!(runs(&cluster).len(), 2);
+    destroy(&tf);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cluster.namespace_exists("runs") && !runs(&cluster).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "runs left: {:?}",
+            runs(&cluster).len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An `action_trigger` after_update runs the Job once per apply that
+/// updates it, and not on create or on a no-op apply.
+#[test]
+fn action_trigger_runs_once_per_update() {
+    let hcl = MANAGED.replace(
+        "    backoff_limit = 0\n  }\n}",
+        "    backoff_limit = var.backoff_limit\n  }\n  lifecycle {\n    action_trigger {\n      events  = [after_update]\n      actions = [action.planton_kubernetes_job_run.again]\n    }\n  }\n}\n\nvariable \"backoff_limit\" {\n  type    = number\n  default = 0\n}",
+    );
+    let (tf, cluster) = world("action-trigger", &hcl);
+    apply(&tf).success();
+    assert!(runs(&cluster).is_empty(), "no run on create");
+    let update = |limit: u32| {
+        tf.run(&[
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            &format!("-var=backoff_limit={limit}"),
+        ])
+        .success()
+    };
+    update(1);
+    assert_eq!(runs(&cluster).len(), 1, "one run for the update");
+    update(1);
+    assert_eq!(runs(&cluster).len(), 1, "no run for a no-op apply");
+    update(2);
+    assert_eq!(runs(&cluster).len(), 2);
+}
+
+/// The plan of an action refuses a Job that does not exist and one no
+/// planton_kubernetes_job manages, naming it.
+#[test]
+fn plan_refuses_missing_and_foreign_jobs() {
+    let hcl = r#"
+action "planton_kubernetes_job_run" "again" {
+  config {
+    job = var.job
+  }
+}
+
+variable "job" {
+  type = string
+}
+"#;
+    let (tf, cluster) = world("action-plan", hcl);
+    let plan = |job: &str| {
+        tf.run(&[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-invoke=action.planton_kubernetes_job_run.again",
+            &format!("-var=job={job}"),
+        ])
+    };
+    let out = plan("default/nowhere");
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        flat(&out).contains("There is no Job default/nowhere"),
+        "{out}"
+    );
+
+    cluster
+        .block_on(cluster.api::<Job>("default").create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "by-hand"},
+                "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}},
+            }))
+            .unwrap(),
+        ))
+        .unwrap();
+    let out = plan("default/by-hand");
+    assert_ne!(out.code, 0, "{out}");
+    let text = flat(&out);
+    assert!(
+        text.contains("Job Not Managed By planton_kubernetes_job"),
+        "{out}"
+    );
+    assert!(text.contains("default/by-hand"), "{out}");
+    assert!(runs(&cluster).is_empty());
+}
+
+/// Ctrl-C while an invoked run goes on ends the command within a second;
+/// the run keeps going and the message says how to find it.
+#[test]
+fn ctrl_c_leaves_the_run_running() {
+    let (tf, cluster) = world("action-ctrl-c", MANAGED);
+    apply(&tf).success();
+    let child = tf
+        .command([
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-invoke=action.planton_kubernetes_job_run.again",
+            "-var=run_env={\"EMULATOR_NEVER_EXIT\":\"1\"}",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runs(&cluster)
+        .iter()
+        .all(|j| j.status.as_ref().and_then(|s| s.active).unwrap_or(0) == 0)
+    {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupted = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let took = interrupted.elapsed();
+    eprintln!("Ctrl-C during an invoked run: Terraform exited {took:?} after SIGINT");
+    let out = Output {
+        command: "terraform apply -invoke (interrupted)".into(),
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_ne!(out.code, 0, "{out}");
+    assert!(took < Duration::from_secs(1), "{took:?}\n{out}");
+    let listed = runs(&cluster);
+    assert_eq!(listed.len(), 1);
+    let name = listed[0].metadata.name.clone().unwrap();
+    let text = flat(&out);
+    assert!(text.contains("Kubernetes Job Run Interrupted"), "{out}");
+    assert!(
+        text.contains(&format!("kubectl -n runs get job {name}")),
+        "{out}"
+    );
+    assert_eq!(
+        listed[0].status.as_ref().and_then(|s| s.active),
+        Some(1),
+        "the run keeps going"
+    );
+}
