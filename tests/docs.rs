@@ -15,6 +15,8 @@
 //! - `docs/list-resources/<type without prefix>.md`: each list resource,
 //!   its `config` block schema, with
 //!   `examples/list-resources/<type>/list-resource.tfquery.hcl`.
+//! - `docs/actions/<type without prefix>.md`: each action, its `config`
+//!   block schema, with `examples/actions/<type>/action.tf`.
 //! - `docs/functions/<name>.md`: each provider-defined function, with its
 //!   summary, description, `examples/functions/<name>/function.tf` as
 //!   Example Usage, its signature and its arguments.
@@ -33,6 +35,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use planton_provider::provider::PlantonProvider;
+use planton_provider::tf::action::Action;
 use planton_provider::tf::function::Function;
 use planton_provider::tf::resource::{ListResource, Resource};
 use planton_provider::tf::schema::IdentitySchema;
@@ -56,7 +59,12 @@ const IMPORT_BY_IDENTITY: &str = "import-by-identity.tf";
 const IMPORT_BY_STRING_ID: &str = "import-by-string-id.tf";
 
 /// The directories whose every `.md` file this test writes.
-const GENERATED_DIRS: [&str; 3] = ["docs/resources", "docs/list-resources", "docs/functions"];
+const GENERATED_DIRS: [&str; 4] = [
+    "docs/resources",
+    "docs/list-resources",
+    "docs/functions",
+    "docs/actions",
+];
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -84,6 +92,9 @@ fn pages() -> Vec<Page> {
     }
     for function in provider.functions() {
         pages.push(function_page(function.as_ref()));
+    }
+    for action in provider.actions() {
+        pages.push(action_page(action.as_ref()));
     }
     pages
 }
@@ -167,6 +178,30 @@ fn list_resource_page(list: &dyn ListResource) -> Page {
     out.push_str(&schema_section(&schema.block));
     Page {
         path: doc_path("docs/list-resources", type_name),
+        text: out,
+    }
+}
+
+/// An action's page: its description, Example Usage from
+/// `examples/actions/<type>/action.tf`, and its `config` block's schema.
+fn action_page(action: &dyn Action) -> Page {
+    let type_name = action.type_name();
+    let schema = action.schema();
+    let example = Path::new("examples/actions")
+        .join(type_name)
+        .join("action.tf");
+    let mut out = type_page_head(type_name, "Action", &schema.block.description);
+    if let Some(text) = read(&example) {
+        write!(
+            out,
+            "## Example Usage\n\n{}\n\n",
+            code_block("terraform", &text)
+        )
+        .unwrap();
+    }
+    out.push_str(&schema_section(&schema.block));
+    Page {
+        path: doc_path("docs/actions", type_name),
         text: out,
     }
 }
@@ -958,6 +993,13 @@ fn every_attribute_is_described() {
         block(
             &l.schema().block,
             &format!("list {}", l.type_name()),
+            &mut missing,
+        );
+    }
+    for a in provider.actions() {
+        block(
+            &a.schema().block,
+            &format!("action {}", a.type_name()),
             &mut missing,
         );
     }
