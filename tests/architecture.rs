@@ -52,6 +52,7 @@ const LAYERS: &[Layer] = &[
             "adopt",
             "lifecycle",
             "manifest",
+            "run",
         ],
     ),
 ];

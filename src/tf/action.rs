@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::capabilities::{ClientCapabilities, DeferredReason};
 use super::diag::Diagnostics;
-use super::resource::{ClientCapabilities, DeferredReason};
 use super::schema::Schema;
 use super::value::Value;
 

@@ -19,11 +19,13 @@
 //! - [`generate`]: configuration from state (GenerateResourceConfig).
 //! - [`function`]: provider-defined functions (the [`Function`] trait).
 //! - [`action`]: actions run on request (the [`action::Action`] trait).
+//! - [`capabilities`]: what Terraform can do, and deferral reasons.
 //!
 //! This layer knows nothing of protobuf (see `server`) nor of Kubernetes,
 //! and imports nothing of the crate outside `tf`.
 
 pub mod action;
+pub mod capabilities;
 pub mod diag;
 pub mod dispatch;
 pub mod function;
