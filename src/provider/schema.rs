@@ -129,6 +129,7 @@ deferral; the apply then uses the cluster once its settings are known.
 | Write-only attributes `env_secrets_wo` and `docker_config_json_wo` | 1.11 |
 | Resource identity, import by identity | 1.12 |
 | `terraform query` with list resources | 1.14 |
+| The action `planton_kubernetes_job_run` | 1.14 |
 | Errors placed on the attribute inside `metadata` or `spec` (before 1.15, on the resource block) | 1.15 |
 
 A write-only attribute on an older Terraform is an error that names 1.11: that Terraform would store its \
