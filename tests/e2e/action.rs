@@ -269,7 +269,7 @@ variable "job" {
 fn ctrl_c_leaves_the_run_running() {
     let (tf, cluster) = world("action-ctrl-c", MANAGED);
     apply(&tf).success();
-    let child = tf
+    let mut child = tf
         .command([
             "apply",
             "-auto-approve",
@@ -282,13 +282,31 @@ fn ctrl_c_leaves_the_run_running() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Terraform's output, line by line as it comes: Ctrl-C once Terraform
+    // has printed the run's first progress with a pod active.
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines.send(line);
+        }
+        all
+    });
     let deadline = Instant::now() + Duration::from_secs(60);
-    while runs(&cluster)
-        .iter()
-        .all(|j| j.status.as_ref().and_then(|s| s.active).unwrap_or(0) == 0)
-    {
-        assert!(Instant::now() < deadline, "the run never started");
-        std::thread::sleep(Duration::from_millis(20));
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match seen.recv_timeout(left) {
+            Ok(line) if line.contains(": 1 active") => break,
+            Ok(_) => {}
+            Err(e) => panic!("Terraform never reported the run active: {e}"),
+        }
     }
     let interrupted = Instant::now();
     let status = std::process::Command::new("kill")
@@ -302,7 +320,7 @@ fn ctrl_c_leaves_the_run_running() {
     let out = Output {
         command: "terraform apply -invoke (interrupted)".into(),
         code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout: reader.join().unwrap(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
     assert_ne!(out.code, 0, "{out}");
