@@ -104,7 +104,11 @@ const JOB_DEADLINE: Duration = Duration::from_secs(60);
 /// A world with our provider and the source's stand-in in its mirror, and
 /// an emulator.
 fn moved_world(name: &str) -> (Tf, Cluster) {
-    let tf = Tf::new(name);
+    moved_world_of(Tf::new(name))
+}
+
+/// [`moved_world`] around the world `tf`.
+fn moved_world_of(tf: Tf) -> (Tf, Cluster) {
     tf.mirror_provider(
         SOURCE,
         SOURCE_VERSION,
@@ -503,6 +507,27 @@ fn kubernetes_job_v1_moves_without_replacement() {
     assert!(
         text.contains("spec.template.spec.containers[0].name"),
         "the move does not warn that the container's name is kept: {warnings:?}"
+    );
+}
+
+/// The same move on the oldest Terraform this provider supports: moves
+/// across providers are what makes 1.8 the oldest.
+#[test]
+fn kubernetes_job_v1_moves_on_the_oldest_terraform() {
+    let (tf, cluster) = moved_world_of(Tf::oldest("moved-job-v1-oldest"));
+    let version = tf.run(&["version"]).success();
+    assert!(version.stdout.starts_with("Terraform v1.8."), "{version}");
+    let before = seed_migration(&cluster);
+    tf.write("terraform.tfstate", state_for(V1_STATE, &before));
+    assert_moves(
+        &tf,
+        &cluster,
+        (
+            "kubernetes_job_v1.migrate",
+            "planton_kubernetes_job.migrate",
+        ),
+        MIGRATE,
+        &before,
     );
 }
 
