@@ -161,36 +161,43 @@ fn resource_page(resource: &dyn Resource) -> Page {
 }
 
 fn list_resource_page(list: &dyn ListResource) -> Page {
-    let type_name = list.type_name();
-    let schema = list.schema();
-    let example = Path::new("examples/list-resources")
-        .join(type_name)
-        .join("list-resource.tfquery.hcl");
-    let mut out = type_page_head(type_name, "List Resource", &schema.block.description);
-    if let Some(text) = read(&example) {
-        write!(
-            out,
-            "## Example Usage\n\n{}\n\n",
-            code_block("terraform", &text)
-        )
-        .unwrap();
-    }
-    out.push_str(&schema_section(&schema.block));
-    Page {
-        path: doc_path("docs/list-resources", type_name),
-        text: out,
-    }
+    config_block_page(
+        list.type_name(),
+        "List Resource",
+        &list.schema(),
+        "list-resources",
+        "list-resource.tfquery.hcl",
+    )
 }
 
 /// An action's page: its description, Example Usage from
 /// `examples/actions/<type>/action.tf`, and its `config` block's schema.
 fn action_page(action: &dyn Action) -> Page {
-    let type_name = action.type_name();
-    let schema = action.schema();
-    let example = Path::new("examples/actions")
+    config_block_page(
+        action.type_name(),
+        "Action",
+        &action.schema(),
+        "actions",
+        "action.tf",
+    )
+}
+
+/// The page of a type configured by one `config` block (a list resource or
+/// an action): description, Example Usage from
+/// `examples/<dir>/<type>/<example>`, and the block's schema, in
+/// `docs/<dir>/`.
+fn config_block_page(
+    type_name: &str,
+    kind: &str,
+    schema: &planton_provider::tf::Schema,
+    dir: &str,
+    example: &str,
+) -> Page {
+    let example = Path::new("examples")
+        .join(dir)
         .join(type_name)
-        .join("action.tf");
-    let mut out = type_page_head(type_name, "Action", &schema.block.description);
+        .join(example);
+    let mut out = type_page_head(type_name, kind, &schema.block.description);
     if let Some(text) = read(&example) {
         write!(
             out,
@@ -201,7 +208,7 @@ fn action_page(action: &dyn Action) -> Page {
     }
     out.push_str(&schema_section(&schema.block));
     Page {
-        path: doc_path("docs/actions", type_name),
+        path: doc_path(&format!("docs/{dir}"), type_name),
         text: out,
     }
 }

@@ -36,6 +36,7 @@ use crate::kube::{ObjectRef, errors};
 use crate::kubernetes_job::adopt::identity::ImportId;
 use crate::kubernetes_job::adopt::kept::GENERATED_LABELS;
 use crate::kubernetes_job::lifecycle::wait::{self, Verdict};
+use crate::kubernetes_job::model::names::env_name_problem;
 use crate::kubernetes_job::model::options::{DEFAULT_CREATE_TIMEOUT, parse_duration};
 use crate::kubernetes_job::render::{self, CONTAINER_NAME, LABEL_KIND, LABEL_NAME, LABEL_RESOURCE};
 use crate::tf::action::{
@@ -180,11 +181,11 @@ fn read_config(config: &Value) -> Result<Option<RunConfig>, Diagnostics> {
         return Ok(None);
     }
     for (name, value) in env_value.as_entries().into_iter().flatten() {
-        if name.is_empty() || name.contains('=') {
+        if let Some(problem) = env_name_problem(name) {
             d.attribute_error(
                 AttributePath::root("env").key(name),
                 "Invalid Environment Variable Name",
-                format!("{name:?} cannot name an environment variable: it is empty or holds `=`."),
+                format!("{name:?} cannot name an environment variable: {problem}."),
             );
         }
         env.insert(name.clone(), value.as_str().unwrap_or_default().to_string());

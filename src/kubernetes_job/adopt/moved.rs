@@ -28,6 +28,7 @@ use crate::kubernetes_job::adopt::kept::Adopted;
 use crate::kubernetes_job::adopt::private::ImportPrivate;
 use crate::kubernetes_job::adopt::reverse::{self, Imported};
 use crate::kubernetes_job::cluster::{self, Live};
+use crate::kubernetes_job::model::names::json_name;
 use crate::kubernetes_job::model::{attr, state};
 use crate::tf::resource::{MoveRequest, MoveResponse};
 use crate::tf::{Diagnostics, Type, Value};
@@ -553,7 +554,7 @@ fn convert_block(block: &J, parent: &str) -> J {
             // A map attribute (labels, limits) or a list of scalars.
             other => other.clone(),
         };
-        out.insert(camel(name), converted);
+        out.insert(json_name(name), converted);
     }
     J::Object(out)
 }
@@ -581,23 +582,6 @@ fn is_empty(v: &J) -> bool {
         J::Object(m) => m.is_empty(),
         _ => false,
     }
-}
-
-/// `snake_case` as `camelCase`.
-fn camel(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The attribute paths set in a source state, in [`MAPPING`]'s spelling

@@ -37,19 +37,4 @@ pub(super) fn settable(a: &Attribute) -> bool {
     a.required || a.optional
 }
 
-/// lowerCamelCase of a snake_case name, as protojson names fields.
-pub fn json_name(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use crate::kubernetes_job::model::names::json_name;

@@ -1,7 +1,8 @@
 //! Rules about names that more than one part applies: the environment
 //! variables the provider sets itself ([`INJECTED_ENV`]), what Kubernetes
-//! accepts as an environment variable name ([`env_name_problem`]), and the
-//! names it reserves for itself ([`dot_prefix_problem`]). Validation checks
+//! accepts as an environment variable name ([`env_name_problem`]), the
+//! names it reserves for itself ([`dot_prefix_problem`]), and how a
+//! snake_case name is spelled in JSON ([`json_name`]). Validation checks
 //! `spec.env` with them, the write-only secrets check their own names with
 //! them, and rendering puts the injected variables first.
 
@@ -31,4 +32,22 @@ pub fn dot_prefix_problem(s: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// lowerCamelCase of a snake_case name: how protojson (Planton manifests)
+/// and the Kubernetes API spell a field.
+pub fn json_name(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
