@@ -416,6 +416,43 @@ pub(super) async fn generate(
     })
 }
 
+pub(super) async fn validate_data_source(
+    fw: &Dispatcher,
+    req: pb::validate_data_resource_config::Request,
+) -> Result<pb::validate_data_resource_config::Response, pb::Diagnostic> {
+    let entry = fw.data_source(&req.type_name).map_err(|d| pb_error(&d))?;
+    let config = decode_value(req.config.as_ref(), &entry.ty)
+        .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
+    let diags = entry.data_source.validate(&config).await;
+    Ok(pb::validate_data_resource_config::Response {
+        diagnostics: convert::diagnostics(&diags),
+    })
+}
+
+pub(super) async fn read_data_source(
+    fw: &Dispatcher,
+    req: pb::read_data_source::Request,
+) -> Result<pb::read_data_source::Response, pb::Diagnostic> {
+    let entry = fw.data_source(&req.type_name).map_err(|d| pb_error(&d))?;
+    let config = decode_value(req.config.as_ref(), &entry.ty)
+        .map_err(|e| undecodable("configuration", &req.type_name, &e))?;
+    let capabilities = convert::client_capabilities(req.client_capabilities.as_ref());
+    let resp = fw.read_data_source(entry, config, capabilities).await;
+    let mut diagnostics = convert::diagnostics(&resp.diagnostics);
+    let state = match encode_value(&resp.state, &entry.ty) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diagnostics.push(unencodable("state", &req.type_name, &e));
+            None
+        }
+    };
+    Ok(pb::read_data_source::Response {
+        state,
+        diagnostics,
+        deferred: convert::deferred(resp.deferred),
+    })
+}
+
 pub(super) async fn validate_list(
     fw: &Dispatcher,
     req: pb::validate_list_resource_config::Request,

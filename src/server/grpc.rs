@@ -132,8 +132,6 @@ macro_rules! unsupported_rpcs {
 #[tonic::async_trait]
 impl ProviderRpc for ProviderService {
     unsupported_rpcs! {
-        validate_data_resource_config(validate_data_resource_config, "ValidateDataResourceConfig", type_name) => "Data Source", "data sources";
-        read_data_source(read_data_source, "ReadDataSource", type_name) => "Data Source", "data sources";
         validate_ephemeral_resource_config(validate_ephemeral_resource_config, "ValidateEphemeralResourceConfig", type_name) => "Ephemeral Resource", "ephemeral resources";
         open_ephemeral_resource(open_ephemeral_resource, "OpenEphemeralResource", type_name) => "Ephemeral Resource", "ephemeral resources";
         renew_ephemeral_resource(renew_ephemeral_resource, "RenewEphemeralResource", type_name) => "Ephemeral Resource", "ephemeral resources";
@@ -167,6 +165,14 @@ impl ProviderRpc for ProviderService {
                 .resources
                 .keys()
                 .map(|name| pb::get_metadata::ResourceMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
+            data_sources: self
+                .fw
+                .data_sources
+                .keys()
+                .map(|name| pb::get_metadata::DataSourceMetadata {
                     type_name: name.clone(),
                 })
                 .collect(),
@@ -209,6 +215,12 @@ impl ProviderRpc for ProviderService {
                 .iter()
                 .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
                 .collect(),
+            data_source_schemas: self
+                .fw
+                .data_sources
+                .iter()
+                .map(|(name, e)| (name.clone(), convert::schema(&e.schema)))
+                .collect(),
             list_resource_schemas: self
                 .fw
                 .lists
@@ -240,6 +252,24 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         log_rpc("ValidateProviderConfig", "");
         answer(calls::validate_provider(&self.fw, request.into_inner()).await)
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        log_rpc("ValidateDataResourceConfig", &req.type_name);
+        answer(calls::validate_data_source(&self.fw, req).await)
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = request.into_inner();
+        log_rpc("ReadDataSource", &req.type_name);
+        answer(calls::read_data_source(&self.fw, req).await)
     }
 
     async fn validate_resource_config(

@@ -7,15 +7,16 @@
 //! - [`path`] and [`diag`]: attribute paths and diagnostics.
 //! - [`plan`]: the plan pipeline (defaults, unknown computed values,
 //!   requires-replace).
-//! - [`resource`]: the [`Provider`], [`Resource`] and
-//!   [`resource::ListResource`] traits with a request and response type per
+//! - [`resource`]: the [`Provider`], [`Resource`],
+//!   [`resource::DataSource`] and [`resource::ListResource`] traits with a request and response type per
 //!   operation (a resource creates, reads, updates and deletes; it never
 //!   sees ApplyResourceChange as such).
 //! - [`dispatch`]: the policy behind every RPC, the way
 //!   terraform-plugin-framework's internal server holds it: which of create,
 //!   update or delete an apply is, what a destroy answers, which identity
-//!   Terraform receives, how imports stop, lists stream and functions are
-//!   checked. The transport only converts to and from it.
+//!   Terraform receives, how imports stop, what a deferred data source
+//!   answers, how lists stream and functions are checked. The transport
+//!   only converts to and from it.
 //! - [`generate`]: configuration from state (GenerateResourceConfig).
 //! - [`function`]: provider-defined functions (the [`Function`] trait).
 //! - [`action`]: actions run on request (the [`action::Action`] trait).

@@ -1,5 +1,5 @@
-//! The provider and resource traits, with one request/response pair per
-//! operation. Methods fill the response; diagnostics accumulate on it. A
+//! The provider, resource, data source and list resource traits, with one
+//! request/response pair per operation. Methods fill the response; diagnostics accumulate on it. A
 //! resource implements create, read, update and delete; the framework
 //! (`dispatch`) decides which one an ApplyResourceChange is.
 
@@ -479,6 +479,52 @@ pub trait ListResource: Send + Sync {
     async fn list(&self, req: ListRequest, out: &ListSink) -> Diagnostics;
 }
 
+/// ReadDataSource.
+#[derive(Debug, Clone)]
+pub struct ReadDataRequest {
+    /// The data source's configuration (wholly known: Terraform reads a
+    /// data source whose configuration is not until apply).
+    pub config: Value,
+    /// Terraform's capabilities.
+    pub capabilities: ClientCapabilities,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// Answer to ReadDataSource.
+#[derive(Debug, Clone, Default)]
+pub struct ReadDataResponse {
+    /// The configuration with every computed attribute filled in.
+    pub state: Value,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+    /// Set to defer the read (only when Terraform allows deferral); the
+    /// framework then answers the configuration with its computed
+    /// attributes unknown, whatever `state` holds.
+    pub deferred: Option<DeferredReason>,
+}
+
+/// A data source: reads an object Terraform does not manage, afresh on
+/// every plan.
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    /// The full type name, e.g. `planton_kubernetes_job`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema: what a configuration sets, and what the read computes.
+    fn schema(&self) -> Schema;
+
+    /// Checks a configuration without contacting any server. Unknown values
+    /// skip their checks.
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        let _ = config;
+        Diagnostics::new()
+    }
+
+    /// Reads the object the configuration names.
+    async fn read(&self, req: ReadDataRequest) -> ReadDataResponse;
+}
+
 /// ConfigureProvider.
 #[derive(Debug, Clone)]
 pub struct ConfigureRequest {
@@ -498,6 +544,11 @@ pub trait Provider: Send + Sync {
 
     /// Every resource type the provider offers.
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    /// Every data source the provider offers (none by default).
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
 
     /// Every list resource type the provider offers (none by default).
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {

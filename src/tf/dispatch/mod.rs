@@ -10,11 +10,13 @@
 //!   stop signal.
 //! - [`managed`]: the managed-resource RPCs.
 //! - [`identity`]: which identity Terraform receives.
+//! - [`data_source`]: ReadDataSource and its deferral.
 //! - [`list`]: ListResource's streaming.
 //! - [`function`]: CallFunction's checks.
 //! - [`action`]: InvokeAction's streaming.
 
 pub mod action;
+pub mod data_source;
 pub mod function;
 pub mod identity;
 pub mod list;
@@ -26,7 +28,9 @@ pub use function::Called;
 pub use identity::{Identified, NewIdentity};
 pub use list::{ListEvent, ListTypes};
 pub use managed::{Imported, apply_resource_change};
-pub use registry::{ActionEntry, Dispatcher, FunctionEntry, ListEntry, ResourceEntry, unsupported};
+pub use registry::{
+    ActionEntry, DataSourceEntry, Dispatcher, FunctionEntry, ListEntry, ResourceEntry, unsupported,
+};
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -1,6 +1,7 @@
-//! What the framework serves, looked up by name: each resource, list
-//! resource, function and action the provider offers, with its schema and types
-//! derived once at start, and the stop signal in-flight work watches.
+//! What the framework serves, looked up by name: each resource, data
+//! source, list resource, function and action the provider offers, with
+//! its schema and types derived once at start, and the stop signal
+//! in-flight work watches.
 //! Lookups of a name that is not offered answer the diagnostic Terraform
 //! shows for it.
 
@@ -13,7 +14,7 @@ use crate::tf::action::Action;
 use crate::tf::diag::Diagnostic;
 use crate::tf::function::{Function, FunctionError, Signature};
 use crate::tf::resource::{
-    ListResource, MoveRequest, MoveResponse, Provider, Resource, move_not_supported,
+    DataSource, ListResource, MoveRequest, MoveResponse, Provider, Resource, move_not_supported,
 };
 use crate::tf::schema::{IdentitySchema, Schema};
 use crate::tf::types::Type;
@@ -28,6 +29,16 @@ pub struct ResourceEntry {
     pub ty: Type,
     /// Its identity schema and the identity's object type, if it has one.
     pub identity: Option<(IdentitySchema, Type)>,
+}
+
+/// A data source with its schema and type, derived once.
+pub struct DataSourceEntry {
+    /// The data source.
+    pub data_source: Arc<dyn DataSource>,
+    /// Its schema.
+    pub schema: Schema,
+    /// The object type of its configuration and state.
+    pub ty: Type,
 }
 
 /// A list resource type with its config schema's type, derived once.
@@ -93,6 +104,8 @@ pub struct Dispatcher {
     pub provider_ty: Type,
     /// Managed resource types by name.
     pub resources: BTreeMap<String, ResourceEntry>,
+    /// Data sources by name.
+    pub data_sources: BTreeMap<String, DataSourceEntry>,
     /// List resource types by name.
     pub lists: BTreeMap<String, ListEntry>,
     /// Functions by name.
@@ -142,6 +155,24 @@ impl Dispatcher {
                 },
             );
         }
+        let mut data_sources = BTreeMap::new();
+        for data_source in provider.data_sources() {
+            let name = data_source.type_name().to_string();
+            if data_sources.contains_key(&name) {
+                tracing::warn!(tf_data_source_type = %name, "Data source registered twice; keeping the first");
+                continue;
+            }
+            let schema = data_source.schema();
+            let ty = schema.value_type();
+            data_sources.insert(
+                name,
+                DataSourceEntry {
+                    data_source,
+                    schema,
+                    ty,
+                },
+            );
+        }
         let mut lists = BTreeMap::new();
         for list in provider.list_resources() {
             let name = list.type_name().to_string();
@@ -186,6 +217,7 @@ impl Dispatcher {
             provider_schema,
             provider_ty,
             resources,
+            data_sources,
             lists,
             functions,
             actions,

@@ -1,6 +1,6 @@
 //! A small provider for the framework's tests and the transport's: one
-//! resource `test_thing` with an identity, its list resource, and one
-//! function. Each behaviour a test needs is keyed by a value (an import ID
+//! resource `test_thing` with an identity, its data source and list
+//! resource, and one function. Each behaviour a test needs is keyed by a value (an import ID
 //! `hang` never answers, a prior state named `stuck` cannot be deleted).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use crate::tf::diag::Diagnostics;
 use crate::tf::function::{Function, FunctionError, Parameter, Signature};
 use crate::tf::resource::{
-    ApplyResponse, CreateRequest, DeleteRequest, ImportRequest, ImportResponse, ListRequest,
-    ListResource, ListResult, ListSink, Provider, ReadRequest, ReadResponse, Resource,
-    UpdateRequest, ValidateRequest,
+    ApplyResponse, CreateRequest, DataSource, DeferredReason, DeleteRequest, ImportRequest,
+    ImportResponse, ListRequest, ListResource, ListResult, ListSink, Provider, ReadDataRequest,
+    ReadDataResponse, ReadRequest, ReadResponse, Resource, UpdateRequest, ValidateRequest,
 };
 use crate::tf::schema::{Attribute, Block, Schema};
 use crate::tf::schema::{IdentityAttribute, IdentitySchema};
@@ -201,7 +201,47 @@ impl ListResource for Things {
     }
 }
 
-/// The provider: [`Thing`], [`Things`] and [`Shout`].
+/// Reads a thing by `name`: `size` is the name's length; the name
+/// `later` defers, `nothing` answers no state.
+pub struct Looked;
+
+#[async_trait]
+impl DataSource for Looked {
+    fn type_name(&self) -> &'static str {
+        TYPE
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new(
+            vec![
+                Attribute::required("name", Type::String, "Name."),
+                Attribute::computed("size", Type::Number, "Size."),
+            ],
+            "A thing, looked up.",
+        ))
+    }
+    async fn read(&self, req: ReadDataRequest) -> ReadDataResponse {
+        let name = req
+            .config
+            .get("name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut resp = ReadDataResponse::default();
+        match name.as_str() {
+            "later" => resp.deferred = Some(DeferredReason::ProviderConfigUnknown),
+            "nothing" => {}
+            _ => {
+                resp.state = Value::object([
+                    ("name", Value::string(&name)),
+                    ("size", Value::int(name.len() as i64)),
+                ]);
+            }
+        }
+        resp
+    }
+}
+
+/// The provider: [`Thing`], [`Looked`], [`Things`] and [`Shout`].
 pub struct TestProvider {
     /// How many things the list finds.
     pub count: usize,
@@ -226,6 +266,9 @@ impl Provider for TestProvider {
     }
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![self.thing.clone()]
+    }
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(Looked)]
     }
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         vec![Arc::new(Things { count: self.count })]

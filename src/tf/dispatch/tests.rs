@@ -1,7 +1,8 @@
 //! The framework's rules, one test (or a few) each, on the small provider
 //! of the testing file: how ApplyResourceChange dispatches, what a destroy
 //! answers, where identities come from, how imports stop, how lists
-//! stream and stop, how function calls are held to their signature.
+//! stream and stop, how function calls are held to their signature, what
+//! a data source's read answers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -384,6 +385,10 @@ fn unknown_names_list_what_exists() {
     let unknown = d.resource("nope").err().unwrap();
     assert_eq!(unknown.summary, "Unknown Resource Type");
     assert!(unknown.detail.contains("are: test_thing."), "{unknown:?}");
+    let unknown = d.data_source("nope").err().unwrap();
+    assert_eq!(unknown.summary, "Unknown Data Source Type");
+    assert!(unknown.detail.contains("\"nope\""), "{unknown:?}");
+    assert!(unknown.detail.contains("are: test_thing."), "{unknown:?}");
     let unknown = d.list("nope").err().unwrap();
     assert_eq!(unknown.summary, "Unknown List Resource Type");
     let unknown = d.function("nope").err().unwrap();
@@ -483,4 +488,50 @@ fn registration_derives_types() {
         super::testing::identity_ty()
     );
     assert!(d.lists.contains_key(TYPE) && d.functions.contains_key("shout"));
+    assert_eq!(
+        d.data_sources[TYPE].ty,
+        d.data_sources[TYPE].schema.value_type()
+    );
+}
+
+/// A data source's read: its state as answered; a deferral answers the
+/// configuration with its computed attributes unknown, and is a provider
+/// bug when Terraform does not accept deferral; no state and no error is a
+/// provider bug too.
+#[tokio::test]
+async fn data_source_reads() {
+    let (d, _) = dispatcher(0);
+    let entry = d.data_source(TYPE).unwrap();
+    let config = |name: &str| Value::object([("name", Value::string(name)), ("size", Value::Null)]);
+    let deferring = ClientCapabilities {
+        deferral_allowed: true,
+        ..ClientCapabilities::default()
+    };
+
+    let resp = d.read_data_source(entry, config("abc"), deferring).await;
+    assert!(resp.diagnostics.is_empty() && resp.deferred.is_none());
+    assert_eq!(resp.state.get("size"), &Value::int(3));
+
+    let resp = d.read_data_source(entry, config("later"), deferring).await;
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    assert!(resp.deferred.is_some());
+    assert_eq!(
+        resp.state,
+        Value::object([("name", Value::string("later")), ("size", Value::UNKNOWN)])
+    );
+
+    let resp = d
+        .read_data_source(entry, config("later"), ClientCapabilities::default())
+        .await;
+    assert!(resp.deferred.is_none());
+    assert_eq!(
+        resp.diagnostics.0[0].summary,
+        "Invalid Deferred Data Source Response"
+    );
+
+    let resp = d
+        .read_data_source(entry, config("nothing"), deferring)
+        .await;
+    assert_eq!(resp.diagnostics.0[0].summary, "Provider Produced No State");
+    assert_eq!(resp.diagnostics.0[0].severity, Severity::Error);
 }
