@@ -53,6 +53,7 @@ const LAYERS: &[Layer] = &[
             "lifecycle",
             "manifest",
             "run",
+            "data_source",
         ],
     ),
 ];

@@ -20,14 +20,17 @@
 //!   `KubernetesJob` manifests.
 //! - [`run`]: the action `planton_kubernetes_job_run`, which runs a managed
 //!   Job once more from its pod template.
-//! - this module: ties the parts to the framework's [`Resource`] and
-//!   [`ListResource`] traits.
+//! - [`data_source`]: the data source of the same name, which reads any
+//!   Job without managing it.
+//! - this module: ties the parts to the framework's [`Resource`],
+//!   [`DataSource`] and [`ListResource`] traits.
 //!
 //! It knows Terraform values and Kubernetes, but not the wire protocol
 //! (`server`). Validation and planning never contact a cluster.
 
 pub mod adopt;
 pub mod cluster;
+pub mod data_source;
 pub mod lifecycle;
 pub mod manifest;
 pub mod model;
@@ -51,9 +54,10 @@ use crate::kube::clusters::{ClusterRef, Clusters, PlanVerdict};
 use crate::kube::connection::collapse_cluster_errors;
 use crate::kube::lists::Writing;
 use crate::tf::resource::{
-    ApplyResponse, CreateRequest, DeleteRequest, GenerateConfigRequest, GenerateConfigResponse,
-    ImportRequest, ImportResponse, ListRequest, ListResource, ListSink, MoveRequest, MoveResponse,
-    PlanRequest, PlanResponse, ReadRequest, ReadResponse, UpdateRequest, ValidateRequest,
+    ApplyResponse, CreateRequest, DataSource, DeferredReason, DeleteRequest, GenerateConfigRequest,
+    GenerateConfigResponse, ImportRequest, ImportResponse, ListRequest, ListResource, ListSink,
+    MoveRequest, MoveResponse, PlanRequest, PlanResponse, ReadDataRequest, ReadDataResponse,
+    ReadRequest, ReadResponse, UpdateRequest, ValidateRequest,
 };
 use crate::tf::schema::IdentitySchema;
 use crate::tf::{AttributePath, Diagnostics, Resource, Schema, Value};
@@ -277,6 +281,68 @@ impl ListResource for KubernetesJobList {
                 }
             })
             .await
+    }
+}
+
+/// The data source `planton_kubernetes_job`: one Job, read without
+/// managing it.
+#[derive(Debug, Clone, Default)]
+pub struct KubernetesJobDataSource {
+    clients: Arc<Clusters>,
+}
+
+impl KubernetesJobDataSource {
+    /// The data source, using the provider's clients.
+    pub fn with_clients(clients: Arc<Clusters>) -> Self {
+        KubernetesJobDataSource { clients }
+    }
+}
+
+#[async_trait]
+impl DataSource for KubernetesJobDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        data_source::schema()
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        data_source::validate(config)
+    }
+
+    /// A plain GET of the Job and a LIST of its pods, within import's time
+    /// limit and until StopProvider; settings known only after apply defer
+    /// the read when Terraform allows, and are an error otherwise.
+    async fn read(&self, req: ReadDataRequest) -> ReadDataResponse {
+        let failed = |diagnostics| ReadDataResponse {
+            diagnostics,
+            ..ReadDataResponse::default()
+        };
+        let id = match data_source::job_of(&req.config) {
+            Ok(id) => id,
+            Err(d) => return failed(d),
+        };
+        let cluster = ClusterRef::from_name(req.config.get("cluster"));
+        if self.clients.is_unknown(&cluster) && req.capabilities.deferral_allowed {
+            return ReadDataResponse {
+                deferred: Some(DeferredReason::ProviderConfigUnknown),
+                ..ReadDataResponse::default()
+            };
+        }
+        let budget = options::import_budget(req.cancel.clone());
+        let read = async {
+            let connection = self.clients.connect(&cluster).await?;
+            data_source::read(&connection.client, &id, &req.config).await
+        };
+        match budget.run(read).await {
+            Ok(state) => ReadDataResponse {
+                state,
+                ..ReadDataResponse::default()
+            },
+            Err(d) => failed(collapse_cluster_errors(d)),
+        }
     }
 }
 

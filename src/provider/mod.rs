@@ -1,5 +1,5 @@
-//! The `planton` provider: its configuration block and the resource types it
-//! offers.
+//! The `planton` provider: its configuration block and the resource types,
+//! data sources, list resources and functions it offers.
 //!
 //! - [`schema`]: the provider block's schema and its descriptions.
 //! - [`env`](mod@env): what it reads from its process (`KUBE_*`, `KUBECONFIG`,
@@ -21,9 +21,9 @@ use async_trait::async_trait;
 
 use crate::kube::clusters::Clusters;
 use crate::kubernetes_job::run::KubernetesJobRun;
-use crate::kubernetes_job::{KubernetesJobList, KubernetesJobResource};
+use crate::kubernetes_job::{KubernetesJobDataSource, KubernetesJobList, KubernetesJobResource};
 use crate::tf::action::Action;
-use crate::tf::resource::{ConfigureRequest, ListResource};
+use crate::tf::resource::{ConfigureRequest, DataSource, ListResource};
 use crate::tf::{Diagnostics, Function, Provider, Resource, Schema};
 use env::Environment;
 
@@ -48,6 +48,12 @@ impl Provider for PlantonProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(KubernetesJobResource::with_clients(
+            self.clusters.clone(),
+        ))]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(KubernetesJobDataSource::with_clients(
             self.clusters.clone(),
         ))]
     }
@@ -91,12 +97,14 @@ impl Provider for PlantonProvider {
 mod tests {
     use super::*;
 
-    /// The provider offers exactly the job resource and a described provider
-    /// block with the connection settings.
+    /// The provider offers exactly the job resource and its data source,
+    /// and a described provider block with the connection settings.
     #[test]
     fn offers_the_job_resource() {
         let p = PlantonProvider::new();
         let names: Vec<_> = p.resources().iter().map(|r| r.type_name()).collect();
+        assert_eq!(names, ["planton_kubernetes_job"]);
+        let names: Vec<_> = p.data_sources().iter().map(|r| r.type_name()).collect();
         assert_eq!(names, ["planton_kubernetes_job"]);
         let schema = p.schema();
         assert!(schema.block.attribute("host").is_some());

@@ -313,8 +313,9 @@ fn tracked(found: &Found) -> Vec<Tracked> {
     out
 }
 
-/// The container the spec describes: `job-container`, else the first.
-fn pick_container(containers: &[Container]) -> (usize, Container) {
+/// The container the spec describes: `job-container`, else the first
+/// (with its index; a default container when there is none).
+pub fn pick_container(containers: &[Container]) -> (usize, Container) {
     containers
         .iter()
         .position(|c| c.name == render::CONTAINER_NAME)

@@ -255,17 +255,22 @@ async fn reports_in_time(
         .await
 }
 
+/// The label selector of the Job's pods: the UID its controller stamps on
+/// them, or (for a Job not read from a server) its name.
+pub fn pod_selector(job: &Job) -> String {
+    match job.uid() {
+        Some(uid) => format!("batch.kubernetes.io/controller-uid={uid}"),
+        None => format!("batch.kubernetes.io/job-name={}", job.name_any()),
+    }
+}
+
 /// Reports on the Job's pods that failed or are stuck (and, when
 /// `with_logs`, or when a pod failed, the tail of their logs).
 pub async fn pod_reports(client: &Client, job: &Job, with_logs: bool) -> Vec<PodReport> {
     let namespace = job.namespace().unwrap_or_default();
     let pods_api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
-    let selector = match job.uid() {
-        Some(uid) => format!("batch.kubernetes.io/controller-uid={uid}"),
-        None => format!("batch.kubernetes.io/job-name={}", job.name_any()),
-    };
     let mut pods = match pods_api
-        .list(&ListParams::default().labels(&selector))
+        .list(&ListParams::default().labels(&pod_selector(job)))
         .await
     {
         Ok(list) => list.items,

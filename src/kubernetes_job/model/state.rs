@@ -16,42 +16,8 @@ pub fn attributes() -> Vec<Attribute> {
     let computed =
         |name: &str, ty: Type, description: &str| Attribute::computed(name, ty, description);
     vec![
-        Attribute::nested(
-            attr::OUTPUTS,
-            Nesting::Single,
-            vec![
-                computed("namespace", Type::String, OUTPUT_NAMESPACE),
-                computed("job_name", Type::String, OUTPUT_JOB_NAME),
-            ],
-            OUTPUTS,
-        )
-        .set_computed(),
-        Attribute::nested(
-            attr::STATUS,
-            Nesting::Single,
-            vec![
-                computed("active", Type::Number, STATUS_ACTIVE),
-                computed("ready", Type::Number, STATUS_READY),
-                computed("succeeded", Type::Number, STATUS_SUCCEEDED),
-                computed("failed", Type::Number, STATUS_FAILED),
-                computed("start_time", Type::String, STATUS_START_TIME),
-                computed("completion_time", Type::String, STATUS_COMPLETION_TIME),
-                Attribute::nested(
-                    "conditions",
-                    Nesting::List,
-                    vec![
-                        computed("type", Type::String, CONDITION_TYPE),
-                        computed("status", Type::String, CONDITION_STATUS),
-                        computed("reason", Type::String, CONDITION_REASON),
-                        computed("message", Type::String, CONDITION_MESSAGE),
-                    ],
-                    STATUS_CONDITIONS,
-                )
-                .set_computed(),
-            ],
-            STATUS,
-        )
-        .set_computed(),
+        outputs_attribute(),
+        status_attribute(),
         Attribute::nested(
             attr::OBJECTS,
             Nesting::List,
@@ -67,6 +33,53 @@ pub fn attributes() -> Vec<Attribute> {
         .set_computed(),
         Attribute::computed(attr::DRIFT, Type::list(Type::String), DRIFT),
     ]
+}
+
+/// The `outputs` attribute (Planton's stack outputs), computed; its value
+/// is [`outputs_value`].
+pub fn outputs_attribute() -> Attribute {
+    Attribute::nested(
+        attr::OUTPUTS,
+        Nesting::Single,
+        vec![
+            Attribute::computed("namespace", Type::String, OUTPUT_NAMESPACE),
+            Attribute::computed("job_name", Type::String, OUTPUT_JOB_NAME),
+        ],
+        OUTPUTS,
+    )
+    .set_computed()
+}
+
+/// The `status` attribute, computed; its value is [`status_value`].
+pub fn status_attribute() -> Attribute {
+    let computed =
+        |name: &str, ty: Type, description: &str| Attribute::computed(name, ty, description);
+    Attribute::nested(
+        attr::STATUS,
+        Nesting::Single,
+        vec![
+            computed("active", Type::Number, STATUS_ACTIVE),
+            computed("ready", Type::Number, STATUS_READY),
+            computed("succeeded", Type::Number, STATUS_SUCCEEDED),
+            computed("failed", Type::Number, STATUS_FAILED),
+            computed("start_time", Type::String, STATUS_START_TIME),
+            computed("completion_time", Type::String, STATUS_COMPLETION_TIME),
+            Attribute::nested(
+                "conditions",
+                Nesting::List,
+                vec![
+                    computed("type", Type::String, CONDITION_TYPE),
+                    computed("status", Type::String, CONDITION_STATUS),
+                    computed("reason", Type::String, CONDITION_REASON),
+                    computed("message", Type::String, CONDITION_MESSAGE),
+                ],
+                STATUS_CONDITIONS,
+            )
+            .set_computed(),
+        ],
+        STATUS,
+    )
+    .set_computed()
 }
 
 const OUTPUTS: &str = "Planton's stack outputs for the Job (`KubernetesJobStackOutputs`), for other \
