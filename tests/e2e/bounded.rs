@@ -43,7 +43,7 @@ resource "planton_kubernetes_job" "report" {{
 }
 
 /// Terraform's messages on one line, without its box drawing.
-fn flat(out: &Output) -> String {
+pub(crate) fn flat(out: &Output) -> String {
     out.stderr
         .replace('│', " ")
         .split_whitespace()
@@ -174,8 +174,19 @@ fn a_silent_server_fails_the_wait_at_the_create_timeout() {
 /// sends SIGINT (Ctrl-C) and returns Terraform's output and how long it
 /// took to exit after the signal.
 fn interrupted_apply(tf: &Tf, ready: impl FnOnce()) -> (Output, Duration) {
+    interrupted(
+        tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        ready,
+    )
+}
+
+/// Starts `terraform <args>`, waits until `ready` says the moment has
+/// come, sends SIGINT (Ctrl-C) and returns Terraform's output and how long
+/// it took to exit after the signal.
+pub(crate) fn interrupted(tf: &Tf, args: &[&str], ready: impl FnOnce()) -> (Output, Duration) {
     let child = tf
-        .command(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -190,7 +201,7 @@ fn interrupted_apply(tf: &Tf, ready: impl FnOnce()) -> (Output, Duration) {
     let out = child.wait_with_output().unwrap();
     let took = interrupted.elapsed();
     let out = Output {
-        command: "terraform apply (interrupted)".into(),
+        command: format!("terraform {} (interrupted)", args.join(" ")),
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

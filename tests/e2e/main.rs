@@ -29,6 +29,9 @@
 //! - `moved`: `moved` blocks from hashicorp/kubernetes's `kubernetes_job_v1`
 //!   and `kubernetes_job` (state under `tests/fixtures/moved/`) keep the Job;
 //!   a move from another type is one error.
+//! - `data_source`: the data source `planton_kubernetes_job` reads Jobs
+//!   kubectl made and Jobs applied here; a missing Job is one error naming
+//!   it; every plan reads the Job afresh.
 //! - `provider_config`: every way to reach a cluster (kubeconfig,
 //!   token, client certificate, exec plugin), their failures, named
 //!   clusters with for_each, settings known only after apply, nothing
@@ -74,6 +77,7 @@ mod harness;
 mod action;
 mod bounded;
 mod buckets;
+mod data_source;
 mod examples;
 mod examples_apply;
 mod faults;
