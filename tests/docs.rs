@@ -12,6 +12,10 @@
 //!   Import section comes from `import-by-identity.tf` (with the identity
 //!   schema), `import-by-string-id.tf` and `import.sh` in the same
 //!   directory.
+//! - `docs/data-sources/<type without prefix>.md`: each data source.
+//!   Example Usage is `examples/data-sources/<type>/data-source.tf`, then
+//!   every other `.tf` file there under a heading taken from its leading
+//!   comment.
 //! - `docs/list-resources/<type without prefix>.md`: each list resource,
 //!   its `config` block schema, with
 //!   `examples/list-resources/<type>/list-resource.tfquery.hcl`.
@@ -37,7 +41,7 @@ use std::path::{Path, PathBuf};
 use planton_provider::provider::PlantonProvider;
 use planton_provider::tf::action::Action;
 use planton_provider::tf::function::Function;
-use planton_provider::tf::resource::{ListResource, Resource};
+use planton_provider::tf::resource::{DataSource, ListResource, Resource};
 use planton_provider::tf::schema::IdentitySchema;
 use planton_provider::tf::{Attribute, AttributeKind, Block, Nesting, Provider, Type};
 
@@ -59,8 +63,9 @@ const IMPORT_BY_IDENTITY: &str = "import-by-identity.tf";
 const IMPORT_BY_STRING_ID: &str = "import-by-string-id.tf";
 
 /// The directories whose every `.md` file this test writes.
-const GENERATED_DIRS: [&str; 4] = [
+const GENERATED_DIRS: [&str; 5] = [
     "docs/resources",
+    "docs/data-sources",
     "docs/list-resources",
     "docs/functions",
     "docs/actions",
@@ -86,6 +91,9 @@ fn pages() -> Vec<Page> {
     let mut pages = vec![provider_page(&provider)];
     for resource in provider.resources() {
         pages.push(resource_page(resource.as_ref()));
+    }
+    for data_source in provider.data_sources() {
+        pages.push(data_source_page(data_source.as_ref()));
     }
     for list in provider.list_resources() {
         pages.push(list_resource_page(list.as_ref()));
@@ -136,19 +144,11 @@ fn resource_page(resource: &dyn Resource) -> Page {
     let schema = resource.schema();
     let examples = Path::new("examples/resources").join(type_name);
     let mut out = type_page_head(type_name, "Resource", &schema.block.description);
-    let titled = titled_examples(
+    out.push_str(&example_usage(
         &examples,
-        &["resource.tf", IMPORT_BY_IDENTITY, IMPORT_BY_STRING_ID],
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let main = read(&examples.join("resource.tf"));
-    if main.is_some() || !titled.is_empty() {
-        out.push_str("## Example Usage\n\n");
-    }
-    if let Some(text) = main {
-        write!(out, "{}\n\n", code_block("terraform", &text)).unwrap();
-    }
-    out.push_str(&titled);
+        "resource.tf",
+        &[IMPORT_BY_IDENTITY, IMPORT_BY_STRING_ID],
+    ));
     out.push_str(&schema_section(&schema.block));
     out.push_str(&import_section(
         &examples,
@@ -158,6 +158,39 @@ fn resource_page(resource: &dyn Resource) -> Page {
         path: doc_path("docs/resources", type_name),
         text: out,
     }
+}
+
+fn data_source_page(data_source: &dyn DataSource) -> Page {
+    let type_name = data_source.type_name();
+    let schema = data_source.schema();
+    let examples = Path::new("examples/data-sources").join(type_name);
+    let mut out = type_page_head(type_name, "Data Source", &schema.block.description);
+    out.push_str(&example_usage(&examples, "data-source.tf", &[]));
+    out.push_str(&schema_section(&schema.block));
+    Page {
+        path: doc_path("docs/data-sources", type_name),
+        text: out,
+    }
+}
+
+/// The Example Usage section of a resource-like page: `main` in
+/// `examples`, then every other `.tf` file there but `exclude`, under
+/// headings; empty when there are none.
+fn example_usage(examples: &Path, main: &str, exclude: &[&str]) -> String {
+    let excluded: Vec<&str> = std::iter::once(main)
+        .chain(exclude.iter().copied())
+        .collect();
+    let titled = titled_examples(examples, &excluded).unwrap_or_else(|e| panic!("{e}"));
+    let main = read(&examples.join(main));
+    let mut out = String::new();
+    if main.is_some() || !titled.is_empty() {
+        out.push_str("## Example Usage\n\n");
+    }
+    if let Some(text) = main {
+        write!(out, "{}\n\n", code_block("terraform", &text)).unwrap();
+    }
+    out.push_str(&titled);
+    out
 }
 
 fn list_resource_page(list: &dyn ListResource) -> Page {
@@ -995,6 +1028,13 @@ fn every_attribute_is_described() {
                 }
             }
         }
+    }
+    for d in provider.data_sources() {
+        block(
+            &d.schema().block,
+            &format!("data {}", d.type_name()),
+            &mut missing,
+        );
     }
     for l in provider.list_resources() {
         block(
