@@ -200,3 +200,44 @@ fn not_found_names_the_job_and_cluster() {
     let d = not_found(&ImportId::parse("team/report").unwrap());
     assert!(!d.0[0].detail.contains("cluster"), "{d:?}");
 }
+
+/// Provider settings known only after apply: the read defers when
+/// Terraform allows it (asking no cluster), and is otherwise one error
+/// saying the settings are not yet known.
+#[tokio::test]
+async fn settings_known_only_after_apply_defer_or_fail() {
+    use std::sync::Arc;
+
+    use tokio_util::sync::CancellationToken;
+
+    use crate::kube::clusters::Clusters;
+    use crate::kube::settings::{ClustersConfig, Parsed, ProviderSettings};
+    use crate::kubernetes_job::KubernetesJobDataSource;
+    use crate::tf::resource::{ClientCapabilities, DataSource, DeferredReason, ReadDataRequest};
+
+    let clusters = Arc::new(Clusters::new());
+    let _ = clusters.install(ProviderSettings {
+        provider: Parsed::Unknown(vec![AttributePath::root("host")]),
+        clusters: ClustersConfig::Known(Default::default()),
+    });
+    let data_source = KubernetesJobDataSource::with_clients(clusters);
+    let read = |deferral_allowed| ReadDataRequest {
+        config: config("team", "report"),
+        capabilities: ClientCapabilities {
+            deferral_allowed,
+            ..ClientCapabilities::default()
+        },
+        cancel: CancellationToken::new(),
+    };
+    let resp = data_source.read(read(true)).await;
+    assert_eq!(resp.deferred, Some(DeferredReason::ProviderConfigUnknown));
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+
+    let resp = data_source.read(read(false)).await;
+    assert_eq!(resp.deferred, None);
+    assert_eq!(resp.diagnostics.0.len(), 1, "{:?}", resp.diagnostics);
+    assert_eq!(
+        resp.diagnostics.0[0].summary,
+        "Provider Configuration Not Yet Known"
+    );
+}
