@@ -2,7 +2,8 @@
 //! against the emulator: it reads Jobs another tool made and Jobs a
 //! `planton_kubernetes_job` made, a missing Job is one error naming it, a
 //! refused read names the permission missing, every plan reads the Job
-//! afresh, and Ctrl-C ends a read that gets no answer.
+//! afresh, Ctrl-C ends a read that gets no answer, and the oldest supported
+//! Terraform reads it too.
 
 use std::time::{Duration, Instant};
 
@@ -199,6 +200,35 @@ fn reads_kubectl_and_managed_jobs() {
     // Nothing changed: the next plan is empty.
     let plan = plan_exit(&tf);
     assert_eq!(plan.code, 0, "{plan}");
+}
+
+/// The oldest supported Terraform reads the data source as the current
+/// one does.
+#[test]
+fn reads_on_the_oldest_terraform() {
+    let tf = Tf::oldest("data-source-oldest");
+    let cluster = Cluster::start(&tf.home());
+    create_finished(&cluster, "team", &[kubectl_job("team", "legacy", 0)]);
+    cluster.configure(
+        &tf,
+        r#"
+data "planton_kubernetes_job" "legacy" {
+  namespace = "team"
+  name      = "legacy"
+}
+
+output "legacy" {
+  value = data.planton_kubernetes_job.legacy
+}
+"#,
+    );
+    tf.init();
+    apply(&tf).success();
+    let out = tf.run(&["output", "-json"]).success().json();
+    let legacy = &out["legacy"]["value"];
+    assert_eq!(legacy["status"]["succeeded"], json!(1), "{legacy:#}");
+    assert_eq!(legacy["pods"]["succeeded"], json!(1), "{legacy:#}");
+    assert_eq!(legacy["outputs"], Json::Null, "{legacy:#}");
 }
 
 /// A Job that does not exist is exactly one error naming its namespace and

@@ -30,8 +30,9 @@
 //!   and `kubernetes_job` (state under `tests/fixtures/moved/`) keep the Job;
 //!   a move from another type is one error.
 //! - `data_source`: the data source `planton_kubernetes_job` reads Jobs
-//!   kubectl made and Jobs applied here; a missing Job is one error naming
-//!   it; every plan reads the Job afresh.
+//!   kubectl made and Jobs applied here (on the oldest Terraform too); a
+//!   missing Job or a refused read is one error naming it; every plan
+//!   reads the Job afresh; Ctrl-C ends a hung read.
 //! - `provider_config`: every way to reach a cluster (kubeconfig,
 //!   token, client certificate, exec plugin), their failures, named
 //!   clusters with for_each, settings known only after apply, nothing
