@@ -313,8 +313,9 @@ impl DataSource for KubernetesJobDataSource {
     }
 
     /// A plain GET of the Job and a LIST of its pods, within import's time
-    /// limit and until StopProvider; settings known only after apply defer
-    /// the read when Terraform allows, and are an error otherwise.
+    /// (a budget of its own, so that errors name it) and until
+    /// StopProvider; settings known only after apply defer the read when
+    /// Terraform allows, and are an error otherwise.
     async fn read(&self, req: ReadDataRequest) -> ReadDataResponse {
         let failed = |diagnostics| ReadDataResponse {
             diagnostics,
@@ -331,7 +332,7 @@ impl DataSource for KubernetesJobDataSource {
                 ..ReadDataResponse::default()
             };
         }
-        let budget = options::import_budget(req.cancel.clone());
+        let budget = options::data_source_budget(req.cancel.clone());
         let read = async {
             let connection = self.clients.connect(&cluster).await?;
             data_source::read(&connection.client, &id, &req.config).await

@@ -257,6 +257,12 @@ pub fn import_budget(cancel: CancellationToken) -> Budget {
     fixed_budget("import", IMPORT_TIMEOUT, cancel)
 }
 
+/// The budget of a data source's read: [`IMPORT_TIMEOUT`], as it reads
+/// what an import reads first.
+pub fn data_source_budget(cancel: CancellationToken) -> Budget {
+    fixed_budget("data source read", IMPORT_TIMEOUT, cancel)
+}
+
 /// The budget of a list: [`LIST_TIMEOUT`].
 pub fn list_budget(cancel: CancellationToken) -> Budget {
     fixed_budget("list", LIST_TIMEOUT, cancel)
