@@ -362,3 +362,34 @@ fn ctrl_c_leaves_the_run_running() {
         "the run keeps going"
     );
 }
+
+/// An `action_trigger` after_create on the resource runs the new Job's
+/// first run as soon as it exists (its `id` unknown when planned), and one
+/// on another resource runs it when that resource changes.
+#[test]
+fn action_trigger_after_create_and_from_another_resource() {
+    let hcl = MANAGED.replace(
+        "    backoff_limit = 0\n  }\n}",
+        "    backoff_limit = 0\n  }\n  lifecycle {\n    action_trigger {\n      events  = [after_create]\n      actions = [action.planton_kubernetes_job_run.again]\n    }\n  }\n}\n\nvariable \"release\" {\n  type    = string\n  default = \"v1\"\n}\n\nresource \"terraform_data\" \"release\" {\n  input = var.release\n  lifecycle {\n    action_trigger {\n      events  = [after_update]\n      actions = [action.planton_kubernetes_job_run.again]\n    }\n  }\n}",
+    );
+    let (tf, cluster) = world("action-trigger-create", &hcl);
+    apply(&tf).success();
+    assert_eq!(runs(&cluster).len(), 1, "one run after the create");
+    tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var=release=v2",
+    ])
+    .success();
+    assert_eq!(runs(&cluster).len(), 2, "one run for the release's update");
+    let plan = tf.run(&[
+        "plan",
+        "-detailed-exitcode",
+        "-input=false",
+        "-no-color",
+        "-var=release=v2",
+    ]);
+    assert_eq!(plan.code, 0, "{plan}");
+}
