@@ -1670,52 +1670,7 @@ async fn refresh_shares_one_job_list_per_namespace() {
 /// The Job hashicorp/kubernetes would have created from
 /// `tests/fixtures/moved/kubernetes_job_v1.tfstate`, as it sends it.
 fn hashicorp_made_job() -> Job {
-    serde_json::from_value(json!({
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": "schema-migrate",
-            "namespace": "payments",
-            "labels": {"app.kubernetes.io/component": "migration", "app.kubernetes.io/name": "payments-db"},
-            "annotations": {"example.com/owner": "payments-team", "example.com/ticket": "DB-1042"},
-        },
-        "spec": {
-            "backoffLimit": 2,
-            "completions": 1,
-            "parallelism": 1,
-            "completionMode": "NonIndexed",
-            "ttlSecondsAfterFinished": 3600,
-            "template": {
-                "metadata": {"labels": {"app.kubernetes.io/component": "migration", "app.kubernetes.io/name": "payments-db"}},
-                "spec": {
-                    "automountServiceAccountToken": true,
-                    "restartPolicy": "Never",
-                    "terminationGracePeriodSeconds": 30,
-                    "containers": [{
-                        "name": "migrate",
-                        "image": "ghcr.io/example/payments-migrate:2.14.1",
-                        "command": ["/app/migrate"],
-                        "args": ["up", "--dir=/migrations", "--lock-timeout=60s"],
-                        "env": [
-                            {"name": "DB_HOST", "value": "payments-db.payments.svc.cluster.local"},
-                            {"name": "DB_NAME", "value": "payments"},
-                            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "payments-db-credentials", "key": "password", "optional": false}}},
-                        ],
-                        "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
-                        "volumeMounts": [
-                            {"name": "migrations", "mountPath": "/migrations", "readOnly": true, "mountPropagation": "None"},
-                            {"name": "scratch", "mountPath": "/tmp", "mountPropagation": "None"},
-                        ],
-                    }],
-                    "volumes": [
-                        {"name": "migrations", "configMap": {"name": "payments-migrations", "defaultMode": 420, "optional": false}},
-                        {"name": "scratch", "emptyDir": {}},
-                    ],
-                },
-            },
-        },
-    }))
-    .unwrap()
+    serde_json::from_str(include_str!("fixtures/moved/kubernetes_job_v1.job.json")).unwrap()
 }
 
 /// A Job moved from hashicorp/kubernetes's `kubernetes_job_v1` keeps what

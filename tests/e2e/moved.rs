@@ -27,6 +27,8 @@ const SOURCE: &str = "hashicorp/kubernetes";
 const SOURCE_VERSION: &str = "3.2.1";
 
 const V1_STATE: &str = include_str!("../fixtures/moved/kubernetes_job_v1.tfstate");
+/// The Job that state describes, as hashicorp/kubernetes sends it.
+const V1_JOB: &str = include_str!("../fixtures/moved/kubernetes_job_v1.job.json");
 const JOB_STATE: &str = include_str!("../fixtures/moved/kubernetes_job.tfstate");
 
 /// The resource the migration Job of `kubernetes_job_v1.tfstate` moves to.
@@ -224,54 +226,7 @@ fn seed_migration(cluster: &Cluster) -> Job {
             "stringData": {"password": "moved-test-only"}
         }),
     );
-    let labels = json!({
-        "app.kubernetes.io/component": "migration",
-        "app.kubernetes.io/name": "payments-db"
-    });
-    let job = as_hashicorp_sends(
-        json!({
-            "name": "schema-migrate",
-            "namespace": "payments",
-            "labels": labels,
-            "annotations": {
-                "example.com/owner": "payments-team",
-                "example.com/ticket": "DB-1042"
-            }
-        }),
-        json!({"backoffLimit": 2, "ttlSecondsAfterFinished": 3600}),
-        json!({"labels": labels}),
-        json!({
-            "containers": [{
-                "name": "migrate",
-                "image": "ghcr.io/example/payments-migrate:2.14.1",
-                "command": ["/app/migrate"],
-                "args": ["up", "--dir=/migrations", "--lock-timeout=60s"],
-                "env": [
-                    {"name": "DB_HOST", "value": "payments-db.payments.svc.cluster.local"},
-                    {"name": "DB_NAME", "value": "payments"},
-                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
-                        "name": "payments-db-credentials",
-                        "key": "password",
-                        "optional": false
-                    }}}
-                ],
-                "resources": {
-                    "limits": {"cpu": "500m", "memory": "256Mi"},
-                    "requests": {"cpu": "100m", "memory": "128Mi"}
-                },
-                "volumeMounts": [
-                    {"name": "migrations", "mountPath": "/migrations", "readOnly": true},
-                    {"name": "scratch", "mountPath": "/tmp"}
-                ]
-            }],
-            "volumes": [
-                {"name": "migrations", "configMap": {
-                    "name": "payments-migrations", "defaultMode": 420, "optional": false
-                }},
-                {"name": "scratch", "emptyDir": {}}
-            ]
-        }),
-    );
+    let job: Json = serde_json::from_str(V1_JOB).unwrap();
     seed_job(cluster, "payments", job)
 }
 
