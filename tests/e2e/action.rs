@@ -167,17 +167,31 @@ fn destroy_leaves_no_run_behind() {
     apply(&tf).success();
     invoke(&tf, json!({})).success();
     invoke(&tf, json!({})).success();
-    assert_eq!(runs(&cluster).len(), 2);
+    let before = runs(&cluster);
+    assert_eq!(before.len(), 2);
     destroy(&tf);
     assert!(cluster.namespace_exists("runs"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !runs(&cluster).is_empty() {
+    // The garbage collector deletes each run (the same object: its UID)
+    // once its owner is gone.
+    for run in before {
+        let name = run.metadata.name.clone().unwrap();
+        let uid = run.metadata.uid.clone().unwrap();
+        let api = cluster.api::<Job>("runs");
+        let gone = cluster.block_on(async {
+            tokio::time::timeout(
+                Duration::from_secs(30),
+                kube::runtime::wait::await_condition(
+                    api,
+                    &name,
+                    kube::runtime::conditions::is_deleted(&uid),
+                ),
+            )
+            .await
+        });
         assert!(
-            Instant::now() < deadline,
-            "runs left: {:?}",
-            runs(&cluster).len()
+            matches!(gone, Ok(Ok(_))),
+            "the run {name} is still there after destroy: {gone:?}"
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
