@@ -3,14 +3,13 @@
 //! `action_trigger`, its progress in Terraform's output, its failures,
 //! what its plan refuses, Ctrl-C, and what `terraform destroy` leaves.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::{ListParams, PostParams};
 use serde_json::json;
 
-use crate::harness::{Cluster, Output, Tf, apply, destroy, plan_exit, world};
+use crate::harness::{Cluster, Output, Tf, apply, destroy, interrupted, plan_exit, world};
 
 const MANAGED: &str = r#"
 variable "run_env" {
@@ -71,14 +70,6 @@ fn runs(cluster: &Cluster) -> Vec<Job> {
         .items
 }
 
-/// Terraform's output on one line, whatever it wrapped.
-fn flat(out: &Output) -> String {
-    format!("{} {}", out.stdout, out.stderr)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// An invoked run is a new Job from the managed template, owned by the
 /// managed Job and with a TTL; its progress is in Terraform's output while
 /// it runs; the command succeeds when it completes, and the managed
@@ -92,7 +83,7 @@ fn invoked_run_reports_progress_and_failure() {
     assert!(runs(&cluster).is_empty());
 
     let out = invoke(&tf, json!({"EMULATOR_RUN_SECONDS": "1.5"})).success();
-    let text = flat(&out);
+    let text = out.flat();
     let listed = runs(&cluster);
     assert_eq!(listed.len(), 1, "{out}");
     let run = &listed[0];
@@ -133,7 +124,7 @@ fn invoked_run_reports_progress_and_failure() {
         json!({"EMULATOR_EXIT_CODE": "3", "EMULATOR_LOG_LINES": "connecting with hunter2-secret\\nmigration 7 failed"}),
     );
     assert_ne!(out.code, 0, "{out}");
-    let text = flat(&out);
+    let text = out.flat();
     assert!(text.contains("Kubernetes Job Run Failed"), "{out}");
     assert!(text.contains("BackoffLimitExceeded"), "{out}");
     assert!(text.contains("exited with code 3"), "{out}");
@@ -252,7 +243,7 @@ variable "job" {
     let out = plan("default/nowhere");
     assert_ne!(out.code, 0, "{out}");
     assert!(
-        flat(&out).contains("There is no Job default/nowhere"),
+        out.flat().contains("There is no Job default/nowhere"),
         "{out}"
     );
 
@@ -268,7 +259,7 @@ variable "job" {
         .unwrap();
     let out = plan("default/by-hand");
     assert_ne!(out.code, 0, "{out}");
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         text.contains("Job Not Managed By planton_kubernetes_job"),
         "{out}"
@@ -284,60 +275,25 @@ const TERRAFORM_CRASHED: i32 = 11;
 /// SIGINT once Terraform has printed that a pod of the run is active;
 /// Terraform's output and how long it took to exit after the signal.
 fn interrupted_invoke(tf: &Tf) -> (Output, Duration) {
-    let mut child = tf
-        .command([
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-invoke=action.planton_kubernetes_job_run.again",
-            "-var=run_env={\"EMULATOR_NEVER_EXIT\":\"1\"}",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Terraform's output, line by line as it comes: Ctrl-C once Terraform
-    // has printed the run's first progress with a pod active.
-    let (lines, seen) = std::sync::mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead as _;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            all.push_str(&line);
-            all.push('\n');
-            let _ = lines.send(line);
+    let args = [
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-invoke=action.planton_kubernetes_job_run.again",
+        "-var=run_env={\"EMULATOR_NEVER_EXIT\":\"1\"}",
+    ];
+    interrupted(tf, &args, |printed| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match printed.recv_timeout(left) {
+                Ok(line) if line.contains(": 1 active") => break,
+                Ok(_) => {}
+                Err(e) => panic!("Terraform never reported the run active: {e}"),
+            }
         }
-        all
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match seen.recv_timeout(left) {
-            Ok(line) if line.contains(": 1 active") => break,
-            Ok(_) => {}
-            Err(e) => panic!("Terraform never reported the run active: {e}"),
-        }
-    }
-    let interrupted = Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let took = interrupted.elapsed();
-    let out = Output {
-        command: "terraform apply -invoke (interrupted)".into(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: reader.join().unwrap(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    (out, took)
+    })
 }
 
 /// Ctrl-C while an invoked run goes on ends the command within a second;
@@ -361,7 +317,7 @@ fn ctrl_c_leaves_the_run_running() {
     assert!(took < Duration::from_secs(1), "{took:?}\n{out}");
     let listed = runs(&cluster);
     assert_eq!(listed.len(), attempts);
-    let text = flat(&out);
+    let text = out.flat();
     assert!(text.contains("Kubernetes Job Run Interrupted"), "{out}");
     let run = listed
         .iter()

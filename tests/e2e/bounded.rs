@@ -10,12 +10,11 @@
 //! apply's first create: a plan of a new resource sends none), which is
 //! when the provider starts the operation's clock, to Terraform's exit.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{Cluster, Output, Tf, apply, destroy, plan_exit, world};
+use crate::harness::{Cluster, Output, Tf, apply, destroy, flat, interrupted, plan_exit, world};
 
 /// A job in `namespace` that runs `run_seconds`, with `timeouts.create`.
 fn job(namespace: &str, run_seconds: &str, create: &str) -> String {
@@ -40,15 +39,6 @@ resource "planton_kubernetes_job" "report" {{
 }}
 "#
     )
-}
-
-/// Terraform's messages on one line, without its box drawing.
-pub(crate) fn flat(out: &Output) -> String {
-    out.stderr
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Runs `terraform apply` while `during` runs on another thread (it gets
@@ -94,7 +84,7 @@ fn a_hung_job_create_fails_the_apply_at_the_create_timeout() {
     assert!(took < Duration::from_secs(21), "{took:?}\n{out}");
     // Not early either (the first request is seen here a little late).
     assert!(took > Duration::from_secs(19), "{took:?}\n{out}");
-    let text = flat(&out);
+    let text = flat(&out.stderr);
     for want in [
         "Kubernetes Request Timed Out",
         "The request POST /apis/batch/v1/namespaces/hung/jobs to the provider-level cluster at http://127.0.0.1:",
@@ -152,7 +142,7 @@ fn a_silent_server_fails_the_wait_at_the_create_timeout() {
     assert!(took < Duration::from_secs(21), "{took:?}\n{out}");
     // Not early either (the first request is seen here a little late).
     assert!(took > Duration::from_secs(19), "{took:?}\n{out}");
-    let text = flat(&out);
+    let text = flat(&out.stderr);
     assert!(
         text.contains("Timed Out Waiting For Kubernetes Job"),
         "{out}"
@@ -177,36 +167,8 @@ fn interrupted_apply(tf: &Tf, ready: impl FnOnce()) -> (Output, Duration) {
     interrupted(
         tf,
         &["apply", "-auto-approve", "-input=false", "-no-color"],
-        ready,
+        |_| ready(),
     )
-}
-
-/// Starts `terraform <args>`, waits until `ready` says the moment has
-/// come, sends SIGINT (Ctrl-C) and returns Terraform's output and how long
-/// it took to exit after the signal.
-pub(crate) fn interrupted(tf: &Tf, args: &[&str], ready: impl FnOnce()) -> (Output, Duration) {
-    let child = tf
-        .command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    ready();
-    let interrupted = Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let took = interrupted.elapsed();
-    let out = Output {
-        command: format!("terraform {} (interrupted)", args.join(" ")),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    (out, took)
 }
 
 /// Ctrl-C while the Job's create gets no answer ends
@@ -226,7 +188,7 @@ fn ctrl_c_ends_a_hung_apply_within_a_second() {
     eprintln!("Ctrl-C during a hung Job create: Terraform exited {took:?} after SIGINT");
     assert_ne!(out.code, 0, "{out}");
     assert!(took < Duration::from_secs(1), "{took:?}\n{out}");
-    let text = flat(&out);
+    let text = flat(&out.stderr);
     assert!(text.contains("Kubernetes Request Cancelled"), "{out}");
     assert!(
         text.contains("POST /apis/batch/v1/namespaces/stuck/jobs"),
@@ -254,7 +216,7 @@ fn ctrl_c_ends_a_silent_wait_within_a_second() {
     eprintln!("Ctrl-C during a silent wait: Terraform exited {took:?} after SIGINT");
     assert_ne!(out.code, 0, "{out}");
     assert!(took < Duration::from_secs(1), "{took:?}\n{out}");
-    assert!(flat(&out).contains("Wait Interrupted"), "{out}");
+    assert!(flat(&out.stderr).contains("Wait Interrupted"), "{out}");
     cluster.admin("DELETE", "faults", None);
     destroy(&tf);
     assert!(!cluster.namespace_exists("hush"));
@@ -284,7 +246,7 @@ fn ctrl_c_ends_a_hung_ownership_check_within_a_second() {
     eprintln!("Ctrl-C during a hung ownership check: Terraform exited {took:?} after SIGINT");
     assert_ne!(out.code, 0, "{out}");
     assert!(took < Duration::from_secs(1), "{took:?}\n{out}");
-    let text = flat(&out);
+    let text = flat(&out.stderr);
     assert!(text.contains("Kubernetes Request Cancelled"), "{out}");
     assert!(text.contains("GET /api/v1/namespaces/owned"), "{out}");
     cluster.admin("DELETE", "faults", None);

@@ -15,8 +15,7 @@ use kube_emulator::EmulatorConfig;
 use kube_emulator::authz::Authorization;
 use serde_json::{Value as Json, json};
 
-use crate::bounded::{flat, interrupted};
-use crate::harness::{Cluster, Output, Tf, apply, plan_exit, world};
+use crate::harness::{Cluster, Output, Tf, apply, flat, interrupted, plan_exit, world};
 
 /// A Job as kubectl would make it, in `namespace`: labels, an annotation,
 /// a sidecar before the container named `main`, and a run that exits with
@@ -247,7 +246,7 @@ data "planton_kubernetes_job" "ghost" {
     let out = plan_exit(&tf);
     assert_eq!(out.code, 1, "{out}");
     assert_eq!(error_count(&out), 1, "{out}");
-    let text = flat(&out);
+    let text = flat(&out.stderr);
     assert!(text.contains("Kubernetes Job Not Found"), "{out}");
     assert!(
         text.contains(r#"no Job named "ghost" in the namespace "team""#),
@@ -275,7 +274,7 @@ data "planton_kubernetes_job" "ghost" {{
     let out = plan_exit(&tf);
     assert_eq!(out.code, 1, "{out}");
     assert_eq!(error_count(&out), 1, "{out}");
-    let text = flat(&out);
+    let text = flat(&out.stderr);
     assert!(
         text.contains(r#""ghost" in the namespace "team" in the cluster "prod""#),
         "{out}"
@@ -369,7 +368,7 @@ data "planton_kubernetes_job" "legacy" {
         let out = plan_exit(&tf);
         assert_eq!(out.code, 1, "{out}");
         assert_eq!(error_count(&out), 1, "{out}");
-        let text = flat(&out);
+        let text = flat(&out.stderr);
         assert!(text.contains("Permission Denied By Kubernetes"), "{out}");
         assert!(text.contains("cannot read the Job team/legacy"), "{out}");
         assert!(text.contains(wording), "{out}");
@@ -395,13 +394,13 @@ data "planton_kubernetes_job" "legacy" {
     fault["latencyMs"] = json!(600_000);
     cluster.admin("POST", "faults", Some(fault));
     let plan = ["plan", "-input=false", "-no-color"];
-    let (out, took) = interrupted(&tf, &plan, || {
+    let (out, took) = interrupted(&tf, &plan, |_| {
         cluster.arrived(read);
     });
     eprintln!("Ctrl-C during a hung data source read: Terraform exited {took:?} after SIGINT");
     assert_ne!(out.code, 0, "{out}");
     assert!(took < Duration::from_secs(1), "{took:?}\n{out}");
-    let text = flat(&out);
+    let text = flat(&out.stderr);
     assert!(text.contains("Kubernetes Request Cancelled"), "{out}");
     assert!(
         text.contains("GET /apis/batch/v1/namespaces/team/jobs/legacy"),

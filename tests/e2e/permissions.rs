@@ -219,15 +219,6 @@ fn key(p: &Permission) -> String {
     format!("{} {}", p.verb, p.resource)
 }
 
-/// stdout and stderr with Terraform's box drawing and line wrapping undone.
-fn flat(out: &Output) -> String {
-    format!("{}\n{}", out.stdout, out.stderr)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The 403 text that names `p`'s verb and resource.
 fn refusal_of(p: &Permission) -> String {
     format!(
@@ -361,7 +352,7 @@ impl World {
         let out = self.without(p, run);
         let wanted = refusal_of(p);
         assert!(
-            out.code != 0 && flat(&out).contains(&wanted),
+            out.code != 0 && out.flat().contains(&wanted),
             "step {step:?} without {p}: expected a failure naming {wanted:?}\n{out}"
         );
     }
@@ -534,7 +525,7 @@ fn role_is_exactly_enough_to_create_update_and_import_in_an_existing_namespace()
     w.run(&["state", "rm", MAIN]).success();
     w.each_rule_fails("import", || import(&w.tf, MAIN, "team/report"));
     let out = import(&w.tf, MAIN, "team/report").success();
-    assert!(flat(&out).contains("Namespace Not Readable"), "{out}");
+    assert!(out.flat().contains("Namespace Not Readable"), "{out}");
     let plan = plan_exit(&w.tf);
     assert_eq!(plan.code, 0, "{plan}");
     w.refusals_were(
@@ -581,7 +572,7 @@ fn role_is_exactly_enough_to_destroy_and_report_a_failed_job() {
     // The report on a failed Job: its pods, their exit codes and logs.
     w.configure(&failing_job(TEAM, false));
     let report = |out: &Output| {
-        let text = flat(out);
+        let text = out.flat();
         out.code != 0
             && text.contains("Kubernetes Job Failed")
             && text.contains("exited with code 3")
@@ -603,11 +594,11 @@ fn role_is_exactly_enough_to_destroy_and_report_a_failed_job() {
         }
     });
     assert!(
-        flat(&out).contains("Kubernetes Job Failed") && !report(&out),
+        out.flat().contains("Kubernetes Job Failed") && !report(&out),
         "without {list_pods} the report has no pods:\n{out}"
     );
     // The failure says why it has no pod details: the 403 for the list.
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         text.contains("the Job's pods could not be listed")
             && text.contains(&refusal_of(&list_pods)),
@@ -615,7 +606,7 @@ fn role_is_exactly_enough_to_destroy_and_report_a_failed_job() {
     );
     let log = w.rule("failure report", "get pods/log");
     let out = w.without(&log, || apply(&w.tf));
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         out.code != 0
             && text.contains("exited with code 3")
@@ -684,7 +675,7 @@ list "planton_kubernetes_job" "all" {
     // Import of a Job in a namespace the Role does not cover.
     w.run(&["state", "rm", MAIN]).success();
     let out = import(&w.tf, MAIN, "reports/reports").success();
-    assert!(!flat(&out).contains("Not Readable"), "{out}");
+    assert!(!out.flat().contains("Not Readable"), "{out}");
     // Import cannot read `wait_for_completion` back; the apply records it.
     let out = apply(&w.tf).success();
     assert!(
@@ -746,7 +737,7 @@ fn cluster_role_is_exactly_enough_to_destroy_a_created_namespace_and_report_a_fa
     w.configure(&failing_job("broken", true));
     w.each_rule_fails("failure report", || apply(&w.tf));
     let out = apply(&w.tf);
-    let text = flat(&out);
+    let text = out.flat();
     assert!(
         out.code != 0
             && text.contains("exited with code 3")

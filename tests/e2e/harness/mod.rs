@@ -3,11 +3,13 @@
 //!
 //! - [`terraform`]: the real Terraform CLI, our provider in a filesystem
 //!   mirror, a fresh and hermetic working directory per test ([`Tf`]), the
-//!   output of a command ([`Output`]) and of `validate -json`.
+//!   output of a command ([`Output`], [`flat`] on one line) and of
+//!   `validate -json`.
 //! - [`cluster`]: an API-server emulator in-process ([`Emulator`]), and one
 //!   with a kubeconfig for the provider block ([`Cluster`]).
 //! - [`steps`]: the steps tests are made of: `apply`, `plan`, `destroy`, a
-//!   world pointed at a cluster, the provider processes Terraform started.
+//!   world pointed at a cluster, a command interrupted with Ctrl-C, the
+//!   provider processes Terraform started.
 //! - [`release`]: `scripts/release.sh` run on the binary cargo built, signed
 //!   with a throwaway GnuPG key.
 //! - [`registry`]: a provider registry over HTTPS on loopback serving such a
@@ -24,5 +26,5 @@ pub mod steps;
 pub mod terraform;
 
 pub use cluster::{Cluster, Emulator};
-pub use steps::{apply, destroy, plan_exit, provider_pids, world};
+pub use steps::{apply, destroy, interrupted, plan_exit, provider_pids, world};
 pub use terraform::*;

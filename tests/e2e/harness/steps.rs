@@ -2,6 +2,11 @@
 //! them, a world whose provider points at an emulator, and the provider
 //! processes a running Terraform started.
 
+use std::io::BufRead as _;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
 use super::cluster::Cluster;
 use super::terraform::{Output, Tf};
 
@@ -19,6 +24,53 @@ pub fn plan_exit(tf: &Tf) -> Output {
 pub fn destroy(tf: &Tf) -> Output {
     tf.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
         .success()
+}
+
+/// Starts `terraform <args>`, waits until `ready` says the moment has
+/// come (it gets Terraform's stdout lines as they are printed), sends
+/// SIGINT (Ctrl-C) and returns Terraform's output and how long it took to
+/// exit after the signal.
+pub fn interrupted(
+    tf: &Tf,
+    args: &[&str],
+    ready: impl FnOnce(&mpsc::Receiver<String>),
+) -> (Output, Duration) {
+    let mut child = tf
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, printed) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines.send(line);
+        }
+        all
+    });
+    ready(&printed);
+    let interrupted = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let took = interrupted.elapsed();
+    let out = Output {
+        command: format!("terraform {} (interrupted)", args.join(" ")),
+        code: out.status.code().unwrap_or(-1),
+        stdout: reader.join().unwrap(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (out, took)
 }
 
 /// A Terraform world whose provider block points at `cluster`, with `hcl`

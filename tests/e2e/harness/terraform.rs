@@ -158,12 +158,26 @@ impl Output {
         self
     }
 
+    /// stdout and stderr on one line ([`flat`]).
+    pub fn flat(&self) -> String {
+        flat(&format!("{}\n{}", self.stdout, self.stderr))
+    }
+
     /// stdout parsed as one JSON document.
     #[track_caller]
     pub fn json(&self) -> Json {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self}"))
     }
+}
+
+/// `text` on one line: Terraform's wrapping and the frame of its
+/// diagnostics (`│`) taken out, so that a message reads as one string.
+pub fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl fmt::Display for Output {
